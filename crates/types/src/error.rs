@@ -1,0 +1,153 @@
+//! FC's error codes and the HTTP status each one travels with.
+//!
+//! The official SDKs branch on `ErrorCode` (fun recreates a service on `ServiceNotFound`, the Python SDK
+//! retries any 500/502/504 for half a minute), so every predictable failure must carry the exact code and a
+//! 4xx status. The server turns an [`FcError`] into the `{"ErrorCode","ErrorMessage"}` body in one place.
+
+use std::fmt;
+
+/// An FC error code. The string form is what goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidArgument,
+    MissingRequiredHeader,
+    PathNotSupported,
+    EntityTooLarge,
+    LimitExceeded,
+    AccessDenied,
+    SignatureNotMatch,
+    InvalidAccessKeyId,
+    RequestTimeTooSkewed,
+    ServiceNotFound,
+    FunctionNotFound,
+    TriggerNotFound,
+    ServiceAlreadyExists,
+    FunctionAlreadyExists,
+    TriggerAlreadyExists,
+    ServiceNotEmpty,
+    FunctionNotEmpty,
+    PreconditionFailed,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::MissingRequiredHeader => "MissingRequiredHeader",
+            ErrorCode::PathNotSupported => "PathNotSupported",
+            ErrorCode::EntityTooLarge => "EntityTooLarge",
+            ErrorCode::LimitExceeded => "LimitExceeded",
+            ErrorCode::AccessDenied => "AccessDenied",
+            ErrorCode::SignatureNotMatch => "SignatureNotMatch",
+            ErrorCode::InvalidAccessKeyId => "InvalidAccessKeyID",
+            ErrorCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            ErrorCode::ServiceNotFound => "ServiceNotFound",
+            ErrorCode::FunctionNotFound => "FunctionNotFound",
+            ErrorCode::TriggerNotFound => "TriggerNotFound",
+            ErrorCode::ServiceAlreadyExists => "ServiceAlreadyExists",
+            ErrorCode::FunctionAlreadyExists => "FunctionAlreadyExists",
+            ErrorCode::TriggerAlreadyExists => "TriggerAlreadyExists",
+            ErrorCode::ServiceNotEmpty => "ServiceNotEmpty",
+            ErrorCode::FunctionNotEmpty => "FunctionNotEmpty",
+            ErrorCode::PreconditionFailed => "PreconditionFailed",
+            ErrorCode::InternalServerError => "InternalServerError",
+        }
+    }
+
+    /// The HTTP status FC answers with. Only a genuine server fault is a 5xx.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidArgument
+            | ErrorCode::MissingRequiredHeader
+            | ErrorCode::PathNotSupported
+            | ErrorCode::EntityTooLarge
+            | ErrorCode::LimitExceeded => 400,
+            ErrorCode::AccessDenied
+            | ErrorCode::SignatureNotMatch
+            | ErrorCode::InvalidAccessKeyId
+            | ErrorCode::RequestTimeTooSkewed => 403,
+            ErrorCode::ServiceNotFound | ErrorCode::FunctionNotFound | ErrorCode::TriggerNotFound => 404,
+            ErrorCode::ServiceAlreadyExists
+            | ErrorCode::FunctionAlreadyExists
+            | ErrorCode::TriggerAlreadyExists
+            | ErrorCode::ServiceNotEmpty
+            | ErrorCode::FunctionNotEmpty => 409,
+            ErrorCode::PreconditionFailed => 412,
+            ErrorCode::InternalServerError => 500,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as FC reports it: a code and a message meant for the API user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FcError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl FcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        FcError { code, message: message.into() }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        FcError::new(ErrorCode::InvalidArgument, message)
+    }
+
+    pub fn service_not_found(service: &str) -> Self {
+        FcError::new(ErrorCode::ServiceNotFound, format!("service '{service}' does not exist"))
+    }
+
+    pub fn function_not_found(service: &str, function: &str) -> Self {
+        FcError::new(
+            ErrorCode::FunctionNotFound,
+            format!("function '{function}' does not exist in service '{service}'"),
+        )
+    }
+
+    pub fn trigger_not_found(function: &str, trigger: &str) -> Self {
+        FcError::new(ErrorCode::TriggerNotFound, format!("trigger '{trigger}' does not exist in function '{function}'"))
+    }
+
+    pub fn precondition_failed() -> Self {
+        FcError::new(ErrorCode::PreconditionFailed, "the resource being modified has been changed")
+    }
+
+    pub fn internal() -> Self {
+        FcError::new(ErrorCode::InternalServerError, "an internal error has occurred. Please retry.")
+    }
+}
+
+impl fmt::Display for FcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for FcError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predictable_errors_are_never_5xx() {
+        for code in [
+            ErrorCode::InvalidArgument,
+            ErrorCode::ServiceNotFound,
+            ErrorCode::FunctionNotEmpty,
+            ErrorCode::PreconditionFailed,
+            ErrorCode::RequestTimeTooSkewed,
+        ] {
+            assert!(code.status() < 500, "{code}");
+        }
+        assert_eq!(ErrorCode::InvalidAccessKeyId.as_str(), "InvalidAccessKeyID");
+    }
+}

@@ -1,0 +1,31 @@
+//! Ferric's vocabulary: the words every other crate speaks.
+//!
+//! Resource names and their rules, the stored shape of services, functions and triggers, the runtimes FC
+//! knows, the limits Ferric enforces, FC's error codes, and the request-signing algorithm the official SDKs
+//! use. Everything here is pure data and pure functions (serde, no I/O), so the server, the client and the
+//! tools agree on one definition of each word.
+//!
+//! Layout:
+//! - `name`: resource names, qualifiers (`svc.LATEST`), validation.
+//! - `runtime`: the runtime strings FC knows and which language family each belongs to.
+//! - `error`: FC error codes with their HTTP status.
+//! - `fields`: FC's JSON conventions (case-insensitive keys, null means absent) for request bodies.
+//! - `service`, `function`, `trigger`: stored specs, request patches and wire views of each resource.
+//! - `limits`: the bounds Ferric enforces, with FC's values as defaults.
+//! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying.
+//! - `time`: the timestamp formats on the wire.
+
+pub mod error;
+pub mod fields;
+pub mod function;
+pub mod limits;
+pub mod name;
+pub mod runtime;
+pub mod service;
+pub mod signature;
+pub mod time;
+pub mod trigger;
+
+pub use error::{ErrorCode, FcError};
+pub use name::{NameError, QualifiedName};
+pub use runtime::Runtime;
