@@ -27,6 +27,8 @@ pub enum ErrorCode {
     ServiceNotEmpty,
     FunctionNotEmpty,
     PreconditionFailed,
+    /// A Ferric-only resource (such as a code download) that does not exist.
+    NotFound,
     InternalServerError,
 }
 
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::ServiceNotEmpty => "ServiceNotEmpty",
             ErrorCode::FunctionNotEmpty => "FunctionNotEmpty",
             ErrorCode::PreconditionFailed => "PreconditionFailed",
+            ErrorCode::NotFound => "NotFound",
             ErrorCode::InternalServerError => "InternalServerError",
         }
     }
@@ -67,7 +70,10 @@ impl ErrorCode {
             | ErrorCode::SignatureNotMatch
             | ErrorCode::InvalidAccessKeyId
             | ErrorCode::RequestTimeTooSkewed => 403,
-            ErrorCode::ServiceNotFound | ErrorCode::FunctionNotFound | ErrorCode::TriggerNotFound => 404,
+            ErrorCode::ServiceNotFound
+            | ErrorCode::FunctionNotFound
+            | ErrorCode::TriggerNotFound
+            | ErrorCode::NotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists

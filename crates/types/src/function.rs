@@ -197,7 +197,7 @@ impl FunctionSpec {
         check_range("timeout", self.timeout, &limits::TIMEOUT_SECONDS)?;
         check_range("initializationTimeout", self.initialization_timeout, &limits::INITIALIZATION_TIMEOUT_SECONDS)?;
         check_range("memorySize", self.memory_size, &limits::MEMORY_SIZE_MB)?;
-        if self.memory_size % limits::MEMORY_SIZE_STEP_MB != 0 {
+        if !self.memory_size.is_multiple_of(limits::MEMORY_SIZE_STEP_MB) {
             return Err(FcError::invalid(format!(
                 "memorySize must be a multiple of {} MB, got {}",
                 limits::MEMORY_SIZE_STEP_MB,

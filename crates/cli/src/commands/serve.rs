@@ -1,0 +1,126 @@
+//! `ferric serve`: open the data directory, load the keys, bind, print how to connect, serve until
+//! SIGINT/SIGTERM, then drain in-flight requests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use ferric_server::{AccessKey, AppState, Keyring, ServerConfig};
+
+use crate::credentials::{self, ConfigFile};
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "FERRIC_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where metadata, code packages and generated credentials live.
+    #[arg(long, env = "FERRIC_DATA_DIR", default_value = "./.ferric")]
+    pub data_dir: PathBuf,
+    /// Account of the access key given with --access-key-id/--access-key-secret.
+    #[arg(long, env = "FERRIC_ACCOUNT_ID", requires_all = ["access_key_id", "access_key_secret"])]
+    pub account_id: Option<String>,
+    /// Use this access key id instead of the generated one.
+    #[arg(long, env = "FERRIC_ACCESS_KEY_ID", requires_all = ["account_id", "access_key_secret"])]
+    pub access_key_id: Option<String>,
+    /// Secret of --access-key-id.
+    #[arg(long, env = "FERRIC_ACCESS_KEY_SECRET", requires_all = ["account_id", "access_key_id"], hide_env_values = true)]
+    pub access_key_secret: Option<String>,
+    /// TOML file listing more access keys ([[access_keys]] account_id, id, secret).
+    /// Default: config.toml in the data directory, when present.
+    #[arg(long, env = "FERRIC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Metadata store URL (sqlite://PATH). Default: ferric.db in the data directory.
+    #[arg(long, env = "FERRIC_STORE_URL")]
+    pub store_url: Option<String>,
+    /// Base URL clients use to reach this server, for URLs it hands out (GetFunctionCode).
+    #[arg(long, env = "FERRIC_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Log filter (tracing syntax), e.g. info or ferric_server=debug.
+    #[arg(long, env = "FERRIC_LOG", default_value = "info")]
+    pub log: String,
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("invalid --log filter")?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let data_dir = &args.data_dir;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let probe = data_dir.join(".write-test");
+    std::fs::write(&probe, b"").with_context(|| format!("data directory {} is not writable", data_dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+
+    let (primary, generated) = match (args.account_id.clone(), args.access_key_id.clone(), args.access_key_secret.clone())
+    {
+        (Some(account_id), Some(id), Some(secret)) => {
+            let key = AccessKey { account_id, id, secret };
+            credentials::check_key(&key)?;
+            (key, false)
+        }
+        _ => credentials::load_or_create(data_dir)?,
+    };
+    let config_path = args.config.clone().or_else(|| {
+        let default = data_dir.join("config.toml");
+        default.exists().then_some(default)
+    });
+    let extra = match &config_path {
+        Some(path) => ConfigFile::load(path)?.access_keys,
+        None => Vec::new(),
+    };
+    if extra.iter().any(|k| k.id == primary.id) {
+        bail!("access key id '{}' is listed twice", primary.id);
+    }
+    let keyring = Keyring::new(std::iter::once(primary.clone()).chain(extra));
+
+    let mut config = ServerConfig::new(data_dir.clone(), keyring);
+    config.store_url = args.store_url.clone();
+    config.public_url = args.public_url.clone();
+    let state = AppState::open(config).context("cannot open the data directory")?;
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    let shown = if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
+    let endpoint = args.public_url.clone().unwrap_or_else(|| format!("http://{shown}"));
+
+    println!("Ferric is serving the FC API at {endpoint}");
+    if generated {
+        println!("Created account and access key in {}/credentials.json", data_dir.display());
+    }
+    println!("  account id:        {}", primary.account_id);
+    println!("  access key id:     {}", primary.id);
+    println!("  access key secret: {}", primary.secret);
+    println!(
+        "export FC_ENDPOINT={endpoint} FC_ACCOUNT_ID={} FC_ACCESS_KEY_ID={} FC_ACCESS_KEY_SECRET={}",
+        primary.account_id, primary.id, primary.secret
+    );
+    tracing::info!(%local, data_dir = %data_dir.display(), "ready");
+
+    ferric_server::run(listener, state, shutdown_signal()).await.context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,156 @@
+//! Control-plane commands that are more than one store call: functions with their code packages, and the
+//! garbage collection of packages no function uses any more. Both the FC API and the form API use these,
+//! so a function behaves the same whichever way it was made.
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+use ferric_types::function::{CodeRef, Function, FunctionPatch, FunctionSpec};
+use ferric_types::name::{validate_name, NameRule};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Standard base64, tolerant of missing padding (some clients strip it).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A code package as a request carries it.
+pub enum ZipInput {
+    /// `code.zipFile` of the FC API. Line breaks are allowed (MIME-style encoders wrap lines).
+    Base64(String),
+    /// Raw zip bytes (a form upload, or a package the server built).
+    Bytes(Vec<u8>),
+}
+
+/// Decodes, checks, stores and extracts a package on the blocking pool, a bounded number at a time.
+async fn put_code(state: &AppState, zip: ZipInput) -> Result<CodeRef, ApiError> {
+    let _permit = state.inner().code_uploads.acquire().await.map_err(|e| ApiError::internal("upload gate closed", &e))?;
+    let code = state.inner().code.clone();
+    let package = tokio::task::spawn_blocking(move || {
+        let bytes = match zip {
+            ZipInput::Bytes(bytes) => bytes,
+            ZipInput::Base64(text) => {
+                let compact: Vec<u8> = text.into_bytes().into_iter().filter(|b| !b.is_ascii_whitespace()).collect();
+                BASE64.decode(compact).map_err(|_| ApiError::invalid("code.zipFile is not valid base64"))?
+            }
+        };
+        code.put(&bytes).map_err(ApiError::from)
+    })
+    .await
+    .map_err(|e| ApiError::internal("code worker panicked", &e))??;
+    Ok(CodeRef { checksum: package.checksum, size: package.size })
+}
+
+/// Removes a package once no function of any account points at it.
+pub async fn collect_garbage(state: &AppState, checksum: &str) {
+    let inner = state.inner();
+    let _exclusive = inner.code_gc.write().await;
+    match inner.store.code_in_use(checksum).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let code = inner.code.clone();
+            let checksum = checksum.to_string();
+            let removed = tokio::task::spawn_blocking(move || code.remove(&checksum)).await;
+            if let Ok(Err(e)) = removed {
+                tracing::warn!(error = %e, "could not remove an unused code package");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not check whether a code package is in use"),
+    }
+}
+
+pub async fn create_function(
+    state: &AppState,
+    account: &str,
+    service: &str,
+    name_rule: NameRule,
+    patch: FunctionPatch,
+    zip: ZipInput,
+) -> Result<Function, ApiError> {
+    let name = patch.function_name.clone().ok_or_else(|| ApiError::invalid("functionName is required"))?;
+    validate_name("function", &name, name_rule)?;
+    let mut spec = FunctionSpec::default();
+    spec.apply(patch)?;
+    let inner = state.inner();
+    // Fail fast before the expensive part when the names alone decide the answer.
+    if inner.store.get_function(account, service, &name).await?.is_some() {
+        return Err(ApiError::new(
+            ferric_types::ErrorCode::FunctionAlreadyExists,
+            format!("function '{name}' already exists in service '{service}'"),
+        ));
+    }
+    if inner.store.get_service(account, service).await?.is_none() {
+        return Err(ferric_types::FcError::service_not_found(service).into());
+    }
+    let shared = inner.code_gc.read().await;
+    let code = put_code(state, zip).await?;
+    let created = inner.store.create_function(account, service, &name, spec, code.clone()).await;
+    drop(shared);
+    match created {
+        Ok(function) => Ok(function),
+        Err(e) => {
+            collect_garbage(state, &code.checksum).await;
+            Err(e.into())
+        }
+    }
+}
+
+pub async fn update_function(
+    state: &AppState,
+    account: &str,
+    service: &str,
+    name: &str,
+    if_match: Option<String>,
+    patch: FunctionPatch,
+    zip: Option<ZipInput>,
+) -> Result<Function, ApiError> {
+    // Validate the spec change before touching code, so a bad field never costs an upload.
+    let inner = state.inner();
+    let current = inner
+        .store
+        .get_function(account, service, name)
+        .await?
+        .ok_or_else(|| ferric_types::FcError::function_not_found(service, name))?;
+    let mut preview = current.spec.clone();
+    preview.apply(patch.clone())?;
+
+    let shared = inner.code_gc.read().await;
+    let code = match zip {
+        Some(zip) => Some(put_code(state, zip).await?),
+        None => None,
+    };
+    let new_checksum = code.as_ref().map(|c| c.checksum.clone());
+    let updated = inner
+        .store
+        .update_function(account, service, name, if_match, Box::new(move |spec| spec.apply(patch)), code)
+        .await;
+    drop(shared);
+    match updated {
+        Ok((function, replaced)) => {
+            if let Some(old) = replaced {
+                collect_garbage(state, &old).await;
+            }
+            Ok(function)
+        }
+        Err(e) => {
+            if let Some(checksum) = new_checksum {
+                collect_garbage(state, &checksum).await;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+pub async fn delete_function(
+    state: &AppState,
+    account: &str,
+    service: &str,
+    name: &str,
+    if_match: Option<String>,
+) -> Result<(), ApiError> {
+    let deleted = state.inner().store.delete_function(account, service, name, if_match).await?;
+    collect_garbage(state, &deleted.code.checksum).await;
+    Ok(())
+}

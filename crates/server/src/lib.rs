@@ -1,0 +1,47 @@
+//! Ferric's HTTP edge: the only crate that knows HTTP.
+//!
+//! A request passes the request-id layer (every response carries `X-Fc-Request-Id`), then authentication
+//! (FC's HMAC signature; the account comes from the access key), then a route file that turns it into a
+//! typed command, validates it and hands it to the control plane. Every error becomes FC's
+//! `{"ErrorCode","ErrorMessage"}` body in one place, `error.rs`.
+//!
+//! Layout:
+//! - `config`: [`ServerConfig`] and the [`Keyring`] of access keys.
+//! - `state`: [`AppState`], opened from the data directory.
+//! - `auth`: signature verification as the official SDKs sign.
+//! - `error`: [`ApiError`] and the status mapping.
+//! - `body`: bounded request bodies.
+//! - `control`: the control-plane commands shared by the FC API and the form API.
+//! - `routes/`: one file per resource: services, functions, triggers, code, form, health.
+
+mod auth;
+mod body;
+mod config;
+mod control;
+mod error;
+mod request_id;
+mod routes;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+pub use config::{AccessKey, Keyring, ServerConfig};
+pub use error::ApiError;
+pub use request_id::RequestId;
+pub use state::{AppState, StateError};
+
+/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        let _ = state.inner().local_addr.set(addr);
+    }
+    let app = routes::router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

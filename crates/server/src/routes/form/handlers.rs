@@ -1,0 +1,266 @@
+//! The six form operations. Each maps onto the same control-plane commands as the FC API.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use axum::Extension;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ferric_store::code::{empty_zip, looks_like_zip, zip_single_file};
+use ferric_store::FunctionSearch;
+use ferric_types::fields::parse_body;
+use ferric_types::function::{Function, FunctionPatch, FUNCTION_SHAPE};
+use ferric_types::name::{validate_name, NameRule};
+use ferric_types::runtime::{Runtime, INVALID_RUNTIME_MESSAGE};
+use ferric_types::service::ServiceSpec;
+use ferric_types::{ErrorCode, FcError};
+use serde_json::{json, Value as Json};
+
+use super::input::{Form, Value};
+use super::{ok, FormError};
+use crate::auth::Account;
+use crate::control::{self, ZipInput};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Runtime and handler when a create names none.
+const DEFAULT_RUNTIME: &str = "python3.10";
+const DEFAULT_HANDLER: &str = "index.handler";
+const LIST_DEFAULT_LIMIT: u32 = 20;
+
+/// Turns the `Code` field into a zip: a zip as base64 text or as an uploaded file, or else the text of one
+/// source file, stored as the handler's module (`index.handler` in Python → `index.py`).
+fn code_zip(value: Value, runtime: &str, handler: &str) -> Result<Vec<u8>, ApiError> {
+    let bytes = match value {
+        Value::File(bytes) => bytes,
+        Value::Text(text) => {
+            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            match STANDARD.decode(&compact) {
+                Ok(decoded) if looks_like_zip(&decoded) => decoded,
+                _ => text.into_bytes(),
+            }
+        }
+    };
+    if looks_like_zip(&bytes) {
+        return Ok(bytes);
+    }
+    let runtime = Runtime::parse(runtime).ok_or_else(|| ApiError::invalid(INVALID_RUNTIME_MESSAGE))?;
+    let extension = runtime.module_extension().ok_or_else(|| {
+        ApiError::invalid(format!(
+            "Code given as source text needs a Node.js or Python runtime; for '{}' upload a zip",
+            runtime.as_str()
+        ))
+    })?;
+    let module = handler
+        .rsplit_once('.')
+        .map(|(module, _)| module)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| ApiError::invalid(format!("Handler '{handler}' must have the form 'file.function'")))?;
+    Ok(zip_single_file(&format!("{module}.{extension}"), &bytes)?)
+}
+
+/// The function fields the form carries, as an FC patch.
+fn patch_from(form: &mut Form) -> Result<FunctionPatch, ApiError> {
+    Ok(FunctionPatch {
+        runtime: form.text("Runtime")?,
+        handler: form.text("Handler")?,
+        description: form.text("Description")?,
+        ..FunctionPatch::default()
+    })
+}
+
+/// The form service exists on first use.
+async fn ensure_service(state: &AppState, account: &str) -> Result<(), ApiError> {
+    let store = &state.inner().store;
+    let service = &state.config().form_service;
+    if store.get_service(account, service).await?.is_none() {
+        let spec = ServiceSpec { description: "functions of the /api/v1/func form API".into(), ..Default::default() };
+        match store.create_service(account, service, spec).await {
+            Ok(_) => {}
+            Err(ferric_store::StoreError::Rejected(e)) if e.code == ErrorCode::ServiceAlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+fn view(function: &Function, config: Option<String>) -> Json {
+    let mut data = json!({
+        "FunctionName": function.name,
+        "ServiceName": function.service,
+        "Runtime": function.spec.runtime,
+        "Handler": function.spec.handler,
+        "Description": function.spec.description,
+        "MemorySize": function.spec.memory_size,
+        "Timeout": function.spec.timeout,
+        "CodeSize": function.code.size,
+        "CodeChecksum": function.code.checksum,
+        "CreatedTime": ferric_types::time::iso8601(function.meta.created_ms),
+        "LastModifiedTime": ferric_types::time::iso8601(function.meta.modified_ms),
+    });
+    if let Some(config) = config {
+        data["FunctionConfig"] = Json::String(config);
+    }
+    data
+}
+
+fn limit(state: &AppState) -> usize {
+    state.config().max_code_body_bytes()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, FormError> {
+    let mut form = Form::read(&headers, body, limit(&state)).await?;
+    let name = form.require_text("FunctionName")?;
+    validate_name("function", &name, NameRule::Lenient)?;
+    let mut patch = patch_from(&mut form)?;
+    let runtime = patch.runtime.get_or_insert_with(|| DEFAULT_RUNTIME.to_string()).clone();
+    let handler = patch.handler.get_or_insert_with(|| DEFAULT_HANDLER.to_string()).clone();
+    if Runtime::parse(&runtime).is_none() {
+        return Err(ApiError::invalid(INVALID_RUNTIME_MESSAGE).into());
+    }
+    let zip = match form.take("Code") {
+        Some(value) => code_zip(value, &runtime, &handler)?,
+        None => empty_zip(),
+    };
+    patch.function_name = Some(name);
+    ensure_service(&state, &account.0).await?;
+    let service = &state.config().form_service;
+    control::create_function(&state, &account.0, service, NameRule::Lenient, patch, ZipInput::Bytes(zip)).await?;
+    Ok(ok(None))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, FormError> {
+    let mut form = Form::read(&headers, body, limit(&state)).await?;
+    let name = form.require_text("FunctionName")?;
+    validate_name("function", &name, NameRule::Lenient)?;
+    let service = &state.config().form_service;
+    let current = require(&state, &account, &name).await?;
+    let patch = patch_from(&mut form)?;
+    let zip = match form.take("Code") {
+        Some(value) => {
+            let runtime = patch.runtime.as_deref().unwrap_or(&current.spec.runtime);
+            let handler = patch.handler.as_deref().unwrap_or(&current.spec.handler);
+            Some(ZipInput::Bytes(code_zip(value, runtime, handler)?))
+        }
+        None => None,
+    };
+    control::update_function(&state, &account.0, service, &name, None, patch, zip).await?;
+    Ok(ok(None))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, FormError> {
+    let mut form = Form::read(&headers, body, limit(&state)).await?;
+    let names = form.list("FunctionName")?;
+    if names.is_empty() {
+        return Err(ApiError::invalid("FunctionName is required").into());
+    }
+    // All or nothing for the predictable failures: check every name before deleting any.
+    for name in &names {
+        validate_name("function", name, NameRule::Lenient)?;
+        require(&state, &account, name).await?;
+    }
+    let service = &state.config().form_service;
+    for name in &names {
+        control::delete_function(&state, &account.0, service, name, None).await?;
+    }
+    Ok(ok(None))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    uri: Uri,
+) -> Result<Response, FormError> {
+    let mut query = Form::query(&uri);
+    let name_contains = query.text("FunctionName")?;
+    let offset = match query.text("Offset")? {
+        None => 0,
+        Some(t) => t.parse::<u64>().map_err(|_| ApiError::invalid("Offset must be a non-negative integer"))?,
+    };
+    let limit = match query.text("Limit")? {
+        None => LIST_DEFAULT_LIMIT,
+        Some(t) => t
+            .parse::<u32>()
+            .ok()
+            .filter(|n| ferric_types::limits::LIST_LIMIT.contains(n))
+            .ok_or_else(|| ApiError::invalid("Limit must be an integer between 1 and 100"))?,
+    };
+    let service = &state.config().form_service;
+    let (functions, count) = state
+        .inner()
+        .store
+        .search_functions(&account.0, service, FunctionSearch { name_contains, offset, limit })
+        .await?;
+    let list: Vec<Json> = functions.iter().map(|f| view(f, None)).collect();
+    Ok(ok(Some(json!({ "List": list, "Count": count }))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    uri: Uri,
+) -> Result<Response, FormError> {
+    let name = Form::query(&uri).require_text("FunctionName")?;
+    validate_name("function", &name, NameRule::Lenient)?;
+    let function = require(&state, &account, &name).await?;
+    let config = state.inner().store.get_form_config(&account.0, &function.service, &name).await?;
+    Ok(ok(Some(view(&function, config))))
+}
+
+/// Stores the base64 `FunctionConfig`. When it decodes to a JSON object, its FC function fields
+/// (memorySize, timeout, environmentVariables, initializer, ...) are applied as an UpdateFunction would.
+pub async fn config(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, FormError> {
+    let mut form = Form::read(&headers, body, state.config().max_body_bytes).await?;
+    let name = form.require_text("FunctionName")?;
+    validate_name("function", &name, NameRule::Lenient)?;
+    let encoded = form.require_text("FunctionConfig")?;
+    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let decoded = STANDARD
+        .decode(compact)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ApiError::invalid("FunctionConfig must be base64 of UTF-8 text"))?;
+    let service = &state.config().form_service;
+    require(&state, &account, &name).await?;
+    if let Ok(Json::Object(_)) = serde_json::from_str::<Json>(&decoded) {
+        let mut patch: FunctionPatch = parse_body(decoded.as_bytes(), &FUNCTION_SHAPE)?;
+        patch.function_name = None;
+        if patch.code.is_some() {
+            return Err(ApiError::invalid("FunctionConfig cannot carry code; send Code to /api/v1/func/update").into());
+        }
+        control::update_function(&state, &account.0, service, &name, None, patch, None).await?;
+    }
+    state.inner().store.set_form_config(&account.0, service, &name, decoded).await?;
+    Ok(ok(None))
+}
+
+async fn require(state: &AppState, account: &Account, name: &str) -> Result<Function, ApiError> {
+    let service = &state.config().form_service;
+    state
+        .inner()
+        .store
+        .get_function(&account.0, service, name)
+        .await?
+        .ok_or_else(|| FcError::function_not_found(service, name).into())
+}

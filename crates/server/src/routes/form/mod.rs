@@ -1,0 +1,91 @@
+//! The form API of the product's second spec: `/api/v1/func/...` with multipart/form-data requests and
+//! `{"Code":0,"Data":...}` answers.
+//!
+//! Its functions are ordinary FC functions in one service (`default` unless configured) of the caller's
+//! account, so the FC API lists, reads and invokes them too. A loopback client may call it unsigned and
+//! acts for the default account; any other client signs as for the FC API and acts for its own account.
+//!
+//! Layout:
+//! - `mod.rs`: routes, auth, the answer format.
+//! - `input`: reading multipart / urlencoded bodies and query strings.
+//! - `handlers`: the six operations.
+
+mod handlers;
+mod input;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use ferric_types::ErrorCode;
+
+use crate::auth::Account;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/func", get(handlers::get).post(handlers::create))
+        .route("/api/v1/func/", get(handlers::get).post(handlers::create))
+        .route("/api/v1/func/update", post(handlers::update))
+        .route("/api/v1/func/delete", post(handlers::delete))
+        .route("/api/v1/func/list", get(handlers::list))
+        .route("/api/v1/func/config", post(handlers::config))
+        .route_layer(middleware::from_fn_with_state(state, authenticate))
+}
+
+/// An error in the form API's shape: `{"Code": <HTTP status>, "ErrorCode", "Message"}`.
+pub struct FormError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for FormError {
+    fn from(e: E) -> Self {
+        FormError(e.into())
+    }
+}
+
+impl IntoResponse for FormError {
+    fn into_response(self) -> Response {
+        let fc = self.0 .0;
+        let status = fc.code.status();
+        let body = serde_json::json!({ "Code": status, "ErrorCode": fc.code.as_str(), "Message": fc.message });
+        let mut response =
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body.to_string()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+/// `{"Code":0}` or `{"Code":0,"Data":...}`.
+fn ok(data: Option<serde_json::Value>) -> Response {
+    let mut body = serde_json::json!({ "Code": 0 });
+    if let Some(data) = data {
+        body["Data"] = data;
+    }
+    super::json(StatusCode::OK, &body, None)
+}
+
+async fn authenticate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, FormError> {
+    let signed = request.headers().contains_key(header::AUTHORIZATION);
+    let account = if signed || !peer.ip().is_loopback() {
+        let resource = ferric_types::signature::decode_path(request.uri().path());
+        crate::auth::verify(&state, request.method(), request.headers(), &resource)?
+    } else {
+        state
+            .config()
+            .keyring
+            .default_account()
+            .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied, "this server has no default account"))?
+            .to_string()
+    };
+    request.extensions_mut().insert(Account(account));
+    Ok(next.run(request).await)
+}

@@ -1,0 +1,180 @@
+//! The route table, one file per resource, and the small helpers every route shares.
+
+mod code;
+mod form;
+mod functions;
+mod health;
+mod services;
+mod triggers;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Router};
+use ferric_store::{ListQuery, Page};
+use ferric_types::limits;
+use ferric_types::ErrorCode;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let fc = Router::new()
+        .route("/2016-08-15/services", get(services::list).post(services::create))
+        .route(
+            "/2016-08-15/services/{service}",
+            get(services::get).put(services::update).delete(services::delete),
+        )
+        .route("/2016-08-15/services/{service}/functions", get(functions::list).post(functions::create))
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}",
+            get(functions::get).put(functions::update).delete(functions::delete),
+        )
+        .route("/2016-08-15/services/{service}/functions/{function}/code", get(code::get_function_code))
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/triggers",
+            get(triggers::list).post(triggers::create),
+        )
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/triggers/{trigger}",
+            get(triggers::get).put(triggers::update).delete(triggers::delete),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
+
+    Router::new()
+        .merge(fc)
+        .merge(form::router(state.clone()))
+        .route("/healthz", get(health::healthz))
+        .route("/ferric/v1/code/{checksum}", get(code::download))
+        .fallback(not_supported)
+        .method_not_allowed_fallback(not_supported)
+        .layer(middleware::from_fn(crate::request_id::layer))
+        .with_state(state)
+}
+
+/// FC's answer for a path or method it does not serve.
+async fn not_supported(request: Request) -> ApiError {
+    let path: String = request.uri().path().chars().take(256).collect();
+    ApiError::new(ErrorCode::PathNotSupported, format!("'{}' against '{path}' is not supported", request.method()))
+}
+
+/// A JSON response, with the resource's ETag when it has one.
+pub(crate) fn json(status: StatusCode, body: &impl Serialize, etag: Option<&str>) -> Response {
+    let bytes = match serde_json::to_vec(body) {
+        Ok(bytes) => bytes,
+        Err(e) => return ApiError::internal("serialising a response", &e).into_response(),
+    };
+    let mut response = (status, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub(crate) fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string).filter(|v| !v.is_empty())
+}
+
+/// Path parameters, with a rejection in FC's error format instead of axum's plain text.
+pub(crate) struct Params<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Params(value))
+            .map_err(|e| ApiError::invalid(format!("invalid request path: {e}")))
+    }
+}
+
+/// The first value of each query parameter; later duplicates are ignored.
+pub(crate) fn query_map(uri: &axum::http::Uri) -> std::collections::HashMap<String, String> {
+    let mut map = std::collections::HashMap::new();
+    for (key, value) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        map.entry(key.into_owned()).or_insert_with(|| value.into_owned());
+    }
+    map
+}
+
+/// The raw list parameters, as the SDKs name them.
+#[derive(Debug, Default)]
+pub(crate) struct ListParams {
+    limit: Option<String>,
+    next_token: Option<String>,
+    prefix: Option<String>,
+    start_key: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        let mut query = query_map(&parts.uri);
+        Ok(ListParams {
+            limit: query.remove("limit"),
+            next_token: query.remove("nextToken"),
+            prefix: query.remove("prefix"),
+            start_key: query.remove("startKey"),
+        })
+    }
+}
+
+impl ListParams {
+    /// Validates paging parameters. Empty strings mean absent (the Go SDK sends `nextToken=&prefix=`).
+    pub(crate) fn into_query(self) -> Result<ListQuery, ApiError> {
+        let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
+            None => limits::LIST_DEFAULT_LIMIT,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| limits::LIST_LIMIT.contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "limit must be an integer between {} and {}, got '{}'",
+                        limits::LIST_LIMIT.start(),
+                        limits::LIST_LIMIT.end(),
+                        text.chars().take(32).collect::<String>()
+                    ))
+                })?,
+        };
+        let bounded = |v: Option<String>| v.filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
+        Ok(ListQuery {
+            limit,
+            next_token: bounded(self.next_token),
+            prefix: bounded(self.prefix),
+            start_key: bounded(self.start_key),
+        })
+    }
+}
+
+/// A list response: `{"<key>": [...], "nextToken": "..."}` with `nextToken` omitted on the last page.
+pub(crate) fn page_response<T>(
+    key: &str,
+    page: &Page<T>,
+    view: impl Fn(&T) -> serde_json::Result<serde_json::Value>,
+) -> Response {
+    let mut body = serde_json::Map::new();
+    let items = match page.items.iter().map(view).collect::<Result<Vec<_>, _>>() {
+        Ok(items) => items,
+        Err(e) => return ApiError::internal("serialising a list", &e).into_response(),
+    };
+    body.insert(key.to_string(), serde_json::Value::Array(items));
+    if let Some(token) = &page.next_token {
+        body.insert("nextToken".to_string(), serde_json::Value::String(token.clone()));
+    }
+    json(StatusCode::OK, &body, None)
+}

@@ -1,0 +1,107 @@
+//! Shared server state. Cloning [`AppState`] is shallow: one `Arc` increment.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use ferric_store::code::{CodeError, CodeStore};
+use ferric_store::{MetadataStore, StoreError};
+use thiserror::Error;
+use tokio::sync::{RwLock, Semaphore};
+
+use crate::config::ServerConfig;
+
+#[derive(Debug, Error)]
+pub enum StateError {
+    #[error("cannot create data directory {path}")]
+    CreateDataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the metadata store")]
+    OpenStore(#[source] StoreError),
+    #[error("cannot open the code store")]
+    OpenCode(#[source] CodeError),
+    #[error("cannot read or create the URL signing key {path}")]
+    UrlKey {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: ServerConfig,
+    pub store: Arc<dyn MetadataStore>,
+    pub code: CodeStore,
+    /// Signs the download URLs GetFunctionCode hands out; private to this data directory.
+    pub url_key: [u8; 32],
+    /// Uploads hold it shared from package write to row insert; garbage collection holds it exclusively
+    /// between "no function uses this package" and removing it, so a package is never removed under a
+    /// function that was just created with it.
+    pub code_gc: RwLock<()>,
+    /// Bounds how many code packages are decoded and extracted at once (each may be 100 MiB).
+    pub code_uploads: Semaphore,
+    /// The address the server listens on, known once `run` starts.
+    pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
+}
+
+impl AppState {
+    /// Opens (creating as needed) the store, the code directory and the URL key in the data directory.
+    pub fn open(config: ServerConfig) -> Result<AppState, StateError> {
+        let dir = &config.data_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StateError::CreateDataDir { path: dir.display().to_string(), source })?;
+        let store = ferric_store::open(config.store_url.as_deref(), dir).map_err(StateError::OpenStore)?;
+        let code = CodeStore::open(dir.join("code"), config.code_limits).map_err(StateError::OpenCode)?;
+        let url_key = load_or_create_key(&dir.join("url-signing.key"))?;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                code,
+                url_key,
+                code_gc: RwLock::new(()),
+                code_uploads: Semaphore::new(2),
+                local_addr: std::sync::OnceLock::new(),
+            }),
+        })
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+}
+
+fn load_or_create_key(path: &Path) -> Result<[u8; 32], StateError> {
+    let err = |source| StateError::UrlKey { path: path.display().to_string(), source };
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.len() == 32 => {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(&bytes);
+            return Ok(key);
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key).map_err(|e| err(std::io::Error::other(e.to_string())))?;
+    let tmp = path.with_extension("tmp");
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(err)?;
+    file.write_all(&key).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)?;
+    Ok(key)
+}

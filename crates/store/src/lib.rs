@@ -1,0 +1,19 @@
+//! Persistence for Ferric: resource metadata and code packages.
+//!
+//! The server talks to metadata through one trait, [`MetadataStore`], so the embedded SQLite default and a
+//! PostgreSQL cluster store are chosen by URL and never by `cfg` in callers. Code packages live on the
+//! filesystem, content-addressed by their CRC-64/XZ checksum, extracted once and shared read-only by every
+//! instance that runs them. Async jobs and logs join this crate with the issues that need them.
+//!
+//! Layout:
+//! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
+//! - `sqlite`: the SQLite implementation (WAL, one writer connection, a small pool of readers).
+//! - `code`: the content-addressed code-package store and safe zip extraction.
+
+pub mod code;
+mod metadata;
+pub mod sqlite;
+
+pub use metadata::{
+    open, FunctionSearch, ListQuery, MetadataStore, Page, ServiceUpdate, FunctionUpdate, StoreError, TriggerUpdate,
+};

@@ -1,0 +1,176 @@
+//! The metadata trait the server consumes, and what travels through it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ferric_types::function::{CodeRef, Function, FunctionSpec};
+use ferric_types::service::{Service, ServiceSpec};
+use ferric_types::trigger::{Trigger, TriggerSpec};
+use ferric_types::FcError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The request cannot be carried out as asked (not found, exists, not empty, stale ETag, invalid patch).
+    #[error(transparent)]
+    Rejected(#[from] FcError),
+    #[error("database error in {step}")]
+    Database {
+        step: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("stored {what} is not valid JSON")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("store worker stopped")]
+    WorkerStopped,
+    #[error("unsupported store url '{url}'; this build supports sqlite://PATH")]
+    UnsupportedUrl { url: String },
+}
+
+/// A page request of a list operation, already validated by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: u32,
+    /// Opaque to clients: the name of the first item of the next page.
+    pub next_token: Option<String>,
+    pub prefix: Option<String>,
+    /// Inclusive; ignored when `next_token` is given.
+    pub start_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Absent on the last page.
+    pub next_token: Option<String>,
+}
+
+/// The form API's listing: a substring filter with offset paging and a total count.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionSearch {
+    pub name_contains: Option<String>,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+/// Applied to the stored spec inside the write transaction, so read-modify-write is atomic.
+pub type ServiceUpdate = Box<dyn FnOnce(&mut ServiceSpec) -> Result<(), FcError> + Send>;
+pub type FunctionUpdate = Box<dyn FnOnce(&mut FunctionSpec) -> Result<(), FcError> + Send>;
+pub type TriggerUpdate = Box<dyn FnOnce(&mut TriggerSpec) -> Result<(), FcError> + Send>;
+
+/// Every resource is scoped by the account that owns it; no method reaches across accounts.
+#[async_trait]
+pub trait MetadataStore: Send + Sync {
+    async fn create_service(&self, account: &str, name: &str, spec: ServiceSpec) -> Result<Service, StoreError>;
+    async fn get_service(&self, account: &str, name: &str) -> Result<Option<Service>, StoreError>;
+    async fn list_services(&self, account: &str, query: ListQuery) -> Result<Page<Service>, StoreError>;
+    async fn update_service(
+        &self,
+        account: &str,
+        name: &str,
+        if_match: Option<String>,
+        update: ServiceUpdate,
+    ) -> Result<Service, StoreError>;
+    /// Refuses with `ServiceNotEmpty` while functions exist.
+    async fn delete_service(&self, account: &str, name: &str, if_match: Option<String>) -> Result<(), StoreError>;
+
+    async fn create_function(
+        &self,
+        account: &str,
+        service: &str,
+        name: &str,
+        spec: FunctionSpec,
+        code: CodeRef,
+    ) -> Result<Function, StoreError>;
+    async fn get_function(&self, account: &str, service: &str, name: &str) -> Result<Option<Function>, StoreError>;
+    async fn list_functions(&self, account: &str, service: &str, query: ListQuery)
+        -> Result<Page<Function>, StoreError>;
+    async fn search_functions(
+        &self,
+        account: &str,
+        service: &str,
+        search: FunctionSearch,
+    ) -> Result<(Vec<Function>, u64), StoreError>;
+    /// Returns the updated function and, when the code changed, the checksum it replaced.
+    async fn update_function(
+        &self,
+        account: &str,
+        service: &str,
+        name: &str,
+        if_match: Option<String>,
+        update: FunctionUpdate,
+        code: Option<CodeRef>,
+    ) -> Result<(Function, Option<String>), StoreError>;
+    /// Refuses with `FunctionNotEmpty` while triggers exist; returns the deleted function.
+    async fn delete_function(
+        &self,
+        account: &str,
+        service: &str,
+        name: &str,
+        if_match: Option<String>,
+    ) -> Result<Function, StoreError>;
+    /// Whether any function of any account still points at this package.
+    async fn code_in_use(&self, checksum: &str) -> Result<bool, StoreError>;
+
+    /// The form API's opaque per-function configuration text.
+    async fn get_form_config(&self, account: &str, service: &str, name: &str) -> Result<Option<String>, StoreError>;
+    async fn set_form_config(&self, account: &str, service: &str, name: &str, config: String)
+        -> Result<(), StoreError>;
+
+    async fn create_trigger(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        name: &str,
+        spec: TriggerSpec,
+    ) -> Result<Trigger, StoreError>;
+    async fn get_trigger(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        name: &str,
+    ) -> Result<Option<Trigger>, StoreError>;
+    async fn list_triggers(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        query: ListQuery,
+    ) -> Result<Page<Trigger>, StoreError>;
+    async fn update_trigger(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        name: &str,
+        if_match: Option<String>,
+        update: TriggerUpdate,
+    ) -> Result<Trigger, StoreError>;
+    async fn delete_trigger(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        name: &str,
+        if_match: Option<String>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH`, or the default `ferric.db` in the data directory.
+pub fn open(url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn MetadataStore>, StoreError> {
+    match url {
+        None => Ok(Arc::new(crate::sqlite::SqliteStore::open(&data_dir.join("ferric.db"))?)),
+        Some(url) => match url.strip_prefix("sqlite://") {
+            Some(path) => Ok(Arc::new(crate::sqlite::SqliteStore::open(Path::new(path))?)),
+            None => Err(StoreError::UnsupportedUrl { url: url.to_string() }),
+        },
+    }
+}
