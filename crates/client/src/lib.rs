@@ -1,1 +1,205 @@
-//! client
+//! A typed Rust client for the FC 2016-08-15 API, signing requests as the official SDKs do.
+//!
+//! Ferric's own tools, tests and benchmarks use it; it speaks only the public wire format, so it works
+//! against any FC-compatible endpoint.
+//!
+//! Layout:
+//! - `lib.rs`: [`Client`], [`Response`], [`ClientError`] and the typed calls.
+
+use std::time::Duration;
+
+use base64::Engine;
+use ferric_types::signature::{self, SignedParts};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Method;
+use serde_json::Value;
+use thiserror::Error;
+
+pub const API_VERSION: &str = "2016-08-15";
+
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("{code} (HTTP {status}): {message} [request {request_id}]")]
+    Api { status: u16, code: String, message: String, request_id: String },
+    #[error("request to {url} failed")]
+    Transport {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("response is not the JSON expected")]
+    Decode(#[source] serde_json::Error),
+    #[error("invalid header {name}")]
+    Header { name: String },
+}
+
+/// A raw response: status, headers and body bytes.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Result<Value, ClientError> {
+        serde_json::from_slice(&self.body).map_err(ClientError::Decode)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    account_id: String,
+    key_id: String,
+    secret: String,
+}
+
+impl Client {
+    pub fn new(endpoint: &str, account_id: &str, key_id: &str, secret: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        Client {
+            http,
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            account_id: account_id.to_string(),
+            key_id: key_id.to_string(),
+            secret: secret.to_string(),
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Sends a signed request to `/2016-08-15{path}`; `path` must already be percent-encoded where needed.
+    /// Returns the raw response whatever its status.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, ClientError> {
+        let full_path = format!("/{API_VERSION}{path}");
+        let url = format!("{}{full_path}", self.endpoint);
+        let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let content_type = if body.is_some() { "application/json" } else { "" };
+        let mut map = HeaderMap::new();
+        let mut put = |name: &str, value: &str| -> Result<(), ClientError> {
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ClientError::Header { name: name.into() })?;
+            let v = HeaderValue::from_str(value).map_err(|_| ClientError::Header { name: name.into() })?;
+            map.insert(n, v);
+            Ok(())
+        };
+        put("date", &date)?;
+        put("x-fc-account-id", &self.account_id)?;
+        if !content_type.is_empty() {
+            put("content-type", content_type)?;
+        }
+        for (name, value) in headers {
+            put(name, value)?;
+        }
+        let fc_headers: Vec<(&str, &str)> =
+            map.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
+        let canonical = signature::canonical_fc_headers(fc_headers);
+        let content_type_sent = map.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let resource = signature::decode_path(&full_path);
+        let string_to_sign = signature::string_to_sign(&SignedParts {
+            method: method.as_str(),
+            content_md5: "",
+            content_type: &content_type_sent,
+            date: &date,
+            canonical_headers: &canonical,
+            resource: &resource,
+        });
+        let authorization = format!("FC {}:{}", self.key_id, signature::sign(&self.secret, &string_to_sign));
+        map.insert(
+            reqwest::header::AUTHORIZATION,
+            HeaderValue::from_str(&authorization).map_err(|_| ClientError::Header { name: "authorization".into() })?,
+        );
+        let mut request = self.http.request(method, &url).headers(map).query(query);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|source| ClientError::Transport { url, source })?.to_vec();
+        Ok(Response { status, headers, body })
+    }
+
+    /// Sends a request and turns an FC error answer into [`ClientError::Api`].
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Response, ClientError> {
+        let body = body.map(|b| b.to_string().into_bytes());
+        let response = self.send(method, path, query, &[], body).await?;
+        if response.status >= 300 {
+            let parsed = response.json().unwrap_or(Value::Null);
+            let text = |key: &str| parsed.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+            return Err(ClientError::Api {
+                status: response.status,
+                code: text("ErrorCode"),
+                message: text("ErrorMessage"),
+                request_id: response.header("x-fc-request-id").unwrap_or("unknown").to_string(),
+            });
+        }
+        Ok(response)
+    }
+
+    pub async fn create_service(&self, body: &Value) -> Result<Value, ClientError> {
+        self.call(Method::POST, "/services", &[], Some(body)).await?.json()
+    }
+
+    pub async fn get_service(&self, name: &str) -> Result<Value, ClientError> {
+        self.call(Method::GET, &format!("/services/{name}"), &[], None).await?.json()
+    }
+
+    pub async fn delete_service(&self, name: &str) -> Result<(), ClientError> {
+        self.call(Method::DELETE, &format!("/services/{name}"), &[], None).await.map(drop)
+    }
+
+    /// Creates a function from a zip held in memory.
+    pub async fn create_function(
+        &self,
+        service: &str,
+        name: &str,
+        runtime: &str,
+        handler: &str,
+        zip: &[u8],
+    ) -> Result<Value, ClientError> {
+        let body = serde_json::json!({
+            "functionName": name,
+            "runtime": runtime,
+            "handler": handler,
+            "code": { "zipFile": base64::engine::general_purpose::STANDARD.encode(zip) },
+        });
+        self.call(Method::POST, &format!("/services/{service}/functions"), &[], Some(&body)).await?.json()
+    }
+
+    pub async fn get_function(&self, service: &str, name: &str) -> Result<Value, ClientError> {
+        self.call(Method::GET, &format!("/services/{service}/functions/{name}"), &[], None).await?.json()
+    }
+
+    pub async fn list_functions(&self, service: &str, query: &[(&str, &str)]) -> Result<Value, ClientError> {
+        self.call(Method::GET, &format!("/services/{service}/functions"), query, None).await?.json()
+    }
+
+    pub async fn delete_function(&self, service: &str, name: &str) -> Result<(), ClientError> {
+        self.call(Method::DELETE, &format!("/services/{service}/functions/{name}"), &[], None).await.map(drop)
+    }
+}
