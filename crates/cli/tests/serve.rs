@@ -1,0 +1,135 @@
+//! `ferric serve` as a user runs it: a real process, its output, its files, its signals and its failures.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferric");
+
+/// Starts `ferric serve` on a free port and returns the process and the lines printed before it is ready.
+fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env_remove("FERRIC_ACCOUNT_ID")
+        .env_remove("FERRIC_ACCESS_KEY_ID")
+        .env_remove("FERRIC_ACCESS_KEY_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ferric");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let done = line.starts_with("export ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, lines)
+}
+
+fn endpoint(lines: &[String]) -> String {
+    let export = lines.iter().find(|l| l.starts_with("export ")).expect("export line");
+    export.split_whitespace().find_map(|w| w.strip_prefix("FC_ENDPOINT=")).expect("endpoint").to_string()
+}
+
+fn healthz(endpoint: &str) -> u16 {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    use std::io::{Read, Write};
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn first_start_creates_private_credentials_and_prints_an_export_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let (child, lines) = start(dir.path(), &[]);
+    let ep = endpoint(&lines);
+    assert_eq!(healthz(&ep), 200);
+    eprintln!("ready after {:?}", started.elapsed());
+    let export = lines.iter().find(|l| l.starts_with("export ")).expect("export");
+    for var in ["FC_ENDPOINT=", "FC_ACCOUNT_ID=", "FC_ACCESS_KEY_ID=", "FC_ACCESS_KEY_SECRET="] {
+        assert!(export.contains(var), "{export}");
+    }
+    let creds = dir.path().join("credentials.json");
+    let mode = std::fs::metadata(&creds).expect("credentials").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&creds).expect("read")).expect("json");
+    assert!(export.contains(saved["accessKeySecret"].as_str().expect("secret")));
+    assert!(terminate(child).success(), "SIGTERM is a clean exit");
+
+    // A restart on the same data dir reuses the same key.
+    let (child, again) = start(dir.path(), &[]);
+    assert_eq!(again.iter().find(|l| l.starts_with("export ")).map(|l| l.split_whitespace().nth(3).map(str::to_string)), Some(export.split_whitespace().nth(3).map(str::to_string)));
+    assert!(terminate(child).success());
+}
+
+#[test]
+fn explicit_keys_are_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, lines) = start(
+        dir.path(),
+        &["--account-id", "123456", "--access-key-id", "MYKEY", "--access-key-secret", "my-long-secret"],
+    );
+    let export = lines.iter().find(|l| l.starts_with("export ")).expect("export");
+    assert!(export.contains("FC_ACCOUNT_ID=123456 FC_ACCESS_KEY_ID=MYKEY FC_ACCESS_KEY_SECRET=my-long-secret"));
+    assert!(!dir.path().join("credentials.json").exists());
+    assert!(terminate(child).success());
+}
+
+/// Runs `ferric` with arguments that must fail: one line on stderr, a non-zero exit, no panic.
+fn fails(args: &[&str]) -> String {
+    let output = Command::new(BIN).args(args).output().expect("run");
+    assert!(!output.status.success(), "{args:?} succeeded");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?} printed:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf-8");
+    assert!(fails(&["serve", "--bogus"]).contains("--bogus"));
+    assert!(fails(&["serve", "--listen", "not-an-address"]).contains("not-an-address"));
+    assert!(fails(&["serve", "--data-dir", data, "--account-id", "1"]).contains("required"));
+
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"x").expect("write");
+    let under_file = file.join("data");
+    let message = fails(&["serve", "--listen", "127.0.0.1:0", "--data-dir", under_file.to_str().expect("utf-8")]);
+    assert!(message.contains("cannot create data directory"), "{message}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").to_string();
+    let message = fails(&["serve", "--listen", &port, "--data-dir", data]);
+    assert!(message.contains("cannot listen on") && message.contains("in use"), "{message}");
+
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[[access_keys]]\naccount_id = \"1\"\nid = \"K\"\nsecret = \"short\"\n").expect("write");
+    let message =
+        fails(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--config", config.to_str().expect("utf-8")]);
+    assert!(message.contains("at least 8"), "{message}");
+}
