@@ -29,6 +29,14 @@ def test_missing_authorization(endpoint):
     check_json_error(r, 403)
 
 
+def test_missing_date(client):
+    h = client._build_common_headers("GET", "/2016-08-15/services", {})
+    del h["date"], h["content-length"]
+    r = requests.get(client.endpoint + "/2016-08-15/services", headers=h, timeout=20)
+    assert r.status_code in (400, 403), r.status_code
+    check_json_error(r, r.status_code)
+
+
 def test_garbled_authorization(endpoint):
     for value in ("FC", "FC nocolon", "Bearer abc", "FC :", ""):
         r = requests.get(endpoint + "/2016-08-15/services",
