@@ -27,7 +27,8 @@ pub struct ConfigFile {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
         let config: ConfigFile =
             toml::from_str(&text).with_context(|| format!("config file {} is not valid", path.display()))?;
         for key in &config.access_keys {
@@ -39,7 +40,8 @@ impl ConfigFile {
 
 /// Rejects keys the SDKs could not use or that would weaken auth.
 pub fn check_key(key: &AccessKey) -> Result<()> {
-    if key.account_id.is_empty() || !key.account_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if key.account_id.is_empty() || !key.account_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         bail!("account id '{}' must be non-empty letters, digits, '-' or '_'", key.account_id);
     }
     if key.id.is_empty() || !key.id.bytes().all(|b| b.is_ascii_graphic() && b != b':') {

@@ -81,7 +81,10 @@ fn first_start_creates_private_credentials_and_prints_an_export_line() {
 
     // A restart on the same data dir reuses the same key.
     let (child, again) = start(dir.path(), &[]);
-    assert_eq!(again.iter().find(|l| l.starts_with("export ")).map(|l| l.split_whitespace().nth(3).map(str::to_string)), Some(export.split_whitespace().nth(3).map(str::to_string)));
+    assert_eq!(
+        again.iter().find(|l| l.starts_with("export ")).map(|l| l.split_whitespace().nth(3).map(str::to_string)),
+        Some(export.split_whitespace().nth(3).map(str::to_string))
+    );
     assert!(terminate(child).success());
 }
 

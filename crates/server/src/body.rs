@@ -1,8 +1,8 @@
 //! Request bodies, read to a bound. Chunked bodies (fun streams its uploads) are read the same way.
 
 use axum::body::{Body, Bytes};
-use http_body_util::{BodyExt, Limited};
 use ferric_types::ErrorCode;
+use http_body_util::{BodyExt, Limited};
 
 use crate::error::ApiError;
 

@@ -26,7 +26,8 @@ pub enum ZipInput {
 
 /// Decodes, checks, stores and extracts a package on the blocking pool, a bounded number at a time.
 async fn put_code(state: &AppState, zip: ZipInput) -> Result<CodeRef, ApiError> {
-    let _permit = state.inner().code_uploads.acquire().await.map_err(|e| ApiError::internal("upload gate closed", &e))?;
+    let _permit =
+        state.inner().code_uploads.acquire().await.map_err(|e| ApiError::internal("upload gate closed", &e))?;
     let code = state.inner().code.clone();
     let package = tokio::task::spawn_blocking(move || {
         let bytes = match zip {

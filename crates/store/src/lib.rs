@@ -15,5 +15,5 @@ mod metadata;
 pub mod sqlite;
 
 pub use metadata::{
-    open, FunctionSearch, ListQuery, MetadataStore, Page, ServiceUpdate, FunctionUpdate, StoreError, TriggerUpdate,
+    open, FunctionSearch, FunctionUpdate, ListQuery, MetadataStore, Page, ServiceUpdate, StoreError, TriggerUpdate,
 };

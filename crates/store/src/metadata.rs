@@ -89,8 +89,12 @@ pub trait MetadataStore: Send + Sync {
         code: CodeRef,
     ) -> Result<Function, StoreError>;
     async fn get_function(&self, account: &str, service: &str, name: &str) -> Result<Option<Function>, StoreError>;
-    async fn list_functions(&self, account: &str, service: &str, query: ListQuery)
-        -> Result<Page<Function>, StoreError>;
+    async fn list_functions(
+        &self,
+        account: &str,
+        service: &str,
+        query: ListQuery,
+    ) -> Result<Page<Function>, StoreError>;
     async fn search_functions(
         &self,
         account: &str,

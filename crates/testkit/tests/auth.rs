@@ -11,7 +11,14 @@ fn http_date(offset_secs: i64) -> String {
 }
 
 /// Signs like the SDKs: the given headers, path resource, secret.
-fn authorization(method: &str, content_type: &str, date: &str, fc: &[(&str, &str)], resource: &str, secret: &str) -> String {
+fn authorization(
+    method: &str,
+    content_type: &str,
+    date: &str,
+    fc: &[(&str, &str)],
+    resource: &str,
+    secret: &str,
+) -> String {
     let canonical = signature::canonical_fc_headers(fc.iter().copied());
     let to_sign = signature::string_to_sign(&SignedParts {
         method,
@@ -64,7 +71,8 @@ async fn refusals_carry_fc_codes() {
     assert!(body["ErrorMessage"].as_str().expect("message").contains("is too large"));
 
     // An x-fc-* header added after signing changes the string to sign.
-    let (status, body) = get(&server, &[("date", date.clone()), ("authorization", good), ("x-fc-trace-id", "t".into())]).await;
+    let (status, body) =
+        get(&server, &[("date", date.clone()), ("authorization", good), ("x-fc-trace-id", "t".into())]).await;
     assert_eq!((status, body["ErrorCode"].as_str()), (403, Some("SignatureNotMatch")));
 }
 
@@ -78,10 +86,22 @@ async fn fc_headers_are_canonicalised_and_account_must_match() {
     let (status, _) =
         get(&server, &[("date", date.clone()), ("authorization", empty), ("X-Fc-Account-Id", String::new())]).await;
     assert_eq!(status, 200);
-    let mine = authorization("GET", "", &date, &[("x-fc-account-id", ACCOUNT), ("x-fc-log-type", "Tail")], resource, KEY_SECRET);
+    let mine = authorization(
+        "GET",
+        "",
+        &date,
+        &[("x-fc-account-id", ACCOUNT), ("x-fc-log-type", "Tail")],
+        resource,
+        KEY_SECRET,
+    );
     let (status, _) = get(
         &server,
-        &[("date", date.clone()), ("authorization", mine), ("x-fc-account-id", ACCOUNT.into()), ("X-Fc-Log-Type", "Tail".into())],
+        &[
+            ("date", date.clone()),
+            ("authorization", mine),
+            ("x-fc-account-id", ACCOUNT.into()),
+            ("X-Fc-Log-Type", "Tail".into()),
+        ],
     )
     .await;
     assert_eq!(status, 200);

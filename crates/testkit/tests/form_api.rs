@@ -64,7 +64,10 @@ async fn create_get_update_config_delete() {
         .part("Code", Part::bytes(upload.clone()).file_name("code.zip"))
         .text("Runtime", "python3.10");
     assert_eq!(post(&server, "/api/v1/func/", form).await.0, 200);
-    assert_eq!(server.client().get_function("default", "0002").await.expect("0002")["codeChecksum"], crc64_xz(&upload).to_string());
+    assert_eq!(
+        server.client().get_function("default", "0002").await.expect("0002")["codeChecksum"],
+        crc64_xz(&upload).to_string()
+    );
 
     // FunctionConfig: base64 text, returned decoded; a JSON object applies its FC fields.
     let config = r#"{"memorySize": 256, "timeout": 10, "environmentVariables": {"A": "1"}}"#;
@@ -73,7 +76,10 @@ async fn create_get_update_config_delete() {
     let (_, body) = get(&server, "/api/v1/func?FunctionName=0001").await;
     assert_eq!(body["Data"]["FunctionConfig"], config);
     assert_eq!(body["Data"]["MemorySize"], 256);
-    assert_eq!(server.client().get_function("default", "0001").await.expect("fn")["environmentVariables"], json!({"A": "1"}));
+    assert_eq!(
+        server.client().get_function("default", "0001").await.expect("fn")["environmentVariables"],
+        json!({"A": "1"})
+    );
 
     // Delete takes a list.
     let form = Form::new().text("FunctionName", "0001").text("FunctionName", "0002");
@@ -88,7 +94,10 @@ async fn create_get_update_config_delete() {
 async fn list_filters_pages_and_counts() {
     let server = TestServer::start().await;
     for name in ["alpha", "alphabet", "beta", "gamma-alpha"] {
-        let form = Form::new().text("FunctionName", name).text("Code", "exports.handler = () => 1").text("Runtime", "nodejs18");
+        let form = Form::new()
+            .text("FunctionName", name)
+            .text("Code", "exports.handler = () => 1")
+            .text("Runtime", "nodejs18");
         assert_eq!(post(&server, "/api/v1/func/", form).await.0, 200, "{name}");
     }
     let (status, body) = get(&server, "/api/v1/func/list").await;
@@ -140,7 +149,8 @@ async fn signed_requests_act_for_the_signing_account() {
     assert_eq!(body["ErrorCode"], "SignatureNotMatch");
 
     // Unsigned loopback calls act for the default account; a signed call for the signer's account.
-    let form = Form::new().text("FunctionName", "mine").text("Code", "exports.handler = () => 1").text("Runtime", "nodejs20");
+    let form =
+        Form::new().text("FunctionName", "mine").text("Code", "exports.handler = () => 1").text("Runtime", "nodejs20");
     assert_eq!(post(&server, "/api/v1/func/", form).await.0, 200);
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let list_as = |key_id: &'static str, secret: &'static str| {

@@ -38,7 +38,8 @@ async fn create_reports_checksum_size_and_defaults() {
     let server = TestServer::start().await;
     let svc = service(&server).await;
     let zip = zip_of(&[("index.py", "def handler(event, context):\n    return 'hi'\n")]);
-    let created = server.client().create_function(&svc, "fn1", "python3.9", "index.handler", &zip).await.expect("create");
+    let created =
+        server.client().create_function(&svc, "fn1", "python3.9", "index.handler", &zip).await.expect("create");
     assert_eq!(created["codeChecksum"], crc64_xz(&zip).to_string());
     assert_eq!(created["codeSize"], zip.len() as u64);
     assert_eq!(created["memorySize"], 128);
@@ -51,9 +52,14 @@ async fn create_reports_checksum_size_and_defaults() {
     let extracted = server.data_dir().join("code").join(checksum).join("index.py");
     assert!(std::fs::read_to_string(&extracted).expect("extracted").contains("def handler"));
 
-    let got = server.client().call(Method::GET, &format!("/services/{svc}.LATEST/functions/fn1"), &[], None).await.expect("get");
+    let got = server
+        .client()
+        .call(Method::GET, &format!("/services/{svc}.LATEST/functions/fn1"), &[], None)
+        .await
+        .expect("get");
     assert!(!got.header("etag").expect("etag").is_empty());
-    let (status, code_, message) = code(server.client().create_function(&svc, "fn1", "python3.9", "index.handler", &zip).await);
+    let (status, code_, message) =
+        code(server.client().create_function(&svc, "fn1", "python3.9", "index.handler", &zip).await);
     assert_eq!((status, code_.as_str()), (409, "FunctionAlreadyExists"));
     assert_eq!(message, format!("function 'fn1' already exists in service '{svc}'"));
 }
@@ -68,7 +74,8 @@ async fn not_found_errors_name_the_missing_resource() {
     let (status, c, _) = code(server.client().get_function("no-such-svc", "ghost").await);
     assert_eq!((status, c.as_str()), (404, "ServiceNotFound"));
     let zip = zip_of(&[("index.js", "exports.handler=(e,c,cb)=>cb(null,'x')")]);
-    let (status, c, _) = code(server.client().create_function("no-such-svc", "f", "nodejs20", "index.handler", &zip).await);
+    let (status, c, _) =
+        code(server.client().create_function("no-such-svc", "f", "nodejs20", "index.handler", &zip).await);
     assert_eq!((status, c.as_str()), (404, "ServiceNotFound"));
 }
 
@@ -107,7 +114,12 @@ async fn update_merges_replaces_code_and_collects_old_packages() {
     let created = client.create_function(&svc, "f", "nodejs20", "index.handler", &v1).await.expect("create");
     let path = format!("/services/{svc}/functions/f");
     let updated = client
-        .call(Method::PUT, &path, &[], Some(&json!({"environmentVariables": {"A": "1"}, "MemorySize": 256, "timeout": null})))
+        .call(
+            Method::PUT,
+            &path,
+            &[],
+            Some(&json!({"environmentVariables": {"A": "1"}, "MemorySize": 256, "timeout": null})),
+        )
         .await
         .expect("update")
         .json()
@@ -151,7 +163,8 @@ async fn hostile_zips_are_refused_and_leave_nothing() {
     let svc = service(&server).await;
     for (file, why) in [("../evil.py", "escapes"), ("/abs.py", "absolute")] {
         let zip = zip_of(&[(file, "x")]);
-        let (status, c, message) = code(server.client().create_function(&svc, "f", "python3", "index.handler", &zip).await);
+        let (status, c, message) =
+            code(server.client().create_function(&svc, "f", "python3", "index.handler", &zip).await);
         assert_eq!((status, c.as_str()), (400, "InvalidArgument"), "{file}");
         assert!(message.contains(why), "{message}");
         assert!(code_entries(&server).is_empty(), "{file} left {:?}", code_entries(&server));
@@ -160,7 +173,8 @@ async fn hostile_zips_are_refused_and_leave_nothing() {
         let zeros = "\0".repeat(8 * 1024 * 1024);
         zip_of(&[("zeros.bin", zeros.as_str())])
     };
-    let (status, _, message) = code(server.client().create_function(&svc, "f", "python3", "index.handler", &bomb).await);
+    let (status, _, message) =
+        code(server.client().create_function(&svc, "f", "python3", "index.handler", &bomb).await);
     assert_eq!(status, 400);
     assert!(message.contains("zip bomb"), "{message}");
     assert!(code_entries(&server).is_empty());
@@ -252,7 +266,10 @@ async fn services_and_functions_refuse_deletion_while_not_empty() {
     let (status, c, _) = code(client.delete_service(&svc).await);
     assert_eq!((status, c.as_str()), (409, "ServiceNotEmpty"));
     let trigger = json!({"triggerName": "t", "triggerType": "timer", "triggerConfig": {"cronExpression": "@every 5m", "enable": false}});
-    client.call(Method::POST, &format!("/services/{svc}/functions/f/triggers"), &[], Some(&trigger)).await.expect("trigger");
+    client
+        .call(Method::POST, &format!("/services/{svc}/functions/f/triggers"), &[], Some(&trigger))
+        .await
+        .expect("trigger");
     let (status, c, message) = code(client.delete_function(&svc, "f").await);
     assert_eq!((status, c.as_str()), (409, "FunctionNotEmpty"));
     assert_eq!(message, "function 'f' has active triggers");

@@ -28,7 +28,11 @@ async fn run_suite(program: PathBuf, args: &[&str], dir: PathBuf) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     // Echo the suite's own summary so the cargo log shows what ran.
     println!("{stdout}");
-    assert!(output.status.success(), "{} {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}", program.display());
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        program.display()
+    );
     server.stop().await;
 }
 

@@ -40,7 +40,9 @@ async fn create_get_update_delete_with_fc_defaults() {
             Method::PUT,
             &format!("/services/{name}"),
             &[],
-            Some(&json!({"Description": "d2", "LogConfig": {"Project": "p", "logStore": "s"}, "bogus": 1, "role": null})),
+            Some(
+                &json!({"Description": "d2", "LogConfig": {"Project": "p", "logStore": "s"}, "bogus": 1, "role": null}),
+            ),
         )
         .await
         .expect("update");
@@ -100,9 +102,15 @@ async fn pagination_follows_fc_rules() {
         client.create_service(&json!({"serviceName": name})).await.expect("create");
     }
     let names = |v: &serde_json::Value| -> Vec<String> {
-        v["services"].as_array().expect("array").iter().map(|s| s["serviceName"].as_str().expect("name").to_string()).collect()
+        v["services"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|s| s["serviceName"].as_str().expect("name").to_string())
+            .collect()
     };
-    let first = client.call(Method::GET, "/services", &[("limit", "3")], None).await.expect("list").json().expect("json");
+    let first =
+        client.call(Method::GET, "/services", &[("limit", "3")], None).await.expect("list").json().expect("json");
     assert_eq!(names(&first), ["pa", "pb", "pc"]);
     let token = first["nextToken"].as_str().expect("nextToken").to_string();
     let second = client

@@ -67,7 +67,8 @@ async fn timer_and_http_configs_round_trip_verbatim() {
         .expect("json");
     assert_eq!(updated["triggerConfig"], every);
 
-    let listed = server.client().call(Method::GET, &path, &[("limit", "1")], None).await.expect("list").json().expect("json");
+    let listed =
+        server.client().call(Method::GET, &path, &[("limit", "1")], None).await.expect("list").json().expect("json");
     assert_eq!(listed["triggers"][0]["triggerName"], "tick");
     assert_eq!(listed["nextToken"], "web");
 }
@@ -78,11 +79,23 @@ async fn invalid_triggers_are_refused_with_reasons() {
     let path = function(&server).await;
     let cases = [
         (json!({"triggerName": "t", "triggerType": "oss", "triggerConfig": {}}), "supported types: timer, http"),
-        (json!({"triggerName": "t", "triggerType": "timer", "triggerConfig": {"cronExpression": "0 61 * * * *"}}), "minute"),
-        (json!({"triggerName": "t", "triggerType": "timer", "triggerConfig": {"cronExpression": "*/5 * * * *"}}), "six fields"),
+        (
+            json!({"triggerName": "t", "triggerType": "timer", "triggerConfig": {"cronExpression": "0 61 * * * *"}}),
+            "minute",
+        ),
+        (
+            json!({"triggerName": "t", "triggerType": "timer", "triggerConfig": {"cronExpression": "*/5 * * * *"}}),
+            "six fields",
+        ),
         (json!({"triggerName": "t", "triggerType": "timer", "triggerConfig": {}}), "cronExpression"),
-        (json!({"triggerName": "t", "triggerType": "http", "triggerConfig": {"authType": "nobody", "methods": ["GET"]}}), "nobody"),
-        (json!({"triggerName": "t", "triggerType": "http", "triggerConfig": {"authType": "function", "methods": ["FOO"]}}), "FOO"),
+        (
+            json!({"triggerName": "t", "triggerType": "http", "triggerConfig": {"authType": "nobody", "methods": ["GET"]}}),
+            "nobody",
+        ),
+        (
+            json!({"triggerName": "t", "triggerType": "http", "triggerConfig": {"authType": "function", "methods": ["FOO"]}}),
+            "FOO",
+        ),
         (json!({"triggerName": "t", "triggerType": "http", "triggerConfig": "not an object"}), "object"),
         (json!({"triggerType": "http", "triggerConfig": {}}), "triggerName"),
     ];
@@ -111,6 +124,7 @@ async fn trigger_errors_follow_fc() {
     );
     assert_eq!(status, 400);
     let missing_fn = path.replace("/functions/f/", "/functions/nope/");
-    let (status, code, _) = error_code(server.client().call(Method::GET, &missing_fn, &[], None).await.and_then(|r| r.json()));
+    let (status, code, _) =
+        error_code(server.client().call(Method::GET, &missing_fn, &[], None).await.and_then(|r| r.json()));
     assert_eq!((status, code.as_str()), (404, "FunctionNotFound"));
 }

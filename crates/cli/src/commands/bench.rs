@@ -136,7 +136,11 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn time_requests(client: &Client, samples: usize, path: impl Fn(usize) -> (String, Vec<(String, String)>)) -> Result<Vec<Duration>> {
+async fn time_requests(
+    client: &Client,
+    samples: usize,
+    path: impl Fn(usize) -> (String, Vec<(String, String)>),
+) -> Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(samples);
     for i in 0..samples {
         let (p, query) = path(i);
@@ -157,7 +161,10 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
     let client = Client::new(&server.endpoint, "1000000000000001", "BENCHKEY", "bench-secret-0123456789");
     client.create_service(&serde_json::json!({"serviceName": "bench"})).await?;
     let (idle_rss, _) = server.rss_mb()?;
-    eprintln!("bench: server at {} (idle RSS {idle_rss:.1} MB); creating {} functions", server.endpoint, args.functions);
+    eprintln!(
+        "bench: server at {} (idle RSS {idle_rss:.1} MB); creating {} functions",
+        server.endpoint, args.functions
+    );
 
     let packages: Vec<Vec<u8>> = (0..args.functions).map(package).collect::<Result<_>>()?;
     let mean_zip = packages.iter().map(Vec::len).sum::<usize>() / packages.len();
@@ -173,9 +180,16 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
                 if i >= packages.len() {
                     return Ok::<(), anyhow::Error>(());
                 }
-                client.create_function("bench", &format!("fn-{i:06}"), "nodejs20", "index.handler", &packages[i]).await?;
+                client
+                    .create_function("bench", &format!("fn-{i:06}"), "nodejs20", "index.handler", &packages[i])
+                    .await?;
                 if (i + 1) % 1000 == 0 {
-                    eprintln!("bench: {} / {} created ({:.0}/s)", i + 1, packages.len(), (i + 1) as f64 / started.elapsed().as_secs_f64());
+                    eprintln!(
+                        "bench: {} / {} created ({:.0}/s)",
+                        i + 1,
+                        packages.len(),
+                        (i + 1) as f64 / started.elapsed().as_secs_f64()
+                    );
                 }
             }
         }));
@@ -187,7 +201,10 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
     let creates_per_sec = args.functions as f64 / create_secs;
 
     let n = args.functions;
-    let gets = time_requests(&client, args.samples, |i| (format!("/services/bench/functions/fn-{:06}", (i * 7919) % n), Vec::new())).await?;
+    let gets = time_requests(&client, args.samples, |i| {
+        (format!("/services/bench/functions/fn-{:06}", (i * 7919) % n), Vec::new())
+    })
+    .await?;
     let lists = time_requests(&client, args.samples, |i| {
         let start = format!("fn-{:06}", (i * 104_729) % n.saturating_sub(100).max(1));
         ("/services/bench/functions".to_string(), vec![("limit".into(), "100".into()), ("startKey".into(), start)])
@@ -204,7 +221,10 @@ async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
         ("server RSS MB (after)", rss, 60.0, false, ""),
         ("server peak RSS MB", peak, f64::NAN, false, ""),
     ];
-    println!("control-plane benchmark: {n} functions, {mean_zip} B zips, {} concurrent creates, {} samples", args.concurrency, args.samples);
+    println!(
+        "control-plane benchmark: {n} functions, {mean_zip} B zips, {} concurrent creates, {} samples",
+        args.concurrency, args.samples
+    );
     println!("{:<28} {:>12} {:>10} {:>16}", "metric", "measured", "target", "ratio to target");
     for (name, value, target, higher_is_better, _) in rows {
         if target.is_nan() {

@@ -54,20 +54,21 @@ pub fn run(args: ServeArgs) -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let data_dir = &args.data_dir;
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let probe = data_dir.join(".write-test");
     std::fs::write(&probe, b"").with_context(|| format!("data directory {} is not writable", data_dir.display()))?;
     let _ = std::fs::remove_file(&probe);
 
-    let (primary, generated) = match (args.account_id.clone(), args.access_key_id.clone(), args.access_key_secret.clone())
-    {
-        (Some(account_id), Some(id), Some(secret)) => {
-            let key = AccessKey { account_id, id, secret };
-            credentials::check_key(&key)?;
-            (key, false)
-        }
-        _ => credentials::load_or_create(data_dir)?,
-    };
+    let (primary, generated) =
+        match (args.account_id.clone(), args.access_key_id.clone(), args.access_key_secret.clone()) {
+            (Some(account_id), Some(id), Some(secret)) => {
+                let key = AccessKey { account_id, id, secret };
+                credentials::check_key(&key)?;
+                (key, false)
+            }
+            _ => credentials::load_or_create(data_dir)?,
+        };
     let config_path = args.config.clone().or_else(|| {
         let default = data_dir.join("config.toml");
         default.exists().then_some(default)

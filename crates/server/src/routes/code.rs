@@ -33,10 +33,9 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         return base.trim_end_matches('/').to_string();
     }
     let local = state.inner().local_addr.get().copied();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).filter(|h| {
+        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    });
     match (host, local) {
         (Some(h), Some(addr)) if !h.contains(':') || (h.starts_with('[') && h.ends_with(']')) => {
             format!("http://{h}:{}", addr.port())

@@ -93,7 +93,9 @@ pub(super) async fn require(
     let store = &state.inner().store;
     match store.get_function(&account.0, service, function).await? {
         Some(f) => Ok(f),
-        None if store.get_service(&account.0, service).await?.is_none() => Err(FcError::service_not_found(service).into()),
+        None if store.get_service(&account.0, service).await?.is_none() => {
+            Err(FcError::service_not_found(service).into())
+        }
         None => Err(FcError::function_not_found(service, function).into()),
     }
 }

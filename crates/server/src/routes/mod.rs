@@ -23,10 +23,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let fc = Router::new()
         .route("/2016-08-15/services", get(services::list).post(services::create))
-        .route(
-            "/2016-08-15/services/{service}",
-            get(services::get).put(services::update).delete(services::delete),
-        )
+        .route("/2016-08-15/services/{service}", get(services::get).put(services::update).delete(services::delete))
         .route("/2016-08-15/services/{service}/functions", get(functions::list).post(functions::create))
         .route(
             "/2016-08-15/services/{service}/functions/{function}",
@@ -138,18 +135,14 @@ impl ListParams {
     pub(crate) fn into_query(self) -> Result<ListQuery, ApiError> {
         let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
             None => limits::LIST_DEFAULT_LIMIT,
-            Some(text) => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| limits::LIST_LIMIT.contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(format!(
-                        "limit must be an integer between {} and {}, got '{}'",
-                        limits::LIST_LIMIT.start(),
-                        limits::LIST_LIMIT.end(),
-                        text.chars().take(32).collect::<String>()
-                    ))
-                })?,
+            Some(text) => text.parse::<u32>().ok().filter(|n| limits::LIST_LIMIT.contains(n)).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "limit must be an integer between {} and {}, got '{}'",
+                    limits::LIST_LIMIT.start(),
+                    limits::LIST_LIMIT.end(),
+                    text.chars().take(32).collect::<String>()
+                ))
+            })?,
         };
         let bounded = |v: Option<String>| v.filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
         Ok(ListQuery {

@@ -15,7 +15,11 @@ use crate::auth::Account;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub async fn create(State(state): State<AppState>, Extension(account): Extension<Account>, body: Body) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    body: Body,
+) -> Result<Response, ApiError> {
     let body = crate::body::read(body, state.config().max_body_bytes).await?;
     let patch: ServicePatch = parse_body(&body, &SERVICE_SHAPE)?;
     let name = patch.service_name.clone().ok_or_else(|| ApiError::invalid("serviceName is required"))?;

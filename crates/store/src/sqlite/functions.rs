@@ -87,7 +87,12 @@ pub(super) fn create(
     Ok(Function { service: service.to_string(), name: name.to_string(), meta, spec, code })
 }
 
-pub(super) fn list(conn: &Connection, account: &str, service: &str, query: &ListQuery) -> Result<Page<Function>, StoreError> {
+pub(super) fn list(
+    conn: &Connection,
+    account: &str,
+    service: &str,
+    query: &ListQuery,
+) -> Result<Page<Function>, StoreError> {
     services::require(conn, account, service)?;
     paging::list(
         conn,

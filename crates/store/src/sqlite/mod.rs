@@ -96,7 +96,11 @@ impl SqliteStore {
         writer.pragma_update(None, "journal_mode", "WAL").map_err(db("enable WAL"))?;
         writer.execute_batch(SCHEMA).map_err(db("create schema"))?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) }),
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
         })
     }
 
@@ -251,8 +255,7 @@ impl MetadataStore for SqliteStore {
         code: Option<CodeRef>,
     ) -> Result<(Function, Option<String>), StoreError> {
         let (account, service, name) = (account.to_string(), service.to_string(), name.to_string());
-        self.write(move |tx| functions::update(tx, &account, &service, &name, if_match.as_deref(), update, code))
-            .await
+        self.write(move |tx| functions::update(tx, &account, &service, &name, if_match.as_deref(), update, code)).await
     }
 
     async fn delete_function(

@@ -39,10 +39,7 @@ pub(super) fn list<T>(
     while let Some(row) = rows.next().map_err(db("read list row"))? {
         items.push(map(row)?);
     }
-    let next_token = if items.len() > query.limit as usize {
-        items.pop().map(|extra| name_of(&extra).to_string())
-    } else {
-        None
-    };
+    let next_token =
+        if items.len() > query.limit as usize { items.pop().map(|extra| name_of(&extra).to_string()) } else { None };
     Ok(Page { items, next_token })
 }

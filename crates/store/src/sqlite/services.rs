@@ -34,7 +34,12 @@ pub(super) fn require(conn: &Connection, account: &str, name: &str) -> Result<Se
     get(conn, account, name)?.ok_or_else(|| FcError::service_not_found(name).into())
 }
 
-pub(super) fn create(tx: &Transaction<'_>, account: &str, name: &str, spec: ServiceSpec) -> Result<Service, StoreError> {
+pub(super) fn create(
+    tx: &Transaction<'_>,
+    account: &str,
+    name: &str,
+    spec: ServiceSpec,
+) -> Result<Service, StoreError> {
     if get(tx, account, name)?.is_some() {
         return Err(FcError::new(
             ferric_types::ErrorCode::ServiceAlreadyExists,
@@ -49,15 +54,7 @@ pub(super) fn create(tx: &Transaction<'_>, account: &str, name: &str, spec: Serv
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .and_then(|mut s| {
-        s.execute(params![
-            account,
-            name,
-            meta.id,
-            meta.etag,
-            meta.created_ms,
-            meta.modified_ms,
-            spec_json
-        ])
+        s.execute(params![account, name, meta.id, meta.etag, meta.created_ms, meta.modified_ms, spec_json])
     })
     .map_err(db("insert service"))?;
     Ok(Service { name: name.to_string(), meta, spec })
@@ -95,7 +92,12 @@ pub(super) fn update(
     Ok(service)
 }
 
-pub(super) fn delete(tx: &Transaction<'_>, account: &str, name: &str, if_match: Option<&str>) -> Result<(), StoreError> {
+pub(super) fn delete(
+    tx: &Transaction<'_>,
+    account: &str,
+    name: &str,
+    if_match: Option<&str>,
+) -> Result<(), StoreError> {
     let service = require(tx, account, name)?;
     check_etag(&service.meta.etag, if_match)?;
     let has_functions: bool = tx
@@ -108,8 +110,9 @@ pub(super) fn delete(tx: &Transaction<'_>, account: &str, name: &str, if_match: 
         .map_err(db("count functions"))?
         .unwrap_or(false);
     if has_functions {
-        return Err(FcError::new(ferric_types::ErrorCode::ServiceNotEmpty, format!("service '{name}' is not empty"))
-            .into());
+        return Err(
+            FcError::new(ferric_types::ErrorCode::ServiceNotEmpty, format!("service '{name}' is not empty")).into()
+        );
     }
     tx.execute("DELETE FROM services WHERE account_id = ?1 AND name = ?2", params![account, name])
         .map_err(db("delete service"))?;

@@ -57,7 +57,12 @@ fn require(conn: &Connection, scope: &Scope, name: &str) -> Result<Trigger, Stor
     }
 }
 
-pub(super) fn create(tx: &Transaction<'_>, scope: &Scope, name: &str, spec: TriggerSpec) -> Result<Trigger, StoreError> {
+pub(super) fn create(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    name: &str,
+    spec: TriggerSpec,
+) -> Result<Trigger, StoreError> {
     functions::require(tx, &scope.account, &scope.service, &scope.function)?;
     if get(tx, scope, name)?.is_some() {
         return Err(FcError::new(
@@ -84,13 +89,7 @@ pub(super) fn create(tx: &Transaction<'_>, scope: &Scope, name: &str, spec: Trig
         ],
     )
     .map_err(db("insert trigger"))?;
-    Ok(Trigger {
-        service: scope.service.clone(),
-        function: scope.function.clone(),
-        name: name.to_string(),
-        meta,
-        spec,
-    })
+    Ok(Trigger { service: scope.service.clone(), function: scope.function.clone(), name: name.to_string(), meta, spec })
 }
 
 pub(super) fn list(conn: &Connection, scope: &Scope, query: &ListQuery) -> Result<Page<Trigger>, StoreError> {
@@ -120,21 +119,18 @@ pub(super) fn update(
     let spec = to_json("trigger spec", &trigger.spec)?;
     tx.execute(
         &format!("UPDATE triggers SET etag = ?5, modified_ms = ?6, spec = ?7 WHERE {WHERE_SCOPE} AND name = ?4"),
-        params![
-            scope.account,
-            scope.service,
-            scope.function,
-            name,
-            trigger.meta.etag,
-            trigger.meta.modified_ms,
-            spec
-        ],
+        params![scope.account, scope.service, scope.function, name, trigger.meta.etag, trigger.meta.modified_ms, spec],
     )
     .map_err(db("update trigger"))?;
     Ok(trigger)
 }
 
-pub(super) fn delete(tx: &Transaction<'_>, scope: &Scope, name: &str, if_match: Option<&str>) -> Result<(), StoreError> {
+pub(super) fn delete(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    name: &str,
+    if_match: Option<&str>,
+) -> Result<(), StoreError> {
     let trigger = require(tx, scope, name)?;
     check_etag(&trigger.meta.etag, if_match)?;
     tx.execute(

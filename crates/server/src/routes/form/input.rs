@@ -77,7 +77,8 @@ impl Form {
         let bracketed = format!("{name}[]");
         let mut values = Vec::new();
         while let Some(v) = self.take(name).or_else(|| self.take(&bracketed)) {
-            let text = String::from_utf8(v.into_bytes()).map_err(|_| ApiError::invalid(format!("{name} must be text")))?;
+            let text =
+                String::from_utf8(v.into_bytes()).map_err(|_| ApiError::invalid(format!("{name} must be text")))?;
             let text = text.trim();
             if text.starts_with('[') {
                 let items: Vec<String> = serde_json::from_str(text)
@@ -108,7 +109,9 @@ async fn multipart(content_type: &str, bytes: Bytes) -> Result<Form, ApiError> {
         let value = if is_file {
             Value::File(data)
         } else {
-            Value::Text(String::from_utf8(data).map_err(|_| ApiError::invalid(format!("field {name} must be UTF-8 text")))?)
+            Value::Text(
+                String::from_utf8(data).map_err(|_| ApiError::invalid(format!("field {name} must be UTF-8 text")))?,
+            )
         };
         fields.push((name, value));
     }
