@@ -62,6 +62,35 @@ pub async fn collect_garbage(state: &AppState, checksum: &str) {
     }
 }
 
+/// Removes packages no function points at: what a crash between writing a package and inserting its
+/// function row leaves behind. Runs in the background after start; uploads wait for it.
+pub async fn sweep_unreferenced_code(state: &AppState) {
+    let inner = state.inner();
+    let _exclusive = inner.code_gc.write().await;
+    let referenced = match inner.store.referenced_code().await {
+        Ok(set) => set,
+        Err(e) => return tracing::warn!(error = %e, "code sweep skipped: cannot list referenced packages"),
+    };
+    let code = inner.code.clone();
+    let swept = tokio::task::spawn_blocking(move || -> Result<usize, ferric_store::code::CodeError> {
+        let mut removed = 0;
+        for checksum in code.list()? {
+            if !referenced.contains(&checksum) {
+                code.remove(&checksum)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    })
+    .await;
+    match swept {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(removed = n, "removed unreferenced code packages"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "code sweep failed"),
+        Err(e) => tracing::warn!(error = %e, "code sweep panicked"),
+    }
+}
+
 pub async fn create_function(
     state: &AppState,
     account: &str,

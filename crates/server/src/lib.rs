@@ -40,6 +40,8 @@ pub async fn run(
     if let Ok(addr) = listener.local_addr() {
         let _ = state.inner().local_addr.set(addr);
     }
+    let sweeper = state.clone();
+    tokio::spawn(async move { control::sweep_unreferenced_code(&sweeper).await });
     let app = routes::router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)

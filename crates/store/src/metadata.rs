@@ -121,6 +121,8 @@ pub trait MetadataStore: Send + Sync {
     ) -> Result<Function, StoreError>;
     /// Whether any function of any account still points at this package.
     async fn code_in_use(&self, checksum: &str) -> Result<bool, StoreError>;
+    /// Every package some function points at, for sweeping packages a crash left unreferenced.
+    async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError>;
 
     /// The form API's opaque per-function configuration text.
     async fn get_form_config(&self, account: &str, service: &str, name: &str) -> Result<Option<String>, StoreError>;

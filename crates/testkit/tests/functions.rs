@@ -277,3 +277,27 @@ async fn services_and_functions_refuse_deletion_while_not_empty() {
     client.delete_function(&svc, "f").await.expect("delete f");
     client.delete_service(&svc).await.expect("delete svc");
 }
+
+#[tokio::test]
+async fn packages_left_unreferenced_by_a_crash_are_swept_at_start() {
+    let orphan = zip_of(&[("index.py", "orphan")]);
+    let kept = zip_of(&[("index.py", "kept")]);
+    let server = TestServer::start_with(|config| {
+        let store =
+            ferric_store::code::CodeStore::open(config.data_dir.join("code"), config.code_limits).expect("code store");
+        store.put(&orphan).expect("orphan package");
+    })
+    .await;
+    let svc = service(&server).await;
+    server.client().create_function(&svc, "f", "python3", "index.handler", &kept).await.expect("create");
+    let orphan_name = crc64_xz(&orphan).to_string();
+    for _ in 0..100 {
+        if !code_entries(&server).iter().any(|e| e.starts_with(&orphan_name)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let entries = code_entries(&server);
+    assert!(!entries.iter().any(|e| e.starts_with(&orphan_name)), "orphan swept: {entries:?}");
+    assert_eq!(entries.len(), 2, "the live package stays: {entries:?}");
+}

@@ -208,6 +208,12 @@ pub(super) fn code_in_use(conn: &Connection, checksum: &str) -> Result<bool, Sto
         .map_err(db("check code use"))
 }
 
+pub(super) fn referenced_code(conn: &Connection) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT DISTINCT code_checksum FROM functions").map_err(db("prepare code list"))?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db("list code"))?;
+    rows.collect::<Result<_, _>>().map_err(db("read code list"))
+}
+
 pub(super) fn get_form_config(
     conn: &Connection,
     account: &str,

@@ -274,6 +274,10 @@ impl MetadataStore for SqliteStore {
         self.read(move |c| functions::code_in_use(c, &checksum)).await
     }
 
+    async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        self.read(functions::referenced_code).await
+    }
+
     async fn get_form_config(&self, account: &str, service: &str, name: &str) -> Result<Option<String>, StoreError> {
         let (account, service, name) = (account.to_string(), service.to_string(), name.to_string());
         self.read(move |c| functions::get_form_config(c, &account, &service, &name)).await
