@@ -264,3 +264,28 @@ def test_seed_style_numeric_name(api, client):
     api.create(name)
     assert api.show(name)["Data"]["FunctionName"] == name
     assert client.get_function(DEFAULT_SERVICE, name).data["functionName"] == name
+
+
+def test_source_file_is_named_after_the_handler_module(api, client):
+    name = fname()
+    api.track(name)
+    api.create(name, handler="main.handler")
+    package = requests.get(client.get_function_code(DEFAULT_SERVICE, name).data["url"], timeout=20).content
+    assert zip_names(package) == ["main.py"]
+    assert zip_read(package, "main.py").decode() == SOURCE
+
+    # New source for another runtime: the module file follows the runtime's extension.
+    src = "exports.handler = (e, c, cb) => cb(null, 1);\n"
+    api.ok("/update", {"FunctionName": name, "Runtime": "nodejs20", "Code": src})
+    package = requests.get(client.get_function_code(DEFAULT_SERVICE, name).data["url"], timeout=20).content
+    assert zip_names(package) == ["main.js"]
+    assert client.get_function(DEFAULT_SERVICE, name).data["runtime"] == "nodejs20"
+
+
+def test_list_offset_past_the_end(api):
+    token = "fo{0}".format(uuid.uuid4().hex[:10])
+    api.track(token + "a")
+    api.create(token + "a")
+    data = api.get("/list", {"FunctionName": token, "Offset": 5, "Limit": 10})["Data"]
+    assert data["Count"] == 1 and data["List"] == []
+    check_error(api.get("/list", {"FunctionName": token, "Offset": -1}))

@@ -1,0 +1,74 @@
+//! `api/openapi.yaml` is the checked-in contract: every route the server answers must be described there,
+//! with each method it accepts. The probe asks the real server, so a route added without a spec entry
+//! (or a spec entry the server does not serve) fails here.
+
+use ferric_testkit::{repo_root, TestServer};
+
+/// (spec path, concrete path to probe, methods)
+const ROUTES: &[(&str, &str, &[&str])] = &[
+    ("/healthz", "/healthz", &["get"]),
+    ("/2016-08-15/services", "/2016-08-15/services", &["get", "post"]),
+    ("/2016-08-15/services/{serviceName}", "/2016-08-15/services/s", &["get", "put", "delete"]),
+    ("/2016-08-15/services/{serviceName}/functions", "/2016-08-15/services/s/functions", &["get", "post"]),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}",
+        "/2016-08-15/services/s/functions/f",
+        &["get", "put", "delete"],
+    ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/code",
+        "/2016-08-15/services/s/functions/f/code",
+        &["get"],
+    ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/triggers",
+        "/2016-08-15/services/s/functions/f/triggers",
+        &["get", "post"],
+    ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/triggers/{triggerName}",
+        "/2016-08-15/services/s/functions/f/triggers/t",
+        &["get", "put", "delete"],
+    ),
+    ("/ferric/v1/code/{checksum}", "/ferric/v1/code/1", &["get"]),
+    ("/api/v1/func/", "/api/v1/func/", &["post"]),
+    ("/api/v1/func", "/api/v1/func", &["get"]),
+    ("/api/v1/func/update", "/api/v1/func/update", &["post"]),
+    ("/api/v1/func/delete", "/api/v1/func/delete", &["post"]),
+    ("/api/v1/func/list", "/api/v1/func/list", &["get"]),
+    ("/api/v1/func/config", "/api/v1/func/config", &["post"]),
+];
+
+/// The methods the spec lists under one path.
+fn spec_methods(spec: &str, path: &str) -> Vec<String> {
+    let header = format!("\n  {path}:\n");
+    let start =
+        spec.find(&header).unwrap_or_else(|| panic!("api/openapi.yaml does not describe {path}")) + header.len();
+    spec[start..]
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with("    "))
+        .filter_map(|line| line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')))
+        .filter(|key| ["get", "put", "post", "delete", "patch", "head"].contains(key))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_served_route_is_in_the_spec() {
+    let spec = std::fs::read_to_string(repo_root().join("api/openapi.yaml")).expect("api/openapi.yaml");
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    for (spec_path, probe, methods) in ROUTES {
+        let listed = spec_methods(&spec, spec_path);
+        for method in *methods {
+            assert!(listed.iter().any(|m| m == method), "{method} {spec_path} is served but not in the spec");
+            let response = http
+                .request(method.to_uppercase().parse().expect("method"), format!("{}{probe}", server.endpoint))
+                .send()
+                .await
+                .expect("send");
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            assert_ne!(body["ErrorCode"], "PathNotSupported", "{method} {probe} is in the spec but not served");
+        }
+    }
+}
