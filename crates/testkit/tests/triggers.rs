@@ -107,6 +107,34 @@ async fn invalid_triggers_are_refused_with_reasons() {
 }
 
 #[tokio::test]
+async fn day_of_week_follows_fc_numbering() {
+    let server = TestServer::start().await;
+    let path = function(&server).await;
+    for (name, cron) in
+        [("sun7", "0 0 0 ? * 7"), ("sun0", "0 0 0 ? * 0"), ("week", "0 0 0 ? * MON-SUN"), ("end", "0 0 8 * * 5-7")]
+    {
+        let body = json!({"triggerName": name, "triggerType": "timer", "triggerConfig": {"cronExpression": cron}});
+        create(&server, &path, body).await.unwrap_or_else(|e| panic!("{cron}: {e}"));
+    }
+    let bad = json!({"triggerName": "t8", "triggerType": "timer", "triggerConfig": {"cronExpression": "0 0 0 ? * 8"}});
+    assert_eq!(error_code(create(&server, &path, bad).await).0, 400);
+}
+
+#[tokio::test]
+async fn a_function_has_at_most_one_http_trigger() {
+    let server = TestServer::start().await;
+    let path = function(&server).await;
+    let http = |name: &str| json!({"triggerName": name, "triggerType": "http", "triggerConfig": {"authType": "anonymous", "methods": ["GET"]}});
+    create(&server, &path, http("web")).await.expect("first http trigger");
+    let (status, code, message) = error_code(create(&server, &path, http("web2")).await);
+    assert_eq!((status, code.as_str()), (400, "InvalidArgument"));
+    assert!(message.contains("already has the HTTP trigger 'web'"), "{message}");
+    let timer =
+        json!({"triggerName": "tick", "triggerType": "timer", "triggerConfig": {"cronExpression": "@every 1m"}});
+    create(&server, &path, timer).await.expect("timers are not limited");
+}
+
+#[tokio::test]
 async fn trigger_errors_follow_fc() {
     let server = TestServer::start().await;
     let path = function(&server).await;

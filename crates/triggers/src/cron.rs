@@ -1,7 +1,8 @@
 //! Timer trigger schedules with FC's semantics. FC evaluates `cronExpression` with Go's
 //! robfig/cron v3 in its six-field form (seconds first), so this module follows that parser's
-//! grammar and its day-matching rules; where robfig silently does something surprising (7 as
-//! Sunday, sub-second `@every`) we reject with an explanation instead.
+//! grammar and its day-matching rules, with FC's documented day-of-week numbering on top (`1~7`
+//! or `MON~SUN`: 0 and 7 are both Sunday). Where robfig silently does something surprising
+//! (sub-second `@every`) we reject with an explanation instead.
 //!
 //! Layout:
 //! - `error.rs`: [`ScheduleError`], its [`ScheduleErrorKind`] and the [`Field`] names.

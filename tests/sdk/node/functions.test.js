@@ -171,3 +171,12 @@ test('FunctionAlreadyExists, FunctionNotFound, FunctionNotEmpty', async () => {
   await client.deleteFunction(svc, name);
   await expectFcError(client.getFunction(svc, name), { status: 404, code: 'FunctionNotFound' });
 });
+
+test('withoutCodeLimit (upload through a temporary OSS bucket) fails fast with a 4xx', async () => {
+  // The SDK first asks for a temporary bucket token; with no object storage here that must be a clean error.
+  const { status } = await expectFcError(client.createFunction(svc, {
+    functionName: uniq('fnbig'), handler: 'index.handler', runtime: 'nodejs20', withoutCodeLimit: true,
+    code: { zipFile: '/nonexistent/code.zip' },
+  }));
+  assert.ok(status >= 400 && status < 500, `status ${status}`);
+});

@@ -87,6 +87,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.public_url = args.public_url.clone();
     let state = AppState::open(config).context("cannot open the data directory")?;
 
+    // Handlers go in before the banner: a supervisor may signal as soon as it sees the endpoint.
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -107,21 +109,21 @@ async fn serve(args: ServeArgs) -> Result<()> {
     );
     tracing::info!(%local, data_dir = %data_dir.display(), "ready");
 
-    ferric_server::run(listener, state, shutdown_signal()).await.context("server failed")?;
+    ferric_server::run(listener, state, shutdown).await.context("server failed")?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Installs SIGINT and SIGTERM handlers now and returns a future that completes on either.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutting down");
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+    })
 }

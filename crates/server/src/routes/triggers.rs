@@ -48,8 +48,39 @@ pub async fn create(
     validate_name("trigger", &name, NameRule::Fc)?;
     let spec = TriggerSpec::from_create(patch)?;
     check(&spec)?;
+    if spec.trigger_type == TriggerType::Http.as_str() {
+        require_no_http_trigger(&state, &account, &service, &function, &name).await?;
+    }
     let trigger = state.inner().store.create_trigger(&account.0, &service, &function, &name, spec).await?;
     Ok(json(StatusCode::OK, &trigger.view(), Some(&trigger.meta.etag)))
+}
+
+/// FC gives a function at most one HTTP trigger: its URL is the function's address. A trigger of the
+/// same name is left to the store, which answers `TriggerAlreadyExists`.
+async fn require_no_http_trigger(
+    state: &AppState,
+    account: &Account,
+    service: &str,
+    function: &str,
+    name: &str,
+) -> Result<(), ApiError> {
+    let mut query =
+        ferric_store::ListQuery { limit: ferric_types::limits::LIST_LIMIT.end().to_owned(), ..Default::default() };
+    loop {
+        let page = state.inner().store.list_triggers(&account.0, service, function, query.clone()).await?;
+        if let Some(existing) =
+            page.items.iter().find(|t| t.spec.trigger_type == TriggerType::Http.as_str() && t.name != name)
+        {
+            return Err(ApiError::invalid(format!(
+                "function '{function}' already has the HTTP trigger '{}'; a function can have only one",
+                existing.name
+            )));
+        }
+        match page.next_token {
+            Some(token) => query.next_token = Some(token),
+            None => return Ok(()),
+        }
+    }
 }
 
 pub async fn list(

@@ -108,8 +108,8 @@ mod tests {
 
     #[test]
     fn schedule_error_stays_a_source() {
-        let err = TimerConfig::from_value(&json!({"cronExpression": "0 0 0 * * 7"})).expect_err("sunday as 7");
+        let err = TimerConfig::from_value(&json!({"cronExpression": "0 0 0 * * 8"})).expect_err("no day 8");
         let source = std::error::Error::source(&err).expect("has a source");
-        assert!(source.to_string().starts_with("invalid cron expression '0 0 0 * * 7'"));
+        assert!(source.to_string().starts_with("invalid cron expression '0 0 0 * * 8'"));
     }
 }

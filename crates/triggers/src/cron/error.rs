@@ -36,12 +36,8 @@ pub enum ScheduleErrorKind {
     EmptyTerm { field: Field },
     #[error("{field} value '{value}' is not {}", field.expected_value())]
     InvalidValue { field: Field, value: String },
-    #[error("{field} value {value} out of range {}-{}", field.min(), field.max())]
+    #[error("{field} value {value} out of range {}-{}", field.min(), field.max_explicit())]
     OutOfRange { field: Field, value: u64 },
-    /// robfig/cron numbers weekdays 0-6 only; Vixie cron's `7` for Sunday is a classic
-    /// portability trap, so it gets its own explanation.
-    #[error("day-of-week value 7 out of range 0-6 (sunday is 0; 7 is not accepted)")]
-    SundayAsSeven,
     #[error("{field} range {start}-{end} starts after it ends")]
     ReversedRange { field: Field, start: u32, end: u32 },
     #[error("{field} step '{step}' is not a positive number")]
@@ -114,10 +110,18 @@ impl Field {
         }
     }
 
+    /// Largest value that may be written: day-of-week also takes 7 (Sunday, as FC documents it).
+    pub fn max_explicit(self) -> u32 {
+        match self {
+            Field::DayOfWeek => 7,
+            other => other.max(),
+        }
+    }
+
     fn expected_value(self) -> &'static str {
         match self {
             Field::Month => "a number or month name (JAN-DEC)",
-            Field::DayOfWeek => "a number or weekday name (SUN-SAT)",
+            Field::DayOfWeek => "a number or weekday name (SUN-SAT; 0 and 7 are Sunday)",
             _ => "a number",
         }
     }

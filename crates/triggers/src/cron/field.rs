@@ -1,5 +1,9 @@
 //! One cron field (`*/5`, `MON-FRI`, `1,15`) parsed into a bitmask, following robfig/cron v3's
 //! `getField`/`getRange` rules so that expressions mean here what they mean on FC.
+//!
+//! Day-of-week is the one place FC departs from robfig: FC documents `1~7 or MON~SUN` (Monday 1,
+//! Sunday 7), while robfig numbers `0-6` from Sunday. The two agree on 1-6, so both `0` and `7`
+//! mean Sunday here, and a range may end on Sunday (`MON-SUN`, `5-7`).
 
 use super::error::{Field, ScheduleErrorKind};
 
@@ -61,7 +65,11 @@ fn parse_term(field: Field, term: &str) -> Result<FieldSet, ScheduleErrorKind> {
         let mut dash = range.split('-');
         let low = parse_value(field, dash.next().unwrap_or_default())?;
         let high = match dash.next() {
-            Some(text) => parse_value(field, text)?,
+            // `SUN` (0) closing a weekday range is the Sunday at its end: `MON-SUN` is 1-7.
+            Some(text) => match parse_value(field, text)? {
+                0 if field == Field::DayOfWeek && low > 0 => 7,
+                high => high,
+            },
             None if step_text.is_some() => field.max(),
             None => low,
         };
@@ -82,7 +90,10 @@ fn parse_term(field: Field, term: &str) -> Result<FieldSet, ScheduleErrorKind> {
         return Err(ScheduleErrorKind::ReversedRange { field, start, end });
     }
 
-    let bits = (start..=end).step_by(step).fold(0u64, |bits, value| bits | (1 << value));
+    let mut bits = (start..=end).step_by(step).fold(0u64, |bits, value| bits | (1 << value));
+    if field == Field::DayOfWeek && bits & (1 << 7) != 0 {
+        bits = (bits & !(1 << 7)) | 1;
+    }
     Ok(FieldSet { bits, unrestricted })
 }
 
@@ -91,11 +102,8 @@ fn parse_value(field: Field, text: &str) -> Result<u32, ScheduleErrorKind> {
     let invalid = || ScheduleErrorKind::InvalidValue { field, value: text.to_owned() };
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let value: u64 = text.parse().map_err(|_| invalid())?;
-        if field == Field::DayOfWeek && value == 7 {
-            return Err(ScheduleErrorKind::SundayAsSeven);
-        }
         return match u32::try_from(value) {
-            Ok(v) if (field.min()..=field.max()).contains(&v) => Ok(v),
+            Ok(v) if (field.min()..=field.max_explicit()).contains(&v) => Ok(v),
             _ => Err(ScheduleErrorKind::OutOfRange { field, value }),
         };
     }
@@ -179,16 +187,14 @@ mod tests {
     }
 
     #[test]
-    fn sunday_as_seven_is_rejected_with_an_explanation() {
-        assert_eq!(
-            error(Field::DayOfWeek, "7"),
-            "day-of-week value 7 out of range 0-6 (sunday is 0; 7 is not accepted)"
-        );
-        assert_eq!(
-            error(Field::DayOfWeek, "1-7"),
-            "day-of-week value 7 out of range 0-6 (sunday is 0; 7 is not accepted)"
-        );
-        assert_eq!(error(Field::DayOfWeek, "8"), "day-of-week value 8 out of range 0-6");
+    fn sunday_is_zero_or_seven() {
+        assert_eq!(values(Field::DayOfWeek, "7"), vec![0]);
+        assert_eq!(values(Field::DayOfWeek, "1-7"), vec![0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(values(Field::DayOfWeek, "MON-SUN"), vec![0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(values(Field::DayOfWeek, "fri-sun"), vec![0, 5, 6]);
+        assert_eq!(values(Field::DayOfWeek, "SUN-TUE"), vec![0, 1, 2]);
+        assert_eq!(values(Field::DayOfWeek, "*"), vec![0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(error(Field::DayOfWeek, "8"), "day-of-week value 8 out of range 0-7");
     }
 
     #[test]
@@ -196,7 +202,7 @@ mod tests {
         assert_eq!(error(Field::Hour, "MON"), "hour value 'MON' is not a number");
         assert_eq!(
             error(Field::DayOfWeek, "monday"),
-            "day-of-week value 'monday' is not a number or weekday name (SUN-SAT)"
+            "day-of-week value 'monday' is not a number or weekday name (SUN-SAT; 0 and 7 are Sunday)"
         );
         assert_eq!(error(Field::Month, "Foo"), "month value 'Foo' is not a number or month name (JAN-DEC)");
         assert_eq!(error(Field::Minute, "-5"), "minute value '' is not a number");

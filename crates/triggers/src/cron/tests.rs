@@ -38,12 +38,7 @@ fn error_message_quotes_expression_and_field() {
         "invalid cron expression '0 0 0 32 * *': day-of-month value 32 out of range 1-31"
     );
     assert_eq!(error("0 0 0 * 13 *"), "invalid cron expression '0 0 0 * 13 *': month value 13 out of range 1-12");
-    assert_eq!(error("0 0 0 * * 8"), "invalid cron expression '0 0 0 * * 8': day-of-week value 8 out of range 0-6");
-    assert_eq!(
-        error("0 0 12 * * 7"),
-        "invalid cron expression '0 0 12 * * 7': day-of-week value 7 out of range 0-6 \
-         (sunday is 0; 7 is not accepted)"
-    );
+    assert_eq!(error("0 0 0 * * 8"), "invalid cron expression '0 0 0 * * 8': day-of-week value 8 out of range 0-7");
     assert_eq!(
         error("0 0 12 * FOO *"),
         "invalid cron expression '0 0 12 * FOO *': month value 'FOO' is not a number or month \
@@ -207,6 +202,12 @@ fn sunday_is_zero() {
         ["2024-06-16T12:00:00+00:00", "2024-06-23T12:00:00+00:00"]
     );
     assert_eq!(fires("0 0 12 * * sun", "2024-06-15T13:00:00Z", 1), ["2024-06-16T12:00:00+00:00"]);
+    // FC documents day-of-week as 1~7 or MON~SUN: 7 is Sunday too.
+    assert_eq!(fires("0 0 12 ? * 7", "2024-06-15T13:00:00Z", 1), ["2024-06-16T12:00:00+00:00"]);
+    assert_eq!(
+        fires("0 0 12 ? * SAT-SUN", "2024-06-14T13:00:00Z", 3),
+        ["2024-06-15T12:00:00+00:00", "2024-06-16T12:00:00+00:00", "2024-06-22T12:00:00+00:00"]
+    );
 }
 
 #[test]
