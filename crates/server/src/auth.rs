@@ -41,10 +41,16 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
 pub fn verify(state: &AppState, method: &Method, headers: &HeaderMap, resource: &str) -> Result<String, ApiError> {
     let config = state.config();
     let authorization = header(headers, "authorization")?;
+    if authorization.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::MissingRequiredHeader,
+            "required HTTP header Authorization was not specified",
+        ));
+    }
     let Some((key_id, given)) = signature::parse_authorization(authorization) else {
         return Err(ApiError::new(
             ErrorCode::AccessDenied,
-            "missing or malformed Authorization header; expected 'FC <accessKeyId>:<signature>'",
+            "malformed Authorization header; expected 'FC <accessKeyId>:<signature>'",
         ));
     };
     let date = header(headers, "date")?;

@@ -50,6 +50,9 @@ async fn refusals_carry_fc_codes() {
     assert_eq!(status, 200);
 
     let (status, body) = get(&server, &[("date", date.clone())]).await;
+    assert_eq!((status, body["ErrorCode"].as_str()), (403, Some("MissingRequiredHeader")));
+    assert_eq!(body["ErrorMessage"], "required HTTP header Authorization was not specified");
+    let (status, body) = get(&server, &[("date", date.clone()), ("authorization", "Bearer x".into())]).await;
     assert_eq!((status, body["ErrorCode"].as_str()), (403, Some("AccessDenied")));
 
     let wrong = authorization("GET", "", &date, &[], "/2016-08-15/services", "wrong-secret");
@@ -62,7 +65,7 @@ async fn refusals_carry_fc_codes() {
     assert_eq!(body["ErrorMessage"], "invalid access key ID 'NOSUCHKEY'");
 
     let (status, body) = get(&server, &[("authorization", good.clone())]).await;
-    assert_eq!((status, body["ErrorCode"].as_str()), (400, Some("MissingRequiredHeader")));
+    assert_eq!((status, body["ErrorCode"].as_str()), (403, Some("MissingRequiredHeader")));
 
     let old = http_date(-16 * 60);
     let skewed = authorization("GET", "", &old, &[], "/2016-08-15/services", KEY_SECRET);

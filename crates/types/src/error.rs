@@ -62,11 +62,13 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidArgument
-            | ErrorCode::MissingRequiredHeader
             | ErrorCode::PathNotSupported
             | ErrorCode::EntityTooLarge
             | ErrorCode::LimitExceeded => 400,
-            ErrorCode::AccessDenied
+            // The headers Ferric requires are the signature's (Authorization, Date): their absence is
+            // an authentication failure like the others, so it shares their 403.
+            ErrorCode::MissingRequiredHeader
+            | ErrorCode::AccessDenied
             | ErrorCode::SignatureNotMatch
             | ErrorCode::InvalidAccessKeyId
             | ErrorCode::RequestTimeTooSkewed => 403,

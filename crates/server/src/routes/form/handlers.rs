@@ -60,6 +60,13 @@ fn code_zip(value: Value, runtime: &str, handler: &str) -> Result<Vec<u8>, ApiEr
     Ok(zip_single_file(&format!("{module}.{extension}"), &bytes)?)
 }
 
+/// The required `FunctionName`, checked with the lenient rule (the spec's own example is `0001`).
+fn function_name(form: &mut Form) -> Result<String, ApiError> {
+    let name = form.require_text("FunctionName")?;
+    validate_name("function", &name, NameRule::Lenient)?;
+    Ok(name)
+}
+
 /// The function fields the form carries, as an FC patch.
 fn patch_from(form: &mut Form) -> Result<FunctionPatch, ApiError> {
     Ok(FunctionPatch {
@@ -116,8 +123,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, FormError> {
     let mut form = Form::read(&headers, body, limit(&state)).await?;
-    let name = form.require_text("FunctionName")?;
-    validate_name("function", &name, NameRule::Lenient)?;
+    let name = function_name(&mut form)?;
     let mut patch = patch_from(&mut form)?;
     let runtime = patch.runtime.get_or_insert_with(|| DEFAULT_RUNTIME.to_string()).clone();
     let handler = patch.handler.get_or_insert_with(|| DEFAULT_HANDLER.to_string()).clone();
@@ -142,8 +148,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, FormError> {
     let mut form = Form::read(&headers, body, limit(&state)).await?;
-    let name = form.require_text("FunctionName")?;
-    validate_name("function", &name, NameRule::Lenient)?;
+    let name = function_name(&mut form)?;
     let service = &state.config().form_service;
     let current = require(&state, &account, &name).await?;
     let patch = patch_from(&mut form)?;
@@ -216,8 +221,7 @@ pub async fn get(
     Extension(account): Extension<Account>,
     uri: Uri,
 ) -> Result<Response, FormError> {
-    let name = Form::query(&uri).require_text("FunctionName")?;
-    validate_name("function", &name, NameRule::Lenient)?;
+    let name = function_name(&mut Form::query(&uri))?;
     let function = require(&state, &account, &name).await?;
     let config = state.inner().store.get_form_config(&account.0, &function.service, &name).await?;
     Ok(ok(Some(view(&function, config))))
@@ -232,8 +236,7 @@ pub async fn config(
     body: Body,
 ) -> Result<Response, FormError> {
     let mut form = Form::read(&headers, body, state.config().max_body_bytes).await?;
-    let name = form.require_text("FunctionName")?;
-    validate_name("function", &name, NameRule::Lenient)?;
+    let name = function_name(&mut form)?;
     let encoded = form.require_text("FunctionConfig")?;
     let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let decoded = STANDARD

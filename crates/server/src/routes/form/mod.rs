@@ -68,14 +68,20 @@ fn ok(data: Option<serde_json::Value>) -> Response {
     super::json(StatusCode::OK, &body, None)
 }
 
+/// Only an unsigned request from this machine skips verification; a request that carries a signature is
+/// always checked, so a wrong key from loopback is still refused.
+fn must_verify(peer: std::net::IpAddr, signed: bool) -> bool {
+    // A dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`.
+    signed || !peer.to_canonical().is_loopback()
+}
+
 async fn authenticate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, FormError> {
-    let signed = request.headers().contains_key(header::AUTHORIZATION);
-    let account = if signed || !peer.ip().is_loopback() {
+    let account = if must_verify(peer.ip(), request.headers().contains_key(header::AUTHORIZATION)) {
         let resource = ferric_types::signature::decode_path(request.uri().path());
         crate::auth::verify(&state, request.method(), request.headers(), &resource)?
     } else {
@@ -88,4 +94,19 @@ async fn authenticate(
     };
     request.extensions_mut().insert(Account(account));
     Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::must_verify;
+
+    #[test]
+    fn only_unsigned_loopback_skips_verification() {
+        assert!(!must_verify("127.0.0.1".parse().expect("ip"), false));
+        assert!(!must_verify("::1".parse().expect("ip"), false));
+        assert!(must_verify("127.0.0.1".parse().expect("ip"), true));
+        assert!(must_verify("192.0.2.10".parse().expect("ip"), false));
+        assert!(must_verify("::ffff:192.0.2.10".parse().expect("ip"), false));
+        assert!(!must_verify("::ffff:127.0.0.1".parse().expect("ip"), false));
+    }
 }
