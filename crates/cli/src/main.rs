@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (FC 2016-08-15 API and the /api/v1/func form API).
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Run a benchmark against a fresh server and print the figures.
     Bench(commands::bench::BenchArgs),
 }
@@ -44,7 +44,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
         Command::Bench(args) => commands::bench::run(args),
     };
     match result {

@@ -90,7 +90,19 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<Response, ClientError> {
-        let full_path = format!("/{API_VERSION}{path}");
+        self.send_to(method, &format!("/{API_VERSION}{path}"), query, headers, body).await
+    }
+
+    /// Sends a signed request to a path outside the API version prefix (Ferric's `/ferric/v1/...`).
+    pub async fn send_to(
+        &self,
+        method: Method,
+        full_path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, ClientError> {
+        let full_path = full_path.to_string();
         let url = format!("{}{full_path}", self.endpoint);
         let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let content_type = if body.is_some() { "application/json" } else { "" };
@@ -113,7 +125,13 @@ impl Client {
             map.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
         let canonical = signature::canonical_fc_headers(fc_headers);
         let content_type_sent = map.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let resource = signature::decode_path(&full_path);
+        // HTTP-trigger paths sign their query too (sorted `k=v` lines), as the official SDKs do.
+        let resource = if full_path.starts_with(&format!("/{API_VERSION}/proxy/")) {
+            let encoded: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter()).finish();
+            signature::proxy_resource(&signature::decode_path(&full_path), &encoded)
+        } else {
+            signature::decode_path(&full_path)
+        };
         let string_to_sign = signature::string_to_sign(&SignedParts {
             method: method.as_str(),
             content_md5: "",

@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ferric_invoker::InvokerConfig;
 use ferric_store::code::CodeLimits;
+
+use crate::logsink::Retention;
 
 /// One access key and the account it acts for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -66,12 +69,18 @@ pub struct ServerConfig {
     /// The base URL clients reach this server at (`http://host:port`), for URLs the server hands out.
     /// `None`: derived from the request's Host header and the listening port.
     pub public_url: Option<String>,
+    pub invoker: InvokerConfig,
+    /// Largest synchronous invocation request and response payload (FC: 32 MB).
+    pub max_sync_payload_bytes: usize,
+    /// Largest asynchronous invocation payload (FC: 128 KB).
+    pub max_async_payload_bytes: usize,
+    pub log_retention: Retention,
 }
 
 impl ServerConfig {
     pub fn new(data_dir: PathBuf, keyring: Keyring) -> ServerConfig {
         ServerConfig {
-            data_dir,
+            data_dir: data_dir.clone(),
             store_url: None,
             keyring,
             code_limits: CodeLimits::default(),
@@ -80,6 +89,10 @@ impl ServerConfig {
             code_url_ttl: Duration::from_secs(10 * 60),
             form_service: "default".to_string(),
             public_url: None,
+            invoker: InvokerConfig::new(&data_dir),
+            max_sync_payload_bytes: 32 * 1024 * 1024,
+            max_async_payload_bytes: 128 * 1024,
+            log_retention: Retention::default(),
         }
     }
 

@@ -44,6 +44,21 @@ async fn put_code(state: &AppState, zip: ZipInput) -> Result<CodeRef, ApiError> 
     Ok(CodeRef { checksum: package.checksum, size: package.size })
 }
 
+/// A function's spec, code or triggers changed (or it is gone): the data plane forgets what it cached and
+/// instances of older versions drain.
+pub fn function_changed(state: &AppState, account: &str, service: &str, function: &str, retire: bool) {
+    let inner = state.inner();
+    inner.catalog.invalidate_function(account, service, function);
+    if retire {
+        inner.invoker.retire(account, service, function);
+    }
+}
+
+/// A service's settings changed or it is gone.
+pub fn service_changed(state: &AppState, account: &str, service: &str) {
+    state.inner().catalog.invalidate_service(account, service);
+}
+
 /// Removes a package once no function of any account points at it.
 pub async fn collect_garbage(state: &AppState, checksum: &str) {
     let inner = state.inner();
@@ -157,6 +172,7 @@ pub async fn update_function(
         .update_function(account, service, name, if_match, Box::new(move |spec| spec.apply(patch)), code)
         .await;
     drop(shared);
+    function_changed(state, account, service, name, true);
     match updated {
         Ok((function, replaced)) => {
             if let Some(old) = replaced {
@@ -181,6 +197,7 @@ pub async fn delete_function(
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
     let deleted = state.inner().store.delete_function(account, service, name, if_match).await?;
+    function_changed(state, account, service, name, true);
     collect_garbage(state, &deleted.code.checksum).await;
     Ok(())
 }

@@ -12,13 +12,18 @@
 //! - `error`: [`ApiError`] and the status mapping.
 //! - `body`: bounded request bodies.
 //! - `control`: the control-plane commands shared by the FC API and the form API.
-//! - `routes/`: one file per resource: services, functions, triggers, code, form, health.
+//! - `catalog`: the data plane's cache of resolved functions, invalidated by control-plane writes.
+//! - `logsink`: invocation logs written to the store off the invoke path, with retention.
+//! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
+//!   triggers), logs, form, health.
 
 mod auth;
 mod body;
+mod catalog;
 mod config;
 mod control;
 mod error;
+mod logsink;
 mod request_id;
 mod routes;
 mod state;
@@ -28,6 +33,7 @@ use std::net::SocketAddr;
 
 pub use config::{AccessKey, Keyring, ServerConfig};
 pub use error::ApiError;
+pub use logsink::Retention;
 pub use request_id::RequestId;
 pub use state::{AppState, StateError};
 

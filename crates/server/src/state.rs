@@ -10,7 +10,9 @@ use ferric_store::{MetadataStore, StoreError};
 use thiserror::Error;
 use tokio::sync::{RwLock, Semaphore};
 
+use crate::catalog::Catalog;
 use crate::config::ServerConfig;
+use crate::logsink::LogSink;
 
 #[derive(Debug, Error)]
 pub enum StateError {
@@ -24,6 +26,8 @@ pub enum StateError {
     OpenStore(#[source] StoreError),
     #[error("cannot open the code store")]
     OpenCode(#[source] CodeError),
+    #[error("cannot start the invoker")]
+    Invoker(#[source] ferric_invoker::InvokerError),
     #[error("cannot read or create the URL signing key {path}")]
     UrlKey {
         path: String,
@@ -49,12 +53,16 @@ pub(crate) struct Inner {
     pub code_gc: RwLock<()>,
     /// Bounds how many code packages are decoded and extracted at once (each may be 100 MiB).
     pub code_uploads: Semaphore,
+    pub invoker: ferric_invoker::Invoker,
+    pub catalog: Catalog,
+    pub logs: LogSink,
     /// The address the server listens on, known once `run` starts.
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 impl AppState {
-    /// Opens (creating as needed) the store, the code directory and the URL key in the data directory.
+    /// Opens (creating as needed) the store, the code directory and the URL key in the data directory, and
+    /// starts the invoker and the log writer. Must run inside a tokio runtime.
     pub fn open(config: ServerConfig) -> Result<AppState, StateError> {
         let dir = &config.data_dir;
         std::fs::create_dir_all(dir)
@@ -62,6 +70,8 @@ impl AppState {
         let store = ferric_store::open(config.store_url.as_deref(), dir).map_err(StateError::OpenStore)?;
         let code = CodeStore::open(dir.join("code"), config.code_limits).map_err(StateError::OpenCode)?;
         let url_key = load_or_create_key(&dir.join("url-signing.key"))?;
+        let invoker = ferric_invoker::Invoker::new(config.invoker.clone()).map_err(StateError::Invoker)?;
+        let logs = LogSink::start(store.clone(), config.log_retention);
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -70,6 +80,9 @@ impl AppState {
                 url_key,
                 code_gc: RwLock::new(()),
                 code_uploads: Semaphore::new(2),
+                invoker,
+                catalog: Catalog::default(),
+                logs,
                 local_addr: std::sync::OnceLock::new(),
             }),
         })

@@ -3,7 +3,8 @@
 //! The server talks to metadata through one trait, [`MetadataStore`], so the embedded SQLite default and a
 //! PostgreSQL cluster store are chosen by URL and never by `cfg` in callers. Code packages live on the
 //! filesystem, content-addressed by their CRC-64/XZ checksum, extracted once and shared read-only by every
-//! instance that runs them. Async jobs and logs join this crate with the issues that need them.
+//! instance that runs them. Invocation logs are kept here too, bounded by age and count. Async jobs join
+//! this crate with the issue that needs them.
 //!
 //! Layout:
 //! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
@@ -15,5 +16,6 @@ mod metadata;
 pub mod sqlite;
 
 pub use metadata::{
-    open, FunctionSearch, FunctionUpdate, ListQuery, MetadataStore, Page, ServiceUpdate, StoreError, TriggerUpdate,
+    open, FunctionSearch, FunctionUpdate, ListQuery, LogQuery, LogRecord, MetadataStore, Page, ServiceUpdate,
+    StoreError, TriggerUpdate,
 };

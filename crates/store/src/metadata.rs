@@ -59,6 +59,32 @@ pub struct FunctionSearch {
     pub limit: u32,
 }
 
+/// One invocation's log, as kept for `/ferric/v1/logs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    /// Assigned by the store; increases with insertion order.
+    pub id: i64,
+    pub account_id: String,
+    pub service: String,
+    pub function: String,
+    pub request_id: String,
+    pub time_ms: i64,
+    pub content: Vec<u8>,
+}
+
+/// Which logs to read, newest-first paging by id.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub service: Option<String>,
+    pub function: Option<String>,
+    pub request_id: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Only records with a smaller id (the previous page's last id).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
 /// Applied to the stored spec inside the write transaction, so read-modify-write is atomic.
 pub type ServiceUpdate = Box<dyn FnOnce(&mut ServiceSpec) -> Result<(), FcError> + Send>;
 pub type FunctionUpdate = Box<dyn FnOnce(&mut FunctionSpec) -> Result<(), FcError> + Send>;
@@ -121,6 +147,13 @@ pub trait MetadataStore: Send + Sync {
     ) -> Result<Function, StoreError>;
     /// Whether any function of any account still points at this package.
     async fn code_in_use(&self, checksum: &str) -> Result<bool, StoreError>;
+    /// Stores invocation logs (ids are assigned by the store).
+    async fn append_logs(&self, records: Vec<LogRecord>) -> Result<(), StoreError>;
+    /// Reads one account's logs, newest first.
+    async fn query_logs(&self, account: &str, query: LogQuery) -> Result<Vec<LogRecord>, StoreError>;
+    /// Drops logs older than `before_ms`, and all but the newest `keep_newest`; returns how many went.
+    async fn prune_logs(&self, before_ms: i64, keep_newest: u64) -> Result<u64, StoreError>;
+
     /// Every package some function points at, for sweeping packages a crash left unreferenced.
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError>;
 

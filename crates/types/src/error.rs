@@ -27,6 +27,10 @@ pub enum ErrorCode {
     ServiceNotEmpty,
     FunctionNotEmpty,
     PreconditionFailed,
+    /// An HTTP trigger does not accept the request's method.
+    MethodNotAllowed,
+    /// Throttled: no instance could take the request in time.
+    ResourceExhausted,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     InternalServerError,
@@ -53,6 +57,8 @@ impl ErrorCode {
             ErrorCode::ServiceNotEmpty => "ServiceNotEmpty",
             ErrorCode::FunctionNotEmpty => "FunctionNotEmpty",
             ErrorCode::PreconditionFailed => "PreconditionFailed",
+            ErrorCode::ResourceExhausted => "ResourceExhausted",
+            ErrorCode::MethodNotAllowed => "MethodNotAllowed",
             ErrorCode::NotFound => "NotFound",
             ErrorCode::InternalServerError => "InternalServerError",
         }
@@ -82,6 +88,8 @@ impl ErrorCode {
             | ErrorCode::ServiceNotEmpty
             | ErrorCode::FunctionNotEmpty => 409,
             ErrorCode::PreconditionFailed => 412,
+            ErrorCode::ResourceExhausted => 429,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::InternalServerError => 500,
         }
     }

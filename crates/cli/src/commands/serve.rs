@@ -37,6 +37,24 @@ pub struct ServeArgs {
     /// Base URL clients use to reach this server, for URLs it hands out (GetFunctionCode).
     #[arg(long, env = "FERRIC_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Stop an instance after it has been idle this many seconds.
+    #[arg(long, env = "FERRIC_IDLE_TIMEOUT", default_value_t = 300)]
+    pub idle_timeout: u64,
+    /// Memory all live instances may reserve together (sum of memorySize), in MB. Default: half the host's RAM.
+    #[arg(long, env = "FERRIC_MEMORY_BUDGET_MB")]
+    pub memory_budget_mb: Option<u32>,
+    /// Most instances one function may run at once.
+    #[arg(long, env = "FERRIC_MAX_INSTANCES_PER_FUNCTION", default_value_t = 16)]
+    pub max_instances_per_function: usize,
+    /// Node.js interpreter for nodejs* functions (default: found at start; shims are resolved).
+    #[arg(long, env = "FERRIC_NODE")]
+    pub node: Option<PathBuf>,
+    /// Python 3 interpreter for python3* functions (default: found at start; shims are resolved).
+    #[arg(long, env = "FERRIC_PYTHON")]
+    pub python: Option<PathBuf>,
+    /// The region functions see in context.region and FC_REGION.
+    #[arg(long, env = "FERRIC_REGION", default_value = "local")]
+    pub region: String,
     /// Log filter (tracing syntax), e.g. info or ferric_server=debug.
     #[arg(long, env = "FERRIC_LOG", default_value = "info")]
     pub log: String,
@@ -85,7 +103,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = ServerConfig::new(data_dir.clone(), keyring);
     config.store_url = args.store_url.clone();
     config.public_url = args.public_url.clone();
-    let state = AppState::open(config).context("cannot open the data directory")?;
+    config.invoker.idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
+    if let Some(mb) = args.memory_budget_mb {
+        config.invoker.memory_budget_mb = mb;
+    }
+    config.invoker.max_instances_per_function = args.max_instances_per_function.max(1);
+    config.invoker.node = args.node.clone();
+    config.invoker.python = args.python.clone();
+    config.invoker.region = args.region.clone();
 
     // Handlers go in before the banner: a supervisor may signal as soon as it sees the endpoint.
     let shutdown = shutdown_signal()?;
@@ -93,6 +118,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
+    // Bound first, so a taken port fails fast, before runtimes are probed.
+    let state = AppState::open(config).context("cannot open the data directory")?;
     let shown = if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
     let endpoint = args.public_url.clone().unwrap_or_else(|| format!("http://{shown}"));
 

@@ -4,13 +4,16 @@ mod code;
 mod form;
 mod functions;
 mod health;
+mod invoke;
+mod logs;
+mod proxy;
 mod services;
 mod triggers;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get, post};
 use axum::{middleware, Router};
 use ferric_store::{ListQuery, Page};
 use ferric_types::limits;
@@ -38,6 +41,8 @@ pub fn router(state: AppState) -> Router {
             "/2016-08-15/services/{service}/functions/{function}/triggers/{trigger}",
             get(triggers::get).put(triggers::update).delete(triggers::delete),
         )
+        .route("/2016-08-15/services/{service}/functions/{function}/invocations", post(invoke::invoke))
+        .route("/ferric/v1/logs", get(logs::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
 
     Router::new()
@@ -45,6 +50,10 @@ pub fn router(state: AppState) -> Router {
         .merge(form::router(state.clone()))
         .route("/healthz", get(health::healthz))
         .route("/ferric/v1/code/{checksum}", get(code::download))
+        // HTTP triggers authenticate per trigger (anonymous or signed), so they sit outside the FC auth layer.
+        .route("/2016-08-15/proxy/{service}/{function}", any(proxy::proxy))
+        .route("/2016-08-15/proxy/{service}/{function}/", any(proxy::proxy))
+        .route("/2016-08-15/proxy/{service}/{function}/{*path}", any(proxy::proxy))
         .fallback(not_supported)
         .method_not_allowed_fallback(not_supported)
         .layer(middleware::from_fn(crate::request_id::layer))

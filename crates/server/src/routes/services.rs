@@ -65,6 +65,7 @@ pub async fn update(
         .store
         .update_service(&account.0, &service, if_match(&headers), Box::new(move |spec| spec.apply(patch)))
         .await?;
+    crate::control::service_changed(&state, &account.0, &service);
     Ok(json(StatusCode::OK, &updated.view(), Some(&updated.meta.etag)))
 }
 
@@ -76,5 +77,6 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     validate_name("service", &service, NameRule::Lenient)?;
     state.inner().store.delete_service(&account.0, &service, if_match(&headers)).await?;
+    crate::control::service_changed(&state, &account.0, &service);
     Ok(no_content())
 }

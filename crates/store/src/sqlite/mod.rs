@@ -6,6 +6,7 @@
 //! committed write across a process crash; only a power loss can drop the last transactions.
 
 mod functions;
+mod logs;
 mod paging;
 mod services;
 mod triggers;
@@ -20,7 +21,8 @@ use ferric_types::trigger::{Trigger, TriggerSpec};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::metadata::{
-    FunctionSearch, FunctionUpdate, ListQuery, MetadataStore, Page, ServiceUpdate, StoreError, TriggerUpdate,
+    FunctionSearch, FunctionUpdate, ListQuery, LogQuery, LogRecord, MetadataStore, Page, ServiceUpdate, StoreError,
+    TriggerUpdate,
 };
 
 /// Readers kept open between calls; more may exist briefly under load.
@@ -64,7 +66,19 @@ CREATE TABLE IF NOT EXISTS triggers (
     spec TEXT NOT NULL,
     PRIMARY KEY (account_id, service, function, name)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_function ON logs (account_id, service, function, id);
+CREATE INDEX IF NOT EXISTS logs_by_request ON logs (account_id, request_id);
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs (time_ms);
+PRAGMA user_version = 2;
 ";
 
 pub struct SqliteStore {
@@ -272,6 +286,19 @@ impl MetadataStore for SqliteStore {
     async fn code_in_use(&self, checksum: &str) -> Result<bool, StoreError> {
         let checksum = checksum.to_string();
         self.read(move |c| functions::code_in_use(c, &checksum)).await
+    }
+
+    async fn append_logs(&self, records: Vec<LogRecord>) -> Result<(), StoreError> {
+        self.write(move |tx| logs::append(tx, &records)).await
+    }
+
+    async fn query_logs(&self, account: &str, query: LogQuery) -> Result<Vec<LogRecord>, StoreError> {
+        let account = account.to_string();
+        self.read(move |c| logs::query(c, &account, &query)).await
+    }
+
+    async fn prune_logs(&self, before_ms: i64, keep_newest: u64) -> Result<u64, StoreError> {
+        self.write(move |tx| logs::prune(tx, before_ms, keep_newest)).await
     }
 
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError> {

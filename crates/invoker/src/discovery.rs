@@ -1,0 +1,134 @@
+//! Finding the interpreters this server can run functions on, once, at start.
+//!
+//! Runtimes must start from absolute paths to real binaries: a pyenv shim costs ~80 ms per start (the
+//! interpreter itself ~8 ms), so shims and wrapper scripts are resolved to the interpreter they run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ferric_types::runtime::{Family, Runtime};
+
+/// One usable interpreter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interpreter {
+    pub path: PathBuf,
+    /// As the interpreter reports it, e.g. `v20.20.2` or `3.11.2`.
+    pub version: String,
+}
+
+/// What this server can run.
+#[derive(Debug, Clone, Default)]
+pub struct Runtimes {
+    pub node: Option<Interpreter>,
+    pub python: Option<Interpreter>,
+}
+
+impl Runtimes {
+    /// Probes the configured paths, then well-known locations, then `PATH`.
+    pub fn discover(node: Option<&Path>, python: Option<&Path>) -> Runtimes {
+        Runtimes { node: find_node(node), python: find_python(python) }
+    }
+
+    /// The interpreter for an FC runtime string, if this server offers it.
+    pub fn for_runtime(&self, runtime: &str) -> Option<&Interpreter> {
+        let parsed = Runtime::parse(runtime)?;
+        match parsed.family() {
+            Family::Node => self.node.as_ref(),
+            // python2.7 code does not run on CPython 3.
+            Family::Python if runtime.starts_with("python3") => self.python.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The runtime strings this server can run, for error messages and the start-up log line.
+    pub fn offered(&self) -> Vec<&'static str> {
+        let mut offered = Vec::new();
+        if self.node.is_some() {
+            offered.extend(ferric_types::runtime::KNOWN_RUNTIMES.iter().filter(|r| r.starts_with("nodejs")));
+        }
+        if self.python.is_some() {
+            offered.extend(ferric_types::runtime::KNOWN_RUNTIMES.iter().filter(|r| r.starts_with("python3")));
+        }
+        offered
+    }
+}
+
+fn candidates(configured: Option<&Path>, well_known: &[&str], names: &[&str]) -> Vec<PathBuf> {
+    let mut list: Vec<PathBuf> = configured.map(Path::to_path_buf).into_iter().collect();
+    list.extend(well_known.iter().map(PathBuf::from));
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            list.extend(names.iter().map(|n| dir.join(n)));
+        }
+    }
+    list
+}
+
+/// True for an ELF executable (not a shell-script shim).
+fn is_binary(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+        && magic == *b"\x7fELF"
+}
+
+fn output(path: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new(path).args(args).env_clear().output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn find_node(configured: Option<&Path>) -> Option<Interpreter> {
+    for candidate in candidates(configured, &["/usr/bin/node", "/usr/local/bin/node"], &["node", "nodejs"]) {
+        let Ok(path) = candidate.canonicalize() else { continue };
+        if !is_binary(&path) {
+            continue;
+        }
+        let Some(version) = output(&path, &["--version"]) else { continue };
+        let major: u32 = version.trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        if major >= 18 {
+            return Some(Interpreter { path, version });
+        }
+    }
+    None
+}
+
+fn find_python(configured: Option<&Path>) -> Option<Interpreter> {
+    let probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])";
+    for candidate in candidates(configured, &["/usr/bin/python3", "/usr/local/bin/python3"], &["python3"]) {
+        let Ok(path) = candidate.canonicalize() else { continue };
+        // Shims are run once to learn the interpreter they stand for.
+        let Some(text) = output(&path, &["-c", probe]) else { continue };
+        let mut lines = text.lines();
+        let (Some(executable), Some(version)) = (lines.next(), lines.next()) else { continue };
+        let Ok(real) = Path::new(executable).canonicalize() else { continue };
+        if is_binary(&real) && version.starts_with('3') {
+            return Some(Interpreter { path: real, version: version.to_string() });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_real_interpreters_on_this_machine() {
+        let found = Runtimes::discover(None, None);
+        let node = found.node.as_ref().expect("node is installed here");
+        assert!(node.path.is_absolute() && is_binary(&node.path));
+        let python = found.python.as_ref().expect("python3 is installed here");
+        assert!(python.path.is_absolute() && is_binary(&python.path));
+        assert!(found.for_runtime("nodejs20").is_some());
+        assert!(found.for_runtime("python3.9").is_some());
+        assert!(found.for_runtime("python2.7").is_none());
+        assert!(found.for_runtime("java8").is_none());
+        assert!(found.offered().contains(&"nodejs18"));
+    }
+
+    #[test]
+    fn a_bad_configured_path_falls_back() {
+        let found = Runtimes::discover(Some(Path::new("/nonexistent/node")), Some(Path::new("/bin/sh")));
+        assert!(found.node.is_some());
+        assert!(found.python.is_some());
+    }
+}

@@ -1,0 +1,416 @@
+//! One running instance: a runtime process, its control socket, and the requests in flight on it.
+//!
+//! A reader task owns the socket's read half and completes requests as answers arrive (matched by id, so
+//! an instance may serve several at once). Log frames are appended to their request's bounded log. A
+//! waiter task owns the child process: when it exits, every pending request fails with FC's "Process
+//! exited unexpectedly" error and the scratch directory is removed.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ferric_sandbox::{Limits, SpawnSpec};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::sync::{oneshot, OwnedSemaphorePermit};
+
+use crate::discovery::Interpreter;
+use crate::frame::{self, FrameReader, FromRuntime, HttpResponseHead};
+use crate::logs::LogBuffer;
+use crate::{FunctionVersion, InvokerConfig};
+
+/// How a request ended, as the runtime (or its death) reported it.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Result {
+        body: Bytes,
+        http: Option<HttpResponseHead>,
+    },
+    Error {
+        error_type: String,
+        body: Bytes,
+    },
+    /// The process exited (or was killed) first.
+    Exited,
+}
+
+struct Pending {
+    request_id: String,
+    log: LogBuffer,
+    reply: oneshot::Sender<(Reply, LogBuffer)>,
+}
+
+#[derive(Default)]
+struct Requests {
+    pending: HashMap<u64, Pending>,
+    /// The request most recently sent: stray stdout/stderr output is logged against it.
+    latest: Option<u64>,
+}
+
+pub(crate) struct Instance {
+    pub id: String,
+    pub pid: u32,
+    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    requests: Mutex<Requests>,
+    next_id: AtomicU64,
+    alive: AtomicBool,
+    /// Requests currently assigned by the pool (changed under the pool's lock).
+    pub in_flight: AtomicUsize,
+    pub last_used: Mutex<Instant>,
+    /// Peak resident memory in KiB, sampled after each answer (it cannot be read after the process died).
+    peak_kib: AtomicU64,
+    /// Whether the initializer ran: `Some(Ok)` once done, `Some(Err(body))` when it failed.
+    pub initialized: tokio::sync::OnceCell<Result<(), Bytes>>,
+    max_log_bytes: usize,
+    /// Released when the instance is dropped: this instance's share of the server's memory budget.
+    _memory: OwnedSemaphorePermit,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
+    #[error("cannot prepare the instance directory {path}")]
+    Scratch {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the control socket")]
+    Socket(#[source] std::io::Error),
+    #[error(transparent)]
+    Spawn(#[from] ferric_sandbox::SandboxError),
+    #[error("the runtime did not become ready: {0}")]
+    NotReady(String),
+}
+
+/// The environment FC gives a function, in order of precedence (user variables may not override FC's).
+fn environment(
+    config: &InvokerConfig,
+    version: &FunctionVersion,
+    id: &str,
+    scratch: &std::path::Path,
+) -> Vec<(String, String)> {
+    let spec = &version.spec;
+    let mut env: Vec<(String, String)> = vec![("LANG".into(), "C.UTF-8".into())];
+    for (key, value) in &spec.environment_variables {
+        env.push((key.clone(), value.clone()));
+    }
+    let code = version.code_dir.display().to_string();
+    let fixed = [
+        ("FC_FUNC_CODE_PATH", code),
+        ("FC_FUNCTION_MEMORY_SIZE", spec.memory_size.to_string()),
+        ("FC_RUNTIME_VERSION", spec.runtime.clone()),
+        ("FC_ACCOUNT_ID", version.account_id.clone()),
+        ("FC_FUNCTION_HANDLER", spec.handler.clone()),
+        ("FC_FUNCTION_NAME", version.function.clone()),
+        ("FC_SERVICE_NAME", version.service.clone()),
+        ("FC_QUALIFIER", version.qualifier.clone()),
+        ("FC_VER_ID", version.qualifier.clone()),
+        ("FC_REGION", config.region.clone()),
+        ("FC_INSTANCE_ID", id.to_string()),
+        ("FC_SERVER_LOG_LEVEL", "INFO".to_string()),
+        ("PATH", "/usr/local/bin:/usr/bin:/bin".to_string()),
+        ("HOME", scratch.display().to_string()),
+        ("TMPDIR", scratch.display().to_string()),
+        ("FERRIC_CONTROL_FD", ferric_sandbox::CONTROL_FD.to_string()),
+    ];
+    env.retain(|(key, _)| !fixed.iter().any(|(k, _)| k == key) && key != "NODE_PATH");
+    env.extend(fixed.into_iter().map(|(k, v)| (k.to_string(), v)));
+    if let Some(init) = &spec.initializer {
+        env.push(("FC_FUNCTION_INITIALIZER".into(), init.clone()));
+    }
+    env
+}
+
+impl Instance {
+    /// Starts a runtime process for `version` and waits for its `ready`.
+    pub async fn start(
+        config: &InvokerConfig,
+        version: &FunctionVersion,
+        interpreter: &Interpreter,
+        memory: OwnedSemaphorePermit,
+    ) -> Result<Arc<Instance>, StartError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let scratch = config.instances_dir.join(&id);
+        std::fs::create_dir_all(&scratch).map_err(|source| StartError::Scratch { path: scratch.clone(), source })?;
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(StartError::Socket)?;
+        ours.set_nonblocking(true).map_err(StartError::Socket)?;
+
+        let is_node = version.spec.runtime.starts_with("nodejs");
+        let memory_mb = u64::from(version.spec.memory_size);
+        let mut env = environment(config, version, &id, &scratch);
+        let args: Vec<String> = if is_node {
+            env.push(("NODE_PATH".into(), config.runtimes_dir.join("node/node_modules").display().to_string()));
+            // V8's old space gets most of the memory; the rest is code, stacks and buffers.
+            let heap = (memory_mb * 3 / 4).max(32);
+            vec![
+                format!("--max-old-space-size={heap}"),
+                config.runtimes_dir.join("node/bootstrap.js").display().to_string(),
+            ]
+        } else {
+            vec!["-u".into(), "-B".into(), config.runtimes_dir.join("python/bootstrap.py").display().to_string()]
+        };
+        // RLIMIT_DATA bounds heap and private mappings; interpreters need headroom over the function's size.
+        let data_bytes = (memory_mb + 256) * 1024 * 1024;
+        let mut child = ferric_sandbox::spawn(SpawnSpec {
+            program: interpreter.path.clone(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            cwd: version.code_dir.clone(),
+            control: theirs.into(),
+            limits: Limits { data_bytes: Some(data_bytes), open_files: Some(4096), no_core_dumps: true },
+        })?;
+        let pid = child.id().unwrap_or(0);
+        let socket = tokio::net::UnixStream::from_std(ours).map_err(StartError::Socket)?;
+        let (read_half, write_half) = socket.into_split();
+        let mut reader = FrameReader::new(read_half);
+
+        let ready = tokio::time::timeout(config.start_timeout, reader.next()).await;
+        match ready {
+            Ok(Ok((FromRuntime::Ready { runtime }, _))) => {
+                tracing::debug!(instance = %id, function = %version.function, %runtime, "instance ready");
+            }
+            Ok(Ok((other, _))) => {
+                ferric_sandbox::kill_group(pid);
+                return Err(StartError::NotReady(format!("unexpected first message {other:?}")));
+            }
+            Ok(Err(e)) => {
+                ferric_sandbox::kill_group(pid);
+                let mut stderr = String::new();
+                if let Some(mut err) = child.stderr.take() {
+                    let _ = tokio::time::timeout(Duration::from_millis(200), err.read_to_string(&mut stderr)).await;
+                }
+                let detail = stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+                return Err(StartError::NotReady(format!("{e}; {detail}")));
+            }
+            Err(_) => {
+                ferric_sandbox::kill_group(pid);
+                return Err(StartError::NotReady(format!("no answer within {:?}", config.start_timeout)));
+            }
+        }
+
+        let instance = Arc::new(Instance {
+            id: id.clone(),
+            pid,
+            writer: tokio::sync::Mutex::new(write_half),
+            requests: Mutex::new(Requests::default()),
+            next_id: AtomicU64::new(1),
+            alive: AtomicBool::new(true),
+            in_flight: AtomicUsize::new(0),
+            last_used: Mutex::new(Instant::now()),
+            peak_kib: AtomicU64::new(0),
+            initialized: tokio::sync::OnceCell::new(),
+            max_log_bytes: config.max_log_bytes,
+            _memory: memory,
+        });
+        let init = json!({
+            "type": "init",
+            "function": {
+                "name": version.function,
+                "handler": version.spec.handler,
+                "memory": version.spec.memory_size,
+                "timeout": version.spec.timeout,
+                "initializer": version.spec.initializer,
+                "initializationTimeout": version.spec.initialization_timeout,
+            },
+            "service": {
+                "name": version.service,
+                "logProject": version.log_project,
+                "logStore": version.log_store,
+                "qualifier": version.qualifier,
+                "versionId": "",
+            },
+            "region": config.region,
+            "accountId": version.account_id,
+            "instanceConcurrency": version.spec.instance_concurrency,
+        });
+        if instance.send(&init, b"").await.is_err() {
+            ferric_sandbox::kill_group(pid);
+            return Err(StartError::NotReady("the runtime closed its socket before init".into()));
+        }
+
+        tokio::spawn(read_answers(Arc::downgrade(&instance), reader));
+        for stream in [child.stdout.take().map(Either::Out), child.stderr.take().map(Either::Err)].into_iter().flatten()
+        {
+            tokio::spawn(pump_output(Arc::downgrade(&instance), stream));
+        }
+        let watched = Arc::downgrade(&instance);
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+            if let Some(instance) = watched.upgrade() {
+                instance.on_exit();
+            }
+            // Children the runtime left behind go with it.
+            ferric_sandbox::kill_group(pid);
+            let _ = tokio::fs::remove_dir_all(&scratch).await;
+        });
+        Ok(instance)
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// Kills the whole process group; pending requests fail as the process exits.
+    pub fn kill(&self) {
+        self.alive.store(false, Ordering::Release);
+        ferric_sandbox::kill_group(self.pid);
+    }
+
+    fn on_exit(&self) {
+        self.alive.store(false, Ordering::Release);
+        let pending: Vec<Pending> = {
+            let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+            requests.pending.drain().map(|(_, p)| p).collect()
+        };
+        for p in pending {
+            let _ = p.reply.send((Reply::Exited, p.log));
+        }
+    }
+
+    async fn send(&self, header: &serde_json::Value, body: &[u8]) -> std::io::Result<()> {
+        let frame = frame::encode(header, body).map_err(std::io::Error::other)?;
+        let mut writer = self.writer.lock().await;
+        writer.write_all(&frame).await
+    }
+
+    /// Sends one `initialize` or `invoke` and returns where its answer (with its log) will arrive.
+    pub async fn call(
+        &self,
+        kind: &str,
+        request_id: &str,
+        extra: serde_json::Value,
+        body: &[u8],
+        log: LogBuffer,
+    ) -> oneshot::Receiver<(Reply, LogBuffer)> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+            requests.pending.insert(id, Pending { request_id: request_id.to_string(), log, reply: tx });
+            requests.latest = Some(id);
+        }
+        let mut header = json!({
+            "type": kind,
+            "id": id,
+            "requestId": request_id,
+            "credentials": {"accessKeyId": "", "accessKeySecret": "", "securityToken": ""},
+        });
+        if let (Some(map), serde_json::Value::Object(more)) = (header.as_object_mut(), extra) {
+            map.extend(more);
+        }
+        if self.send(&header, body).await.is_err() {
+            // The process is gone or going; its exit fails the request (or we do, if it already exited).
+            let orphan = self.requests.lock().unwrap_or_else(|p| p.into_inner()).pending.remove(&id);
+            if let Some(p) = orphan {
+                let _ = p.reply.send((Reply::Exited, p.log));
+            }
+        }
+        rx
+    }
+
+    /// Takes back a request that timed out, with the log it had so far.
+    pub fn abandon(&self, request_id: &str) -> Option<LogBuffer> {
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let id = requests.pending.iter().find(|(_, p)| p.request_id == request_id).map(|(id, _)| *id)?;
+        requests.pending.remove(&id).map(|p| p.log)
+    }
+
+    fn complete(&self, id: u64, reply: Reply) {
+        let pending = self.requests.lock().unwrap_or_else(|p| p.into_inner()).pending.remove(&id);
+        self.sample_memory();
+        if let Some(p) = pending {
+            let _ = p.reply.send((reply, p.log));
+        }
+    }
+
+    fn append_log(&self, request_id: Option<&str>, bytes: &[u8]) {
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let requests = &mut *requests;
+        let target = match request_id {
+            Some(rid) => requests.pending.values_mut().find(|p| p.request_id == rid),
+            None => None,
+        };
+        let target = match target {
+            Some(t) => Some(t),
+            None => match requests.latest {
+                Some(latest) => requests.pending.get_mut(&latest),
+                None => None,
+            },
+        };
+        if let Some(p) = target {
+            p.log.push(bytes);
+        }
+    }
+
+    fn sample_memory(&self) {
+        if let Some(kib) = read_peak_kib(self.pid) {
+            self.peak_kib.fetch_max(kib, Ordering::Relaxed);
+        }
+    }
+
+    /// Peak resident memory in MB, as FC's `x-fc-max-memory-usage` reports it.
+    pub fn max_memory_mb(&self) -> u64 {
+        self.peak_kib.load(Ordering::Relaxed).div_ceil(1024)
+    }
+
+    pub fn new_log(&self) -> LogBuffer {
+        LogBuffer::new(self.max_log_bytes)
+    }
+}
+
+/// `VmHWM` (peak resident set) of a process, in KiB.
+fn read_peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+async fn read_answers(instance: std::sync::Weak<Instance>, mut reader: FrameReader<tokio::net::unix::OwnedReadHalf>) {
+    loop {
+        let next = reader.next().await;
+        let Some(instance) = instance.upgrade() else { return };
+        match next {
+            Ok((FromRuntime::Result { id, http }, body)) => instance.complete(id, Reply::Result { body, http }),
+            Ok((FromRuntime::Error { id, error_type }, body)) => {
+                instance.complete(id, Reply::Error { error_type, body })
+            }
+            Ok((FromRuntime::Log { request_id }, body)) => instance.append_log(Some(&request_id), &body),
+            Ok((FromRuntime::Ready { .. }, _)) => {}
+            Err(e) => {
+                if instance.is_alive() {
+                    tracing::debug!(instance = %instance.id, error = %e, "runtime control socket ended");
+                }
+                // A runtime that breaks the protocol is not trusted with another request.
+                instance.kill();
+                return;
+            }
+        }
+    }
+}
+
+enum Either {
+    Out(tokio::process::ChildStdout),
+    Err(tokio::process::ChildStderr),
+}
+
+/// Output written below the bootstrap (child processes, native code) goes to the latest request's log.
+async fn pump_output(instance: std::sync::Weak<Instance>, stream: Either) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut stream: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match stream {
+        Either::Out(s) => Box::new(s),
+        Either::Err(s) => Box::new(s),
+    };
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => match instance.upgrade() {
+                Some(instance) => instance.append_log(None, &buffer[..n]),
+                None => return,
+            },
+        }
+    }
+}

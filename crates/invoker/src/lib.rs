@@ -1,0 +1,499 @@
+//! The invoker: runs function code in reusable runtime processes.
+//!
+//! Every data-plane path (InvokeFunction, HTTP triggers, later timers and async workers) hands the invoker
+//! one [`Request`] for one [`FunctionVersion`]. The invoker finds a warm instance of that exact code and
+//! configuration or starts one, sends the request over the runtime's control socket
+//! (`runtimes/PROTOCOL.md`), enforces the timeout, and returns the [`Response`] with its log. It never reads
+//! the database: the caller resolves the function (through a cache) and passes it in.
+//!
+//! Layout:
+//! - `lib.rs`: [`Invoker`], [`InvokerConfig`], the request and response types, the invoke flow.
+//! - `pool`: instance pools per function version, the memory budget, throttling, idle reaping.
+//! - `instance`: one runtime process and the requests in flight on it.
+//! - `frame`: the protocol's frame codec.
+//! - `discovery`: which interpreters this machine has.
+//! - `bootstrap`: the runtime files embedded in the binary and written out at start.
+//! - `logs`: the bounded per-invocation log and its tail.
+
+mod bootstrap;
+pub mod discovery;
+mod frame;
+mod instance;
+pub mod logs;
+mod pool;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ferric_types::function::FunctionSpec;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+pub use discovery::{Interpreter, Runtimes};
+pub use frame::HttpResponseHead;
+
+use instance::Reply;
+use pool::{AcquireError, Pool};
+
+/// Invoker settings; the server composes them into its own config.
+#[derive(Debug, Clone)]
+pub struct InvokerConfig {
+    /// Where the runtime bootstraps are written (`<data-dir>/runtimes`).
+    pub runtimes_dir: PathBuf,
+    /// Per-instance scratch directories (`<data-dir>/instances`), each removed when its instance dies.
+    pub instances_dir: PathBuf,
+    /// An instance unused this long is stopped.
+    pub idle_timeout: Duration,
+    pub max_instances_per_function: usize,
+    /// Sum of `memorySize` over all live instances, in MB.
+    pub memory_budget_mb: u32,
+    /// How long a request waits for a free instance before it is throttled.
+    pub queue_timeout: Duration,
+    /// How long a new runtime may take to say `ready`.
+    pub start_timeout: Duration,
+    pub node: Option<PathBuf>,
+    pub python: Option<PathBuf>,
+    /// What `context.region` and `FC_REGION` say.
+    pub region: String,
+    /// Largest log kept for one invocation; the rest is dropped (the tail is always kept).
+    pub max_log_bytes: usize,
+}
+
+impl InvokerConfig {
+    pub fn new(data_dir: &std::path::Path) -> InvokerConfig {
+        InvokerConfig {
+            runtimes_dir: data_dir.join("runtimes"),
+            instances_dir: data_dir.join("instances"),
+            idle_timeout: Duration::from_secs(300),
+            max_instances_per_function: 16,
+            memory_budget_mb: default_memory_budget_mb(),
+            queue_timeout: Duration::from_secs(3),
+            start_timeout: Duration::from_secs(10),
+            node: None,
+            python: None,
+            region: "local".to_string(),
+            max_log_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Half of the host's memory, so functions cannot starve the server and the rest of the machine.
+fn default_memory_budget_mb() -> u32 {
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .unwrap_or(4 * 1024 * 1024);
+    u32::try_from(total_kib / 1024 / 2).unwrap_or(u32::MAX).max(512)
+}
+
+/// Everything the invoker needs to run one function version; resolved by the caller.
+#[derive(Debug, Clone)]
+pub struct FunctionVersion {
+    pub account_id: String,
+    pub service: String,
+    pub function: String,
+    pub qualifier: String,
+    pub spec: FunctionSpec,
+    pub log_project: String,
+    pub log_store: String,
+    /// The extracted, read-only code package.
+    pub code_dir: PathBuf,
+    pub code_checksum: String,
+}
+
+impl FunctionVersion {
+    /// Instances are shared only between requests for the same code and the same configuration.
+    fn pool_key(&self) -> String {
+        let spec = serde_json::to_string(&self.spec).unwrap_or_default();
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.account_id, self.service, self.function, self.code_checksum, self.log_project, self.log_store, spec
+        )
+    }
+
+    fn function_key(&self) -> (String, String, String) {
+        (self.account_id.clone(), self.service.clone(), self.function.clone())
+    }
+}
+
+/// An HTTP-trigger request as the runtime sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpRequest {
+    pub method: String,
+    /// The path below the function, percent-decoded, `/` when empty.
+    pub path: String,
+    #[serde(rename = "requestURI")]
+    pub request_uri: String,
+    #[serde(rename = "clientIP")]
+    pub client_ip: String,
+    pub host: String,
+    /// Lower-case names.
+    pub headers: BTreeMap<String, Vec<String>>,
+    pub queries: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Equals the `x-fc-request-id` the caller sees and `context.requestId`.
+    pub request_id: String,
+    pub payload: Bytes,
+    pub http: Option<HttpRequest>,
+}
+
+/// FC's two kinds of function error, named as the `X-Fc-Error-Type` header names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionError {
+    Handled,
+    Unhandled,
+}
+
+impl FunctionError {
+    pub fn header(self) -> &'static str {
+        match self {
+            FunctionError::Handled => "HandledInvocationError",
+            FunctionError::Unhandled => "UnhandledInvocationError",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The result bytes, or FC's error JSON when `error` is set.
+    pub body: Bytes,
+    pub error: Option<FunctionError>,
+    /// Status and headers from an HTTP handler.
+    pub http: Option<HttpResponseHead>,
+    pub duration: Duration,
+    pub max_memory_mb: u64,
+    /// The invocation's log, framed by `FC Invoke Start/End RequestId:` lines.
+    pub log: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("runtime '{runtime}' is not available on this server; available runtimes: {}", offered.join(", "))]
+    RuntimeUnavailable { runtime: String, offered: Vec<String> },
+    #[error("{0}")]
+    Throttled(String),
+}
+
+pub(crate) struct Inner {
+    pub config: InvokerConfig,
+    pub runtimes: Runtimes,
+    pub memory: Arc<Semaphore>,
+    pools: Mutex<HashMap<String, Arc<Pool>>>,
+    /// The current pool key of each function; a new key retires the old pools.
+    current: Mutex<HashMap<(String, String, String), String>>,
+}
+
+/// Cloning is shallow.
+#[derive(Clone)]
+pub struct Invoker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvokerError {
+    #[error("cannot write the runtime files to {path}")]
+    WriteRuntimes {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Invoker {
+    /// Discovers interpreters, writes the bootstraps, and starts the idle reaper. Needs a tokio runtime.
+    pub fn new(config: InvokerConfig) -> Result<Invoker, InvokerError> {
+        bootstrap::write_all(&config.runtimes_dir).map_err(|source| InvokerError::WriteRuntimes {
+            path: config.runtimes_dir.display().to_string(),
+            source,
+        })?;
+        // Scratch of instances from a previous run is stale: their processes are gone.
+        let _ = std::fs::remove_dir_all(&config.instances_dir);
+        let _ = std::fs::create_dir_all(&config.instances_dir);
+        let runtimes = Runtimes::discover(config.node.as_deref(), config.python.as_deref());
+        let describe = |i: &Option<Interpreter>| match i {
+            Some(i) => format!("{} ({})", i.path.display(), i.version),
+            None => "not found".to_string(),
+        };
+        tracing::info!(
+            node = %describe(&runtimes.node),
+            python = %describe(&runtimes.python),
+            offered = %runtimes.offered().join(","),
+            "runtimes"
+        );
+        let inner = Arc::new(Inner {
+            memory: Arc::new(Semaphore::new(config.memory_budget_mb as usize)),
+            config,
+            runtimes,
+            pools: Mutex::new(HashMap::new()),
+            current: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(reap_forever(Arc::downgrade(&inner)));
+        Ok(Invoker { inner })
+    }
+
+    pub fn runtimes(&self) -> &Runtimes {
+        &self.inner.runtimes
+    }
+
+    /// Live instances of all functions.
+    pub fn instance_count(&self) -> usize {
+        self.inner.pools().iter().map(|p| p.instance_count()).sum()
+    }
+
+    /// Stops routing to every version of a function (after an update or delete); instances drain.
+    pub fn retire(&self, account: &str, service: &str, function: &str) {
+        let key = (account.to_string(), service.to_string(), function.to_string());
+        self.inner.current.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        for pool in self.inner.pools() {
+            if pool.version.function_key() == key {
+                pool.retire();
+            }
+        }
+    }
+
+    pub async fn invoke(&self, version: Arc<FunctionVersion>, request: Request) -> Result<Response, InvokeError> {
+        let started = Instant::now();
+        let pool = self.inner.pool_for(&version)?;
+        let lease = match pool.acquire(&self.inner).await {
+            Ok(lease) => lease,
+            Err(AcquireError::Throttled(message)) => return Err(InvokeError::Throttled(message)),
+            Err(AcquireError::Start(e)) => {
+                tracing::warn!(function = %version.function, error = %e, "instance start failed");
+                let mut log = logs::LogBuffer::new(self.inner.config.max_log_bytes);
+                log.push_line(&format!("FC Invoke Start RequestId: {}", request.request_id));
+                log.push_line(&format!("the function instance could not start: {e}"));
+                log.push_line(&format!(
+                    "FC Invoke End RequestId: {}, Error: Unhandled function error",
+                    request.request_id
+                ));
+                return Ok(Response {
+                    body: error_body(&format!("the function instance could not start: {e}")),
+                    error: Some(FunctionError::Unhandled),
+                    http: None,
+                    duration: started.elapsed(),
+                    max_memory_mb: 0,
+                    log: log.into_bytes(),
+                });
+            }
+        };
+        let instance = lease.instance.clone();
+        let mut log = instance.new_log();
+
+        if version.spec.initializer.is_some() {
+            let mut init_log = None;
+            let outcome = instance
+                .initialized
+                .get_or_init(|| async {
+                    let (result, ilog) = self.initialize(&instance, &version, &request.request_id).await;
+                    init_log = Some(ilog);
+                    result
+                })
+                .await
+                .clone();
+            if let Some(ilog) = init_log {
+                log.push(&ilog.into_bytes());
+            }
+            if let Err(body) = outcome {
+                // A failed initializer leaves the instance unusable; the next request gets a fresh one.
+                lease.pool.remove(&instance);
+                log.push_line(&format!("FC Invoke Start RequestId: {}", request.request_id));
+                log.push_line(&format!(
+                    "FC Invoke End RequestId: {}, Error: Unhandled function error",
+                    request.request_id
+                ));
+                return Ok(Response {
+                    body,
+                    error: Some(FunctionError::Unhandled),
+                    http: None,
+                    duration: started.elapsed(),
+                    max_memory_mb: instance.max_memory_mb(),
+                    log: log.into_bytes(),
+                });
+            }
+        }
+
+        log.push_line(&format!("FC Invoke Start RequestId: {}", request.request_id));
+        let invoked = Instant::now();
+        let http = match &request.http {
+            Some(h) => serde_json::json!({ "http": h }),
+            None => serde_json::json!({ "http": null }),
+        };
+        let answer = instance.call("invoke", &request.request_id, http, &request.payload, log).await;
+        let timeout = Duration::from_secs(u64::from(version.spec.timeout));
+        let (body, error, http, mut log) = match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok((reply, log))) => {
+                let (body, error, http) = self.interpret(reply, &instance, invoked);
+                (body, error, http, log)
+            }
+            Ok(Err(_)) => (crash_body(invoked, &instance), Some(FunctionError::Unhandled), None, instance.new_log()),
+            Err(_) => {
+                let log = instance.abandon(&request.request_id).unwrap_or_else(|| instance.new_log());
+                lease.pool.remove(&instance);
+                let body = error_body(&format!(
+                    "Function timed out after {} seconds (maxMemoryUsage: {}MB)",
+                    version.spec.timeout,
+                    instance.max_memory_mb()
+                ));
+                (body, Some(FunctionError::Unhandled), None, log)
+            }
+        };
+        if !instance.is_alive() {
+            lease.pool.remove(&instance);
+        }
+        let suffix = match error {
+            Some(FunctionError::Handled) => ", Error: Handled function error",
+            Some(FunctionError::Unhandled) => ", Error: Unhandled function error",
+            None => "",
+        };
+        log.push_line(&format!("FC Invoke End RequestId: {}{suffix}", request.request_id));
+        Ok(Response {
+            body,
+            error,
+            http,
+            duration: invoked.elapsed(),
+            max_memory_mb: instance.max_memory_mb(),
+            log: log.into_bytes(),
+        })
+    }
+
+    async fn initialize(
+        &self,
+        instance: &Arc<instance::Instance>,
+        version: &FunctionVersion,
+        request_id: &str,
+    ) -> (Result<(), Bytes>, logs::LogBuffer) {
+        let mut log = instance.new_log();
+        log.push_line(&format!("FC Initialize Start RequestId: {request_id}"));
+        let started = Instant::now();
+        let answer = instance.call("initialize", request_id, serde_json::json!({}), b"", log).await;
+        let timeout = Duration::from_secs(u64::from(version.spec.initialization_timeout));
+        let (result, mut log) = match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok((Reply::Result { .. }, log))) => (Ok(()), log),
+            Ok(Ok((Reply::Error { body, .. }, log))) => (Err(body), log),
+            Ok(Ok((Reply::Exited, log))) => (Err(crash_body(started, instance)), log),
+            Ok(Err(_)) => (Err(crash_body(started, instance)), instance.new_log()),
+            Err(_) => {
+                let log = instance.abandon(request_id).unwrap_or_else(|| instance.new_log());
+                instance.kill();
+                let body = error_body(&format!(
+                    "Function initialization timed out after {} seconds (maxMemoryUsage: {}MB)",
+                    version.spec.initialization_timeout,
+                    instance.max_memory_mb()
+                ));
+                (Err(body), log)
+            }
+        };
+        let suffix = if result.is_err() { ", Error: Unhandled function error" } else { "" };
+        log.push_line(&format!("FC Initialize End RequestId: {request_id}{suffix}"));
+        (result, log)
+    }
+
+    fn interpret(
+        &self,
+        reply: Reply,
+        instance: &instance::Instance,
+        invoked: Instant,
+    ) -> (Bytes, Option<FunctionError>, Option<HttpResponseHead>) {
+        match reply {
+            Reply::Result { body, http } => (body, None, http),
+            Reply::Error { error_type, body } => {
+                let kind = if error_type == FunctionError::Handled.header() {
+                    FunctionError::Handled
+                } else {
+                    FunctionError::Unhandled
+                };
+                (body, Some(kind), None)
+            }
+            Reply::Exited => (crash_body(invoked, instance), Some(FunctionError::Unhandled), None),
+        }
+    }
+}
+
+/// FC's error body for messages Ferric writes itself.
+fn error_body(message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "errorMessage": message }).to_string())
+}
+
+fn crash_body(since: Instant, instance: &instance::Instance) -> Bytes {
+    error_body(&format!(
+        "Process exited unexpectedly before completing request (duration: {}ms, maxMemoryUsage: {}MB)",
+        since.elapsed().as_millis(),
+        instance.max_memory_mb()
+    ))
+}
+
+impl Inner {
+    fn pools(&self) -> Vec<Arc<Pool>> {
+        self.pools.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    fn pool_for(&self, version: &Arc<FunctionVersion>) -> Result<Arc<Pool>, InvokeError> {
+        let key = version.pool_key();
+        if let Some(pool) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(pool.clone());
+        }
+        let interpreter = self.runtimes.for_runtime(&version.spec.runtime).cloned().ok_or_else(|| {
+            InvokeError::RuntimeUnavailable {
+                runtime: version.spec.runtime.clone(),
+                offered: self.runtimes.offered().into_iter().map(str::to_string).collect(),
+            }
+        })?;
+        let previous =
+            self.current.lock().unwrap_or_else(|p| p.into_inner()).insert(version.function_key(), key.clone());
+        let pool = {
+            let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+            pools.entry(key.clone()).or_insert_with(|| Arc::new(Pool::new(version.clone(), interpreter))).clone()
+        };
+        // A new version of the function: older versions take no more requests and drain.
+        if let Some(old) = previous.filter(|old| *old != key) {
+            if let Some(old_pool) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&old) {
+                old_pool.retire();
+            }
+        }
+        Ok(pool)
+    }
+
+    /// Stops the idle instance unused the longest, of any function; true if there was one.
+    fn evict_least_recently_used(&self) -> bool {
+        let oldest = self
+            .pools()
+            .into_iter()
+            .filter_map(|pool| pool.oldest_idle().map(|(at, instance)| (at, pool, instance)))
+            .min_by_key(|(at, _, _)| *at);
+        match oldest {
+            Some((_, pool, instance)) => {
+                pool.remove(&instance);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn reap(&self) {
+        let Some(cutoff) = Instant::now().checked_sub(self.config.idle_timeout) else { return };
+        for pool in self.pools() {
+            pool.reap_idle(cutoff);
+        }
+        self.pools.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, pool| !pool.is_retired_and_empty());
+    }
+}
+
+async fn reap_forever(inner: std::sync::Weak<Inner>) {
+    loop {
+        let period = match inner.upgrade() {
+            Some(inner) => {
+                inner.reap();
+                (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
+            }
+            None => return,
+        };
+        tokio::time::sleep(period).await;
+    }
+}

@@ -1,0 +1,78 @@
+//! Invocation logs leave the invoke path through a bounded channel; one task writes them to the store in
+//! batches and another prunes them by age and count. A full channel drops a log (and counts it) rather
+//! than slowing invocations down.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferric_store::{LogRecord, MetadataStore};
+use tokio::sync::mpsc;
+
+/// Logs waiting to be written; beyond this, new ones are dropped.
+const QUEUE: usize = 4096;
+/// Most logs written in one transaction.
+const BATCH: usize = 512;
+
+#[derive(Clone)]
+pub struct LogSink {
+    tx: mpsc::Sender<LogRecord>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// How long and how many invocation logs are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub max_age: Duration,
+    pub max_records: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { max_age: Duration::from_secs(7 * 24 * 3600), max_records: 100_000 }
+    }
+}
+
+impl LogSink {
+    pub fn start(store: Arc<dyn MetadataStore>, retention: Retention) -> LogSink {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(store.clone(), rx));
+        tokio::spawn(prune_forever(Arc::downgrade(&store), retention));
+        LogSink { tx, dropped: Arc::new(AtomicU64::new(0)) }
+    }
+
+    pub fn record(&self, record: LogRecord) {
+        if self.tx.try_send(record).is_err() {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(dropped = n, "invocation logs dropped: the log writer is behind");
+            }
+        }
+    }
+}
+
+async fn write_batches(store: Arc<dyn MetadataStore>, mut rx: mpsc::Receiver<LogRecord>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(record) => batch.push(record),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = store.append_logs(batch).await {
+            tracing::warn!(error = %e, "could not store invocation logs");
+        }
+    }
+}
+
+async fn prune_forever(store: std::sync::Weak<dyn MetadataStore>, retention: Retention) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let Some(store) = store.upgrade() else { return };
+        let cutoff = ferric_types::time::now_ms() - i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
+        if let Err(e) = store.prune_logs(cutoff, retention.max_records).await {
+            tracing::warn!(error = %e, "could not prune invocation logs");
+        }
+    }
+}
