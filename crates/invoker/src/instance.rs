@@ -227,6 +227,7 @@ impl Instance {
             "accountId": version.account_id,
             "instanceConcurrency": version.spec.instance_concurrency,
         });
+        instance.sample_memory();
         if instance.send(&init, b"").await.is_err() {
             ferric_sandbox::kill_group(pid);
             return Err(StartError::NotReady("the runtime closed its socket before init".into()));
@@ -256,6 +257,8 @@ impl Instance {
 
     /// Kills the whole process group; pending requests fail as the process exits.
     pub fn kill(&self) {
+        // The last chance to read its memory use: /proc forgets it once the process is gone.
+        self.sample_memory();
         self.alive.store(false, Ordering::Release);
         ferric_sandbox::kill_group(self.pid);
     }

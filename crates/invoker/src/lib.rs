@@ -75,7 +75,7 @@ impl InvokerConfig {
             node: None,
             python: None,
             region: "local".to_string(),
-            max_log_bytes: 1024 * 1024,
+            max_log_bytes: 256 * 1024,
         }
     }
 }

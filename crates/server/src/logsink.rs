@@ -20,16 +20,18 @@ pub struct LogSink {
     dropped: Arc<AtomicU64>,
 }
 
-/// How long and how many invocation logs are kept.
+/// How long, how many and how much invocation log is kept. Each invocation's log is itself bounded by the
+/// invoker (`InvokerConfig::max_log_bytes`), so these bound the disk the logs can take.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
     pub max_age: Duration,
     pub max_records: u64,
+    pub max_bytes: u64,
 }
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention { max_age: Duration::from_secs(7 * 24 * 3600), max_records: 100_000 }
+        Retention { max_age: Duration::from_secs(7 * 24 * 3600), max_records: 100_000, max_bytes: 256 * 1024 * 1024 }
     }
 }
 
@@ -71,7 +73,7 @@ async fn prune_forever(store: std::sync::Weak<dyn MetadataStore>, retention: Ret
         tokio::time::sleep(Duration::from_secs(60)).await;
         let Some(store) = store.upgrade() else { return };
         let cutoff = ferric_types::time::now_ms() - i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
-        if let Err(e) = store.prune_logs(cutoff, retention.max_records).await {
+        if let Err(e) = store.prune_logs(cutoff, retention.max_records, retention.max_bytes).await {
             tracing::warn!(error = %e, "could not prune invocation logs");
         }
     }

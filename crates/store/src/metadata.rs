@@ -151,8 +151,9 @@ pub trait MetadataStore: Send + Sync {
     async fn append_logs(&self, records: Vec<LogRecord>) -> Result<(), StoreError>;
     /// Reads one account's logs, newest first.
     async fn query_logs(&self, account: &str, query: LogQuery) -> Result<Vec<LogRecord>, StoreError>;
-    /// Drops logs older than `before_ms`, and all but the newest `keep_newest`; returns how many went.
-    async fn prune_logs(&self, before_ms: i64, keep_newest: u64) -> Result<u64, StoreError>;
+    /// Drops logs older than `before_ms`, all but the newest `keep_newest`, and the oldest beyond
+    /// `keep_bytes` of content; returns how many went.
+    async fn prune_logs(&self, before_ms: i64, keep_newest: u64, keep_bytes: u64) -> Result<u64, StoreError>;
 
     /// Every package some function points at, for sweeping packages a crash left unreferenced.
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError>;

@@ -238,3 +238,34 @@ async fn payload_limits_and_throttling() {
     assert_eq!(b.status, 429, "{}", text(&b));
     assert_eq!(b.json().expect("json")["ErrorCode"], "ResourceExhausted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn megabytes_of_output_stay_bounded() {
+    let server = TestServer::start().await;
+    let loud = "exports.handler = (e, c, cb) => {\n  const line = 'x'.repeat(1000);\n\
+                for (let i = 0; i < 5000; i++) console.log(line);\n  process.stdout.write('LAST LINE\\n');\n  cb(null, 'ok');\n};\n";
+    let (svc, f) = function(&server, "nodejs20", &[("index.js", loud)], json!({})).await;
+    let r = invoke(&server, &svc, &f, b"", &[("x-fc-log-type", "Tail")]).await;
+    assert_eq!(text(&r), "ok");
+    let tail =
+        base64::engine::general_purpose::STANDARD.decode(r.header("x-fc-log-result").expect("tail")).expect("b64");
+    assert!(tail.len() <= 4096);
+    assert!(String::from_utf8_lossy(&tail).contains("LAST LINE"), "the tail is the end of the log");
+    let rid = r.header("x-fc-request-id").expect("rid").to_string();
+    let mut stored = 0;
+    for _ in 0..50 {
+        let found = server
+            .client()
+            .send_to(Method::GET, "/ferric/v1/logs", &[("requestId", rid.as_str())], &[], None)
+            .await
+            .expect("logs");
+        let logs = found.json().expect("json");
+        if let Some(content) = logs["logs"][0]["content"].as_str() {
+            stored = content.len();
+            assert!(content.contains("dropped by Ferric"), "the middle of a huge log is dropped");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(stored > 0 && stored < 300 * 1024, "stored log of {stored} bytes");
+}

@@ -10,6 +10,13 @@ const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
+const live = new Set(); // runtimes not closed yet: killed when the test file ends, so a failed test cannot hang it
+
+try {
+  require('node:test').after(() => {
+    for (const rt of live) rt.kill();
+  });
+} catch {} // not under node --test (bench.js)
 const BOOTSTRAP = path.join(ROOT, 'bootstrap.js');
 const NODE_PATH = path.join(ROOT, 'node_modules');
 
@@ -75,6 +82,7 @@ class Runtime {
       ...(options.env || {}),
     };
     this.child = spawn(process.execPath, [BOOTSTRAP], { cwd: this.codeDir, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    live.add(this);
     this.ctl = this.child.stdio[3];
     this.stdout = '';
     this.stderr = '';
@@ -178,8 +186,15 @@ class Runtime {
     return this.request('initialize', null, opts);
   }
 
+  kill() {
+    live.delete(this);
+    this.child.kill('SIGKILL');
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
   /** Closes the control socket and waits for the process to exit. */
   async close() {
+    live.delete(this);
     this.ctl.end();
     const e = await Promise.race([
       this.exited,

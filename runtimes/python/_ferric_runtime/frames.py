@@ -41,7 +41,6 @@ class _ScanContext(object):
     parse_float = float
     parse_int = int
     parse_constant = staticmethod(_constant)
-    memo = {}
 
 
 _scan = _make_scanner(_ScanContext()) if _make_scanner is not None else None

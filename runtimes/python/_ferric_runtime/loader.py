@@ -19,7 +19,7 @@ import _thread
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _BOOTSTRAP = os.path.join(os.path.dirname(_PACKAGE_DIR), "bootstrap.py")
 
-_cache = {}
+cache = {}            # handler name -> callable (successes only)
 _lock = _thread.allocate_lock()
 code_dir = "."
 
@@ -172,12 +172,12 @@ def _load(handler):
 
 def get(handler):
     """The callable named by `handler` ("module.func", "pkg.mod.func", "dir/module.func"), cached."""
-    fn = _cache.get(handler)
+    fn = cache.get(handler)
     if fn is not None:
         return fn
     with _lock:
-        fn = _cache.get(handler)
+        fn = cache.get(handler)
         if fn is None:
             fn = _load(handler)
-            _cache[handler] = fn
+            cache[handler] = fn
     return fn

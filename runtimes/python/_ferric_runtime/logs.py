@@ -313,10 +313,6 @@ class _LoggingFinder(object):
                 return spec
         return None
 
-    # Python < 3.10 may ask for these on meta-path entries.
-    def invalidate_caches(self):
-        pass
-
 
 def _after_fork_in_child():
     global forked, _plock

@@ -19,7 +19,6 @@ _init = None
 _handler_name = ""
 _initializer_name = None
 _multithread = False
-_first = [True]
 
 
 def _exit_process(code):
@@ -46,9 +45,6 @@ def handle(header, body):
     rid = header.get("requestId") or ""
     logs.current_request.set(rid)
     logs.last_request_id = rid
-    if _first[0]:
-        _first[0] = False
-        logs.write(rid, BANNER)
     try:
         if header.get("type") == "initialize":
             answer = _initialize(header, rid)
@@ -101,7 +97,7 @@ def _initialize(header, rid):
 
 def _invoke(header, body, rid):
     req_id = header.get("id", 0)
-    fn = loader._cache.get(_handler_name)
+    fn = loader.cache.get(_handler_name)
     if fn is None:
         fn, failed = _load(req_id, rid, _handler_name)
         if failed:
@@ -194,12 +190,12 @@ def run(code_dir):
     logs.install(channel)
 
     try:
-        first = channel.read()
+        init_frame = channel.read()
     except (frames.FrameError, ValueError) as exc:
         _fatal("malformed frame: %s" % exc)
-    if first is None:
+    if init_frame is None:
         os._exit(0)
-    _init, _ = first
+    _init = init_frame[0]
     if _init.get("type") != "init":
         _fatal("expected init, got %r" % _init.get("type"))
     concurrency = int(_init.get("instanceConcurrency") or 1)
@@ -211,6 +207,7 @@ def run(code_dir):
     dispatch = _Pool(concurrency).submit if concurrency > 1 else handle
 
     read = channel.read
+    first = True
     while True:
         try:
             frame = read()
@@ -220,6 +217,10 @@ def run(code_dir):
             break
         kind = frame[0].get("type")
         if kind == "invoke" or kind == "initialize":
+            if first:
+                # FC prints this when the instance starts; it lands in the first request's log.
+                first = False
+                logs.write(frame[0].get("requestId") or "", BANNER)
             dispatch(frame[0], frame[1])
         # Other types are not part of the protocol yet; they are ignored.
     _exit_process(0)

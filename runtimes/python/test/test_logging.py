@@ -178,7 +178,9 @@ def test_stdout_attributes(runtime_factory):
 
 def test_logging_imported_before_the_runtime_starts(runtime_factory, tmp_path):
     # sitecustomize (on PYTHONPATH) imports logging before bootstrap.py runs.
-    (tmp_path / "sitecustomize.py").write_text("import logging\n")
-    src = "import logging\ndef handler(e, c):\n    logging.info('configured anyway')\n    return 1\n"
-    text = runtime_factory({"index.py": src}, env={"PYTHONPATH": str(tmp_path)}).invoke(request_id="s").log_text
+    (tmp_path / "sitecustomize.py").write_text("import logging\nlogging.EARLY = True\n")
+    src = "import logging\ndef handler(e, c):\n    logging.info('configured anyway')\n    return logging.EARLY\n"
+    answer = runtime_factory({"index.py": src}, env={"PYTHONPATH": str(tmp_path)}).invoke(request_id="s")
+    assert answer.body == b"true"
+    text = answer.log_text
     assert re.search(LINE % ("s", "INFO", "configured anyway"), text)

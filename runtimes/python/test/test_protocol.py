@@ -203,3 +203,15 @@ def test_fork_child_output_does_not_touch_the_socket(runtime_factory):
     assert answer.log_text.endswith("parent\n")
     assert rt.invoke().body == b"ok"
 
+
+
+def test_user_code_keeps_dont_write_bytecode(runtime_factory):
+    rt = runtime_factory({"index.py": "import sys\ndef handler(e, c):\n    return sys.dont_write_bytecode\n"})
+    assert rt.invoke().body == b"true"
+    assert not os.path.exists(os.path.join(rt.code_dir, "__pycache__"))
+
+
+def test_event_bytes_are_exact(runtime_factory):
+    rt = runtime_factory({"index.py": "def handler(e, c):\n    return e\n"})
+    for event in (b"", b"\x00", b"\r\n\xff\xfe", "é".encode("utf-16")):
+        assert rt.invoke(event).body == event

@@ -8,6 +8,8 @@
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
 const zlib = require('node:zlib');
 
 const FC = require('@alicloud/fc2');
@@ -130,6 +132,17 @@ function makeZip(files) {
   return Buffer.concat([...locals, centralBuf, end]);
 }
 
+/** A zip of every file in tests/sdk/fixtures/<lang>/ (function code shared with the Python suite), plus `extra`. */
+function fixtureZip(lang, extra = {}) {
+  const dir = path.join(__dirname, '..', 'fixtures', lang);
+  const files = {};
+  for (const name of fs.readdirSync(dir).sort()) {
+    const file = path.join(dir, name);
+    if (fs.statSync(file).isFile()) files[name] = fs.readFileSync(file);
+  }
+  return makeZip({ ...files, ...extra });
+}
+
 const NODE_SRC = "exports.handler = (event, context, callback) => callback(null, 'hello world');\n";
 const nodeZip = (src = NODE_SRC) => makeZip({ 'index.js': src });
 
@@ -195,6 +208,6 @@ async function createFunction(svc, name, extra = {}, code = nodeZip()) {
 
 module.exports = {
   FC, ENDPOINT, REGION, ACCOUNT_ID, OTHER_ACCOUNT_ID, UUID_RE, TIME_RE,
-  client, otherClient, makeClient, uniq, crc64, crc32, makeZip, nodeZip, NODE_SRC,
+  client, otherClient, makeClient, uniq, crc64, crc32, makeZip, nodeZip, fixtureZip, NODE_SRC,
   parseError, expectFcError, purgeService, createFunction,
 };

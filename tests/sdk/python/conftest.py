@@ -11,7 +11,7 @@ import fc2
 import pytest
 import requests
 
-from fcutil import purge_service, uniq
+from fcutil import RUNTIMES, fixture_zip, purge_service, uniq, write_zip
 
 REQUIRED_ENV = (
     "FC_ENDPOINT",
@@ -97,3 +97,16 @@ def cleanup(client):
     yield lambda name, c=None: todo.append((c or client, name))
     for c, name in reversed(todo):
         purge_service(c, name)
+
+
+@pytest.fixture
+def deploy(client, svc, tmp_path):
+    """deploy(lang, handler, extra=None, **create_function kwargs) → the name of a new function in `svc` running
+    the code in tests/sdk/fixtures/<lang> ('python' or 'node'; runtime from fcutil.RUNTIMES unless given)."""
+    def _deploy(lang, handler, extra=None, **kwargs):
+        name = uniq("fn_" + lang[:2])
+        runtime = kwargs.pop("runtime", RUNTIMES[lang])
+        client.create_function(svc, name, runtime=runtime, handler=handler,
+                               codeZipFile=write_zip(tmp_path, fixture_zip(lang, extra), name + ".zip"), **kwargs)
+        return name
+    return _deploy

@@ -7,7 +7,9 @@ own signer (`Client._build_common_headers`), so the signature is exactly what th
 
 import io
 import json
+import os
 import re
+import time
 import uuid
 import zipfile
 from contextlib import contextmanager
@@ -71,6 +73,26 @@ def make_zip(files, symlinks=None, raw_names=None):
             info.filename = name  # bypass ZipInfo's normalisation of '..' and leading '/'
             z.writestr(info, content)
     return buf.getvalue()
+
+
+FIXTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+
+# The runtime strings the invocation tests deploy each fixture language with.
+RUNTIMES = {"python": "python3.9", "node": "nodejs20"}
+
+
+def fixture_zip(lang, extra=None):
+    """A zip of every file in tests/sdk/fixtures/<lang>/ (function code shared with the Node suite), plus `extra`
+    (name → str|bytes)."""
+    base = os.path.join(FIXTURES_DIR, lang)
+    files = {}
+    for name in sorted(os.listdir(base)):
+        path = os.path.join(base, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                files[name] = f.read()
+    files.update(extra or {})
+    return make_zip(files)
 
 
 def py_zip(body=PY_HANDLER_SRC, module="index.py"):
@@ -153,6 +175,30 @@ def check_json_error(resp, status, code=None):
     rid = resp.headers.get("x-fc-request-id", "")
     assert UUID_RE.match(rid), "X-Fc-Request-Id should be a UUID, got {0!r}".format(rid)
     return body
+
+
+def invoke_path(svc, fn):
+    return "/2016-08-15/services/{0}/functions/{1}/invocations".format(svc, fn)
+
+
+def invoke_raw(client, svc, fn, payload=b"", headers=None):
+    """InvokeFunction sent by `requests`, signed by the SDK: for what `invoke_function` hides (status code,
+    headers of error responses, the exact body bytes)."""
+    return signed(client, "POST", invoke_path(svc, fn), body=payload, headers=headers)
+
+
+def fetch_logs(client, request_id, until=None, timeout=10.0):
+    """GET /ferric/v1/logs?requestId=... (FC-signed) → the list of log records. With `until`, polls until some
+    record's content contains that text (async invocations log after the 202)."""
+    deadline = time.time() + timeout
+    while True:
+        r = signed(client, "GET", "/ferric/v1/logs", params={"requestId": request_id})
+        assert r.status_code == 200, "GET /ferric/v1/logs: {0} {1}".format(r.status_code, r.text)
+        assert r.headers.get("content-type", "").startswith("application/json"), r.headers
+        logs = r.json()["logs"]
+        if until is None or any(until in rec.get("content", "") for rec in logs) or time.time() > deadline:
+            return logs
+        time.sleep(0.05)
 
 
 # ------------------------------------------------------------------ cleanup

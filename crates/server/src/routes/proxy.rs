@@ -140,6 +140,10 @@ pub async fn proxy(
             let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::BAD_GATEWAY);
             let mut response = (status, outcome.body.clone()).into_response();
             let out = response.headers_mut();
+            // The function's own Content-Type replaces the default, never joins it.
+            if head.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
+                out.remove(header::CONTENT_TYPE);
+            }
             for (name, values) in &head.headers {
                 let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else { continue };
                 if HOP_BY_HOP.contains(&name.as_str()) {

@@ -8,12 +8,13 @@ use crate::metadata::{LogQuery, LogRecord, StoreError};
 pub(super) fn append(tx: &Transaction<'_>, records: &[LogRecord]) -> Result<(), StoreError> {
     let mut stmt = tx
         .prepare_cached(
-            "INSERT INTO logs (account_id, service, function, request_id, time_ms, content)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO logs (account_id, service, function, request_id, time_ms, size, content)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(db("prepare log insert"))?;
     for r in records {
-        stmt.execute(params![r.account_id, r.service, r.function, r.request_id, r.time_ms, r.content])
+        let size = i64::try_from(r.content.len()).unwrap_or(i64::MAX);
+        stmt.execute(params![r.account_id, r.service, r.function, r.request_id, r.time_ms, size, r.content])
             .map_err(db("insert log"))?;
     }
     Ok(())
@@ -66,11 +67,65 @@ pub(super) fn query(conn: &Connection, account: &str, query: &LogQuery) -> Resul
     rows.collect::<Result<_, _>>().map_err(db("read log row"))
 }
 
-pub(super) fn prune(tx: &Transaction<'_>, before_ms: i64, keep_newest: u64) -> Result<u64, StoreError> {
+/// Drops logs older than `before_ms`, beyond the newest `keep_newest`, and beyond `keep_bytes` of content
+/// counted from the newest.
+pub(super) fn prune(
+    tx: &Transaction<'_>,
+    before_ms: i64,
+    keep_newest: u64,
+    keep_bytes: u64,
+) -> Result<u64, StoreError> {
     let old = tx.execute("DELETE FROM logs WHERE time_ms < ?1", params![before_ms]).map_err(db("prune old logs"))?;
     let keep = i64::try_from(keep_newest).unwrap_or(i64::MAX);
     let excess = tx
-        .execute("DELETE FROM logs WHERE id <= (SELECT MAX(id) FROM logs) - ?1", params![keep])
+        .execute("DELETE FROM logs WHERE id <= (SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET ?1)", params![keep])
         .map_err(db("prune excess logs"))?;
-    Ok((old + excess) as u64)
+    let bytes = i64::try_from(keep_bytes).unwrap_or(i64::MAX);
+    let oversize = tx
+        .execute(
+            "DELETE FROM logs WHERE id <= (
+                 SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY id DESC) AS newer FROM logs)
+                 WHERE newer > ?1 ORDER BY id DESC LIMIT 1)",
+            params![bytes],
+        )
+        .map_err(db("prune logs by size"))?;
+    Ok((old + excess + oversize) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::metadata::{LogQuery, LogRecord, MetadataStore};
+
+    fn record(n: i64, size: usize) -> LogRecord {
+        LogRecord {
+            id: 0,
+            account_id: "a".into(),
+            service: "s".into(),
+            function: "f".into(),
+            request_id: format!("r{n}"),
+            time_ms: n,
+            content: vec![b'x'; size],
+        }
+    }
+
+    #[tokio::test]
+    async fn prune_bounds_age_count_and_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("db")).expect("open");
+        store.append_logs((1..=10).map(|n| record(n, 100)).collect()).await.expect("append");
+        let all = |limit| LogQuery { limit, ..Default::default() };
+        // Older than time 3 go; then keep the newest 6; then keep at most 450 bytes (4 records).
+        assert_eq!(store.prune_logs(3, 100, 10_000).await.expect("prune"), 2);
+        assert_eq!(store.prune_logs(0, 6, 10_000).await.expect("prune"), 2);
+        assert_eq!(store.prune_logs(0, 100, 450).await.expect("prune"), 2);
+        let left: Vec<String> =
+            store.query_logs("a", all(100)).await.expect("query").into_iter().map(|r| r.request_id).collect();
+        assert_eq!(left, ["r10", "r9", "r8", "r7"]);
+        let one = store
+            .query_logs("a", LogQuery { request_id: Some("r9".into()), limit: 5, ..Default::default() })
+            .await
+            .expect("query");
+        assert_eq!(one.len(), 1);
+        assert!(store.query_logs("other", all(100)).await.expect("query").is_empty(), "accounts are separate");
+    }
 }

@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS logs (
     function TEXT NOT NULL,
     request_id TEXT NOT NULL,
     time_ms INTEGER NOT NULL,
+    size INTEGER NOT NULL,
     content BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs (account_id, service, function, id);
@@ -297,8 +298,8 @@ impl MetadataStore for SqliteStore {
         self.read(move |c| logs::query(c, &account, &query)).await
     }
 
-    async fn prune_logs(&self, before_ms: i64, keep_newest: u64) -> Result<u64, StoreError> {
-        self.write(move |tx| logs::prune(tx, before_ms, keep_newest)).await
+    async fn prune_logs(&self, before_ms: i64, keep_newest: u64, keep_bytes: u64) -> Result<u64, StoreError> {
+        self.write(move |tx| logs::prune(tx, before_ms, keep_newest, keep_bytes)).await
     }
 
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError> {
