@@ -12,7 +12,7 @@
 //   node_modules/raw-body/index.js    FC provides `raw-body` to function code (found through NODE_PATH)
 //   node_modules/raw-body/package.json
 //
-// Behaviour PROTOCOL.md leaves to the runtime (see also the report in runtimes/node/README.md):
+// Behaviour PROTOCOL.md leaves to the runtime (all of it: runtimes/node/README.md, not embedded):
 // - Event handlers: the first of callback(...) / the returned promise's settlement wins. A promise that
 //   resolves to `undefined` from a handler that declares the callback (3+ parameters, or a rest parameter)
 //   waits for the callback; a non-promise return answers at once unless the handler declares the callback.
@@ -168,6 +168,7 @@ const ERROR_LOG_LIMIT = 4096;
 function sendError(req, errorType, body) {
   req.done = true;
   pending.delete(req.id);
+  logging.flushDropped(req);
   const text = body.length > ERROR_LOG_LIMIT ? body.slice(0, ERROR_LOG_LIMIT) + '... Truncated by FunctionCompute' : body;
   logging.line(req, 'error', text);
   writeFrame(socket, '{"type":"error","id":' + req.id + ',"errorType":"' + errorType + '"}', body);
@@ -181,6 +182,7 @@ function fail(req, errorType, e) {
 function sendResult(req, body, httpHead) {
   req.done = true;
   pending.delete(req.id);
+  logging.flushDropped(req);
   const header = httpHead === undefined
     ? '{"type":"result","id":' + req.id + '}'
     : '{"type":"result","id":' + req.id + ',"http":' + httpHead + '}';

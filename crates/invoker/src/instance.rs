@@ -61,8 +61,12 @@ pub(crate) struct Instance {
     /// Requests currently assigned by the pool (changed under the pool's lock).
     pub in_flight: AtomicUsize,
     pub last_used: Mutex<Instant>,
-    /// Peak resident memory in KiB, sampled after each answer (it cannot be read after the process died).
+    /// Peak resident memory in KiB, sampled after answers (it cannot be read after the process died).
     peak_kib: AtomicU64,
+    /// When `peak_kib` was last read from /proc, in ms since `born`: reading it costs tens of µs, so
+    /// answers sample it at most every [`SAMPLE_EVERY_MS`].
+    sampled_ms: AtomicU64,
+    born: Instant,
     /// Whether the initializer ran: `Some(Ok)` once done, `Some(Err(body))` when it failed.
     pub initialized: tokio::sync::OnceCell<Result<(), Bytes>>,
     max_log_bytes: usize,
@@ -202,6 +206,8 @@ impl Instance {
             in_flight: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
             peak_kib: AtomicU64::new(0),
+            sampled_ms: AtomicU64::new(0),
+            born: Instant::now(),
             initialized: tokio::sync::OnceCell::new(),
             max_log_bytes: config.max_log_bytes,
             _memory: memory,
@@ -324,7 +330,11 @@ impl Instance {
 
     fn complete(&self, id: u64, reply: Reply) {
         let pending = self.requests.lock().unwrap_or_else(|p| p.into_inner()).pending.remove(&id);
-        self.sample_memory();
+        let now = self.born.elapsed().as_millis() as u64;
+        if now.saturating_sub(self.sampled_ms.load(Ordering::Relaxed)) >= SAMPLE_EVERY_MS {
+            self.sampled_ms.store(now, Ordering::Relaxed);
+            self.sample_memory();
+        }
         if let Some(p) = pending {
             let _ = p.reply.send((reply, p.log));
         }
@@ -364,6 +374,9 @@ impl Instance {
         LogBuffer::new(self.max_log_bytes)
     }
 }
+
+/// Memory is re-read from /proc at most this often on the answer path.
+const SAMPLE_EVERY_MS: u64 = 50;
 
 /// `VmHWM` (peak resident set) of a process, in KiB.
 fn read_peak_kib(pid: u32) -> Option<u64> {

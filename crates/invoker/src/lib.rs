@@ -93,6 +93,9 @@ fn default_memory_budget_mb() -> u32 {
 /// Everything the invoker needs to run one function version; resolved by the caller.
 #[derive(Debug, Clone)]
 pub struct FunctionVersion {
+    /// Filled on first use: see [`FunctionVersion::pool_key`].
+    #[doc(hidden)]
+    pub key_cache: std::sync::OnceLock<String>,
     pub account_id: String,
     pub service: String,
     pub function: String,
@@ -107,6 +110,7 @@ pub struct FunctionVersion {
 
 impl FunctionVersion {
     /// Instances are shared only between requests for the same code and the same configuration.
+    /// Computed once per version (the caller caches versions), never per request.
     fn pool_key(&self) -> String {
         let spec = serde_json::to_string(&self.spec).unwrap_or_default();
         format!(
@@ -435,7 +439,7 @@ impl Inner {
     }
 
     fn pool_for(&self, version: &Arc<FunctionVersion>) -> Result<Arc<Pool>, InvokeError> {
-        let key = version.pool_key();
+        let key = version.key_cache.get_or_init(|| version.pool_key()).clone();
         if let Some(pool) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(pool.clone());
         }

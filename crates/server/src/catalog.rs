@@ -56,6 +56,7 @@ impl Catalog {
         }
         let resolved = Arc::new(Resolved {
             version: Arc::new(FunctionVersion {
+                key_cache: Default::default(),
                 account_id: account.to_string(),
                 service: service.to_string(),
                 function: function.to_string(),

@@ -10,9 +10,9 @@ use ferric_store::{LogRecord, MetadataStore};
 use tokio::sync::mpsc;
 
 /// Logs waiting to be written; beyond this, new ones are dropped.
-const QUEUE: usize = 4096;
+const QUEUE: usize = 32 * 1024;
 /// Most logs written in one transaction.
-const BATCH: usize = 512;
+const BATCH: usize = 2048;
 
 #[derive(Clone)]
 pub struct LogSink {

@@ -88,6 +88,10 @@ class FCRequest extends http.IncomingMessage {
         }
       }
     }
+    if (headers.host === undefined && typeof p.host === 'string' && p.host !== '') {
+      headers.host = p.host;
+      raw.push('host', p.host);
+    }
     this.headers = headers;
     this.rawHeaders = raw;
     const queries = {};

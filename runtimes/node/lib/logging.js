@@ -34,17 +34,21 @@ function emit(target, data) {
     droppedBytes += size;
     return;
   }
-  if (droppedBytes !== 0) {
-    const note = `[ferric] ${droppedBytes} bytes of log output dropped: the log was written faster than it could be delivered\n`;
-    droppedBytes = 0;
-    writeFrame(socket, logHeader(target), note);
-  }
+  if (droppedBytes !== 0) flushDropped(target);
   if (typeof data === 'string') {
     if (size > LINE_LIMIT / 3 && Buffer.byteLength(data) > LINE_LIMIT) data = truncate(Buffer.from(data));
   } else if (size > LINE_LIMIT) {
     data = truncate(data);
   }
   writeFrame(socket, logHeader(target), data);
+}
+
+/** Says (once) how much log output was dropped; called before a log line goes out and before any answer. */
+function flushDropped(target) {
+  if (droppedBytes === 0 || socket === null || socket.destroyed) return;
+  const note = `[ferric] ${droppedBytes} bytes of log output dropped: the log was written faster than it could be delivered\n`;
+  droppedBytes = 0;
+  writeFrame(socket, logHeader(target), note);
 }
 
 function truncate(bytes) {
@@ -147,4 +151,4 @@ function line(target, level, text) {
   emit(target, formatLine(level, target.requestId, text));
 }
 
-module.exports = { install, emit, line, formatLine, ContextLogger };
+module.exports = { install, emit, line, flushDropped, formatLine, ContextLogger };

@@ -8,6 +8,7 @@
 //              (socketpair + two event loops + frame encode/decode), with no runtime work at all;
 //   bootstrap  bootstrap.js with a noop callback handler `(event, context, callback) => callback(null, 'ok')`;
 //   async      bootstrap.js with `async (event, context) => 'ok'`;
+//   http       bootstrap.js with an HTTP invoke and `(request, response, context) => response.send('ok')`;
 // and prints p50 / p99 / mean round trip and requests/s for each, and bootstrap's overhead over echo.
 
 const { spawn } = require('child_process');
@@ -72,7 +73,12 @@ function startPeer(args, codeDir, handler) {
   return { child, ctl, next };
 }
 
-async function measure(name, args, codeDir, handler) {
+const HTTP = {
+  method: 'GET', path: '/', requestURI: '/2016-08-15/proxy/s/bench/', clientIP: '127.0.0.1', host: 'localhost',
+  headers: { 'user-agent': ['bench'], accept: ['*/*'] }, queries: {},
+};
+
+async function measure(name, args, codeDir, handler, http = null) {
   const peer = startPeer(args, codeDir, handler);
   await peer.next();
   peer.ctl.write(encode({
@@ -87,7 +93,7 @@ async function measure(name, args, codeDir, handler) {
   let id = 0;
   const one = async () => {
     id++;
-    const frame = encode({ type: 'invoke', id, requestId: 'req-' + id, credentials, http: null }, event);
+    const frame = encode({ type: 'invoke', id, requestId: 'req-' + id, credentials, http }, event);
     const t0 = process.hrtime.bigint();
     const answer = peer.next();
     peer.ctl.write(frame);
@@ -109,16 +115,19 @@ async function measure(name, args, codeDir, handler) {
 }
 
 (async () => {
+  if (process.env.NODE_TEST_CONTEXT) return; // picked up by `node --test <dir>`: not a test, do nothing
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferric-node-bench-'));
   fs.writeFileSync(path.join(dir, 'index.js'),
     "exports.handler = (event, context, callback) => callback(null, 'ok');\n" +
-    "exports.asyncHandler = async (event, context) => 'ok';\n");
+    "exports.asyncHandler = async (event, context) => 'ok';\n" +
+    "exports.httpHandler = (request, response, context) => response.send('ok');\n");
   console.log(`node ${process.version}, ${N} sequential invokes after ${WARMUP} warm-up`);
   await measure('(warm-up)', ['-e', ECHO], dir, 'index.handler');
   const boot = await measure('bootstrap', [BOOTSTRAP], dir, 'index.handler');
   const asyncR = await measure('async', [BOOTSTRAP], dir, 'index.asyncHandler');
+  const httpR = await measure('http', [BOOTSTRAP], dir, 'index.httpHandler', HTTP);
   const echo = await measure('echo', ['-e', ECHO], dir, 'index.handler');
   console.log(`bootstrap overhead over echo: p50 ${(boot.p50 - echo.p50).toFixed(1)} µs (callback), ` +
-    `${(asyncR.p50 - echo.p50).toFixed(1)} µs (async)`);
+    `${(asyncR.p50 - echo.p50).toFixed(1)} µs (async), ${(httpR.p50 - echo.p50).toFixed(1)} µs (HTTP handler)`);
   fs.rmSync(dir, { recursive: true, force: true });
 })();

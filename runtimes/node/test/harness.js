@@ -12,11 +12,12 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const live = new Set(); // runtimes not closed yet: killed when the test file ends, so a failed test cannot hang it
 
-try {
+const mainFile = (require.main && require.main.filename) || '';
+if (process.env.NODE_TEST_CONTEXT || mainFile.endsWith('.test.js')) {
   require('node:test').after(() => {
     for (const rt of live) rt.kill();
   });
-} catch {} // not under node --test (bench.js)
+}
 const BOOTSTRAP = path.join(ROOT, 'bootstrap.js');
 const NODE_PATH = path.join(ROOT, 'node_modules');
 

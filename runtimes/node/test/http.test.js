@@ -97,7 +97,7 @@ test('HTTP handler: method, path, url, clientIP, headers, queries, body in; stat
   assert.equal(out.url, httpParams.requestURI);
   assert.equal(out.clientIP, '10.0.0.7');
   assert.deepEqual(out.headers, {
-    'content-type': 'text/plain', 'x-custom': 'a, b', 'set-cookie': ['c=1'], 'user-agent': 'first',
+    'content-type': 'text/plain', 'x-custom': 'a, b', 'set-cookie': ['c=1'], 'user-agent': 'first', host: '127.0.0.1:8080',
   });
   assert.equal(out.getHeader, 'a, b');
   assert.deepEqual(out.queries, { a: '1', x: ['awsome', '2'] });

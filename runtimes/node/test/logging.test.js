@@ -151,3 +151,26 @@ test('console.dir / console.table / console.trace output reaches the log', async
   assert.match(r.logs[1], /\[error\] Trace: tr\r {4}at /);
   await rt.close();
 });
+
+test('when the invoker stops reading, log output is bounded (dropped with a note); the answer still arrives', async () => {
+  const rt = await Runtime.start({
+    files: {
+      'index.js': `exports.handler = (e, c, cb) => {
+        const line = 'y'.repeat(1024);
+        for (let i = 0; i < 60000; i++) console.log(line);  // ~60 MiB of lines in one tick
+        cb(null, String(process.memoryUsage().rss));
+      };\n`,
+    },
+  });
+  rt.ctl.pause();
+  const answer = rt.invoke('');
+  await new Promise((r) => setTimeout(r, 1500));
+  rt.ctl.resume();
+  const r = await answer;
+  assert.equal(r.type, 'result');
+  const rssMiB = Number(r.text) / 1048576;
+  assert.ok(rssMiB < 150, `runtime RSS ${rssMiB.toFixed(0)} MiB`);
+  assert.ok(r.logs.length < 30000, `${r.logs.length} lines delivered`);
+  assert.match(r.logs[r.logs.length - 1], /^\[ferric\] \d+ bytes of log output dropped/);
+  await rt.close();
+});

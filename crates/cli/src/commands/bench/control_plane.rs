@@ -1,33 +1,21 @@
-//! `ferric bench`: benchmarks that start a fresh server process and print figures against their targets.
-//!
-//! `control-plane`: creates N functions (distinct ~1 KB zips) through the FC API, then measures GetFunction
-//! and ListFunctions (pages of 100) at that size, and the server's resident memory. The server runs as a
-//! separate `ferric serve` process so its RSS is its own.
+//! `ferric bench control-plane`: creates N functions (distinct 1 KB zips) through the FC API, then measures
+//! GetFunction and ListFunctions (pages of 100) at that size, and the server's resident memory. The server
+//! runs as a separate `ferric serve` process so its RSS is its own.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use anyhow::{bail, Result};
+use clap::Args;
 use ferric_client::Client;
 use reqwest::Method;
 
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    which: Which,
-}
-
-#[derive(Subcommand, Debug)]
-enum Which {
-    /// Create N functions, then time Get and List and read the server's RSS.
-    ControlPlane(ControlPlaneArgs),
-}
+use super::percentile;
+use super::server::ServerProcess;
 
 #[derive(Args, Debug)]
-struct ControlPlaneArgs {
+pub struct ControlPlaneArgs {
     /// Functions to create.
     #[arg(long, default_value_t = 10_000)]
     functions: usize,
@@ -37,68 +25,6 @@ struct ControlPlaneArgs {
     /// Get and List requests to time (each).
     #[arg(long, default_value_t = 1_000)]
     samples: usize,
-}
-
-pub fn run(args: BenchArgs) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match args.which {
-        Which::ControlPlane(a) => runtime.block_on(control_plane(a)),
-    }
-}
-
-/// A `ferric serve` child on a free port with a temporary data directory; killed on drop.
-struct ServerProcess {
-    child: Child,
-    endpoint: String,
-    _dir: tempfile::TempDir,
-}
-
-impl ServerProcess {
-    fn start() -> Result<ServerProcess> {
-        let dir = tempfile::tempdir()?;
-        let mut child = Command::new(std::env::current_exe()?)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
-            .arg(dir.path())
-            .args(["--account-id", "1000000000000001", "--access-key-id", "BENCHKEY"])
-            .args(["--access-key-secret", "bench-secret-0123456789"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start ferric serve")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut endpoint = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line?;
-            if let Some(ep) = line.split_whitespace().find_map(|w| w.strip_prefix("FC_ENDPOINT=")) {
-                endpoint = Some(ep.to_string());
-                break;
-            }
-        }
-        let endpoint = endpoint.context("server did not print its endpoint")?;
-        Ok(ServerProcess { child, endpoint, _dir: dir })
-    }
-
-    /// Current and peak resident memory in MB, from /proc.
-    fn rss_mb(&self) -> Result<(f64, f64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let field = |name: &str| -> f64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map(|kb| kb / 1024.0)
-                .unwrap_or(f64::NAN)
-        };
-        Ok((field("VmRSS:"), field("VmHWM:")))
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A 1 KB zip (one stored file) whose content differs per function (distinct packages, as real deploys are).
@@ -124,14 +50,6 @@ fn package(i: usize) -> Result<Vec<u8>> {
     Ok(cursor.into_inner())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -153,12 +71,12 @@ async fn time_requests(
     Ok(times)
 }
 
-async fn control_plane(args: ControlPlaneArgs) -> Result<()> {
+pub async fn run(args: ControlPlaneArgs) -> Result<()> {
     if args.functions == 0 || args.concurrency == 0 {
         bail!("--functions and --concurrency must be at least 1");
     }
     let server = ServerProcess::start()?;
-    let client = Client::new(&server.endpoint, "1000000000000001", "BENCHKEY", "bench-secret-0123456789");
+    let client = server.client();
     client.create_service(&serde_json::json!({"serviceName": "bench"})).await?;
     let (idle_rss, _) = server.rss_mb()?;
     eprintln!(

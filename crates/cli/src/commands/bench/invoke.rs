@@ -1,0 +1,244 @@
+//! `ferric bench invoke`: noop Node.js and Python functions through InvokeFunction and anonymous HTTP
+//! triggers, and a bare Node `http` server as the baseline, measured in one run on one machine:
+//! warm p50/p99 at one connection, throughput at N connections, and cold start (first invocation of a
+//! freshly created function, and create → first result).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ferric_client::Client;
+use ferric_types::signature::{self, SignedParts};
+use reqwest::Method;
+use serde_json::json;
+
+use super::load;
+use super::percentile;
+use super::server::{ServerProcess, ACCOUNT, KEY_ID, KEY_SECRET};
+
+#[derive(Args, Debug)]
+pub struct InvokeArgs {
+    /// Timed requests per latency measurement (after 10% warm-up).
+    #[arg(long, default_value_t = 2000)]
+    samples: usize,
+    /// Connections for the throughput measurement.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Seconds per throughput measurement.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Cold starts measured per runtime.
+    #[arg(long, default_value_t = 7)]
+    cold: usize,
+}
+
+const NODE_EVENT: &str = "exports.handler = (event, context, callback) => callback(null, 'ok');\n";
+const NODE_HTTP: &str = "exports.handler = (req, resp, context) => resp.send('ok');\n";
+const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'\n";
+const PY_HTTP: &str = "def handler(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n";
+
+fn zip(file: &str, source: &str) -> Result<Vec<u8>> {
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut cursor);
+        zip.start_file(file, zip::write::SimpleFileOptions::default())?;
+        zip.write_all(source.as_bytes())?;
+        zip.finish()?;
+    }
+    Ok(cursor.into_inner())
+}
+
+async fn create(client: &Client, name: &str, runtime: &str, file: &str, source: &str, http: bool) -> Result<()> {
+    client.create_function("bench", name, runtime, "index.handler", &zip(file, source)?).await?;
+    if http {
+        let trigger = json!({"triggerName": "web", "triggerType": "http",
+                             "triggerConfig": {"authType": "anonymous", "methods": ["GET", "POST"]}});
+        client.call(Method::POST, &format!("/services/bench/functions/{name}/triggers"), &[], Some(&trigger)).await?;
+    }
+    Ok(())
+}
+
+/// A signed InvokeFunction request, replayable for the 15 minutes its Date is valid.
+fn invoke_request(host: &str, function: &str) -> Vec<u8> {
+    let path = format!("/2016-08-15/services/bench/functions/{function}/invocations");
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let headers = signature::canonical_fc_headers([("x-fc-account-id", ACCOUNT)]);
+    let to_sign = signature::string_to_sign(&SignedParts {
+        method: "POST",
+        content_md5: "",
+        content_type: "application/octet-stream",
+        date: &date,
+        canonical_headers: &headers,
+        resource: &path,
+    });
+    let auth = format!("FC {KEY_ID}:{}", signature::sign(KEY_SECRET, &to_sign));
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nDate: {date}\r\nAuthorization: {auth}\r\nx-fc-account-id: {ACCOUNT}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn get_request(host: &str, path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
+}
+
+/// A bare Node `http` server answering `ok`: the floor any FaaS on this machine is measured against.
+struct Baseline(Child, String);
+
+impl Baseline {
+    fn start(node: &str) -> Result<Baseline> {
+        let script = "require('http').createServer((q, s) => s.end('ok'))\
+                      .listen(0, '127.0.0.1', function () { console.log(this.address().port); });";
+        let mut child =
+            Command::new(node).args(["-e", script]).env_clear().stdout(Stdio::piped()).spawn().context("start node")?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+        let port: u16 = line.trim().parse().context("baseline port")?;
+        Ok(Baseline(child, format!("127.0.0.1:{port}")))
+    }
+}
+
+impl Drop for Baseline {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Row {
+    name: &'static str,
+    p50: Duration,
+    p99: Duration,
+    rps: f64,
+}
+
+async fn measure(name: &'static str, addr: &str, request: &[u8], args: &InvokeArgs) -> Result<Row> {
+    let times = load::latencies(addr, request, args.samples / 10, args.samples).await?;
+    let rps = load::throughput(addr, request, args.connections, Duration::from_secs(args.seconds)).await?;
+    eprintln!("bench: {name} done");
+    Ok(Row { name, p50: percentile(&times, 0.5), p99: percentile(&times, 0.99), rps })
+}
+
+/// Median cold start of `runtime`: (first invocation alone, create → first result).
+async fn cold_start(
+    client: &Client,
+    runtime: &str,
+    file: &str,
+    source: &str,
+    n: usize,
+) -> Result<(Duration, Duration)> {
+    let mut first = Vec::new();
+    let mut total = Vec::new();
+    for i in 0..n {
+        let name = format!("cold-{}-{i}", runtime.replace('.', "-"));
+        // A distinct package each time, so nothing is shared with a warm instance.
+        let source = format!("{source}\n{} {i}\n", if file.ends_with(".py") { "#" } else { "//" });
+        let created = Instant::now();
+        create(client, &name, runtime, file, &source, false).await?;
+        let invoked = Instant::now();
+        let response = client
+            .send(Method::POST, &format!("/services/bench/functions/{name}/invocations"), &[], &[], Some(Vec::new()))
+            .await?;
+        anyhow::ensure!(
+            response.status == 200 && response.header("x-fc-error-type").is_none(),
+            "cold invoke failed: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        first.push(invoked.elapsed());
+        total.push(created.elapsed());
+    }
+    first.sort();
+    total.sort();
+    Ok((percentile(&first, 0.5), percentile(&total, 0.5)))
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+pub async fn run(args: InvokeArgs) -> Result<()> {
+    let node = which("node").context("node is needed for the baseline")?;
+    let server = ServerProcess::start()?;
+    let client = server.client();
+    let host = server.endpoint.trim_start_matches("http://").to_string();
+    client.create_service(&json!({"serviceName": "bench"})).await?;
+    create(&client, "node-event", "nodejs20", "index.js", NODE_EVENT, false).await?;
+    create(&client, "py-event", "python3.10", "index.py", PY_EVENT, false).await?;
+    create(&client, "node-http", "nodejs20", "index.js", NODE_HTTP, true).await?;
+    create(&client, "py-http", "python3.10", "index.py", PY_HTTP, true).await?;
+    let baseline = Baseline::start(&node)?;
+
+    let mut rows =
+        vec![measure("bare node http (baseline)", &baseline.1, &get_request(&baseline.1, "/"), &args).await?];
+    rows.push(measure("invoke nodejs20", &host, &invoke_request(&host, "node-event"), &args).await?);
+    rows.push(measure("invoke python3.10", &host, &invoke_request(&host, "py-event"), &args).await?);
+    rows.push(
+        measure("http trigger nodejs20", &host, &get_request(&host, "/2016-08-15/proxy/bench/node-http/"), &args)
+            .await?,
+    );
+    rows.push(
+        measure("http trigger python3.10", &host, &get_request(&host, "/2016-08-15/proxy/bench/py-http/"), &args)
+            .await?,
+    );
+    let (node_cold, node_total) = cold_start(&client, "nodejs20", "index.js", NODE_EVENT, args.cold).await?;
+    let (py_cold, py_total) = cold_start(&client, "python3.10", "index.py", PY_EVENT, args.cold).await?;
+    let (rss, peak) = server.rss_mb()?;
+
+    let base = &rows[0];
+    println!(
+        "invoke benchmark: {} samples at 1 connection, {} connections for {} s, {} cold starts (medians)",
+        args.samples, args.connections, args.seconds, args.cold
+    );
+    println!(
+        "{:<28} {:>9} {:>9} {:>10} {:>12} {:>12}",
+        "path", "p50 µs", "p99 µs", "req/s", "p50 vs base", "rps vs base"
+    );
+    for row in &rows {
+        println!(
+            "{:<28} {:>9.0} {:>9.0} {:>10.0} {:>11.2}x {:>11.2}x",
+            row.name,
+            us(row.p50),
+            us(row.p99),
+            row.rps,
+            row.p50.as_secs_f64() / base.p50.as_secs_f64(),
+            row.rps / base.rps
+        );
+    }
+    println!(
+        "targets: warm p50 <= 200 µs, >= 8000 req/s at 16 connections, cold start <= 40 ms Node / <= 20 ms Python"
+    );
+    for row in &rows[1..] {
+        let ok = us(row.p50) <= 200.0 && row.rps >= 8000.0;
+        println!(
+            "  {:<28} p50 {:>6.0} µs, {:>6.0} req/s  {}",
+            row.name,
+            us(row.p50),
+            row.rps,
+            if ok { "ok" } else { "MISS" }
+        );
+    }
+    let mark = |d: Duration, target_ms: f64| if d.as_secs_f64() * 1000.0 <= target_ms { "ok" } else { "MISS" };
+    println!(
+        "cold start nodejs20:   first invoke {:>6.1} ms ({}), create -> first result {:>6.1} ms",
+        node_cold.as_secs_f64() * 1000.0,
+        mark(node_cold, 40.0),
+        node_total.as_secs_f64() * 1000.0
+    );
+    println!(
+        "cold start python3.10: first invoke {:>6.1} ms ({}), create -> first result {:>6.1} ms",
+        py_cold.as_secs_f64() * 1000.0,
+        mark(py_cold, 20.0),
+        py_total.as_secs_f64() * 1000.0
+    );
+    println!("server RSS {rss:.1} MB (peak {peak:.1} MB), excluding runtime processes");
+    Ok(())
+}
+
+fn which(program: &str) -> Option<String> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file()).map(|p| p.display().to_string())
+    })
+}

@@ -1,0 +1,48 @@
+//! `ferric bench`: benchmarks that start a fresh server process and print figures beside their targets
+//! and a baseline measured in the same run.
+//!
+//! Layout:
+//! - `server`: a `ferric serve` child process on a free port, with its RSS.
+//! - `control_plane`: create N functions, then time Get and List.
+//! - `invoke`: noop Node.js and Python functions through InvokeFunction and HTTP triggers, beside a bare
+//!   Node `http` server.
+//! - `load`: a minimal keep-alive HTTP/1.1 load generator (latency at 1 connection, throughput at N).
+
+mod control_plane;
+mod invoke;
+mod load;
+mod server;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    which: Which,
+}
+
+#[derive(Subcommand, Debug)]
+enum Which {
+    /// Create N functions, then time Get and List and read the server's RSS.
+    ControlPlane(control_plane::ControlPlaneArgs),
+    /// Warm latency, throughput and cold start of noop Node.js and Python functions, beside bare Node http.
+    Invoke(invoke::InvokeArgs),
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match args.which {
+        Which::ControlPlane(a) => runtime.block_on(control_plane::run(a)),
+        Which::Invoke(a) => runtime.block_on(invoke::run(a)),
+    }
+}
+
+/// The value at quantile `p` of sorted samples.
+pub(crate) fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
