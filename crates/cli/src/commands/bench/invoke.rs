@@ -173,6 +173,7 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
 
     let mut rows =
         vec![measure("bare node http (baseline)", &baseline.1, &get_request(&baseline.1, "/"), &args).await?];
+    rows.push(measure("ferric /healthz (no function)", &host, &get_request(&host, "/healthz"), &args).await?);
     rows.push(measure("invoke nodejs20", &host, &invoke_request(&host, "node-event"), &args).await?);
     rows.push(measure("invoke python3.10", &host, &invoke_request(&host, "py-event"), &args).await?);
     rows.push(
@@ -210,7 +211,7 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     println!(
         "targets: warm p50 <= 200 µs, >= 8000 req/s at 16 connections, cold start <= 40 ms Node / <= 20 ms Python"
     );
-    for row in &rows[1..] {
+    for row in &rows[2..] {
         let ok = us(row.p50) <= 200.0 && row.rps >= 8000.0;
         println!(
             "  {:<28} p50 {:>6.0} µs, {:>6.0} req/s  {}",
