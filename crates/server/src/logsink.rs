@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferric_store::{LogRecord, MetadataStore};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Logs waiting to be written; beyond this, new ones are dropped.
 const QUEUE: usize = 32 * 1024;
@@ -16,8 +16,14 @@ const BATCH: usize = 2048;
 
 #[derive(Clone)]
 pub struct LogSink {
-    tx: mpsc::Sender<LogRecord>,
+    tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
+}
+
+enum Item {
+    Record(LogRecord),
+    /// Write what is queued now and answer: readers see every log of an invocation that has answered.
+    Flush(oneshot::Sender<()>),
 }
 
 /// How long, how many and how much invocation log is kept. Each invocation's log is itself bounded by the
@@ -44,7 +50,7 @@ impl LogSink {
     }
 
     pub fn record(&self, record: LogRecord) {
-        if self.tx.try_send(record).is_err() {
+        if self.tx.try_send(Item::Record(record)).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!(dropped = n, "invocation logs dropped: the log writer is behind");
@@ -57,18 +63,39 @@ impl LogSink {
 /// invocation, keeps the writer's share of the CPU small at moderate request rates.
 const LINGER: Duration = Duration::from_millis(10);
 
-async fn write_batches(store: Arc<dyn MetadataStore>, mut rx: mpsc::Receiver<LogRecord>) {
+impl LogSink {
+    /// Waits until every log recorded before this call is in the store (bounded to one second).
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Item::Flush(ack)).await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), done).await;
+        }
+    }
+}
+
+async fn write_batches(store: Arc<dyn MetadataStore>, mut rx: mpsc::Receiver<Item>) {
     while let Some(first) = rx.recv().await {
-        tokio::time::sleep(LINGER).await;
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(record) => batch.push(record),
-                Err(_) => break,
+        let mut batch = Vec::new();
+        let mut acks = Vec::new();
+        let take = |item: Item, batch: &mut Vec<LogRecord>, acks: &mut Vec<oneshot::Sender<()>>| match item {
+            Item::Record(record) => batch.push(record),
+            Item::Flush(ack) => acks.push(ack),
+        };
+        take(first, &mut batch, &mut acks);
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while batch.len() < BATCH && acks.is_empty() {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(item)) => take(item, &mut batch, &mut acks),
+                Ok(None) | Err(_) => break,
             }
         }
-        if let Err(e) = store.append_logs(batch).await {
-            tracing::warn!(error = %e, "could not store invocation logs");
+        if !batch.is_empty() {
+            if let Err(e) = store.append_logs(batch).await {
+                tracing::warn!(error = %e, "could not store invocation logs");
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(());
         }
     }
 }

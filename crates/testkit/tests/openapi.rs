@@ -4,6 +4,9 @@
 
 use ferric_testkit::{repo_root, TestServer};
 
+/// HTTP triggers answer every method; the spec describes these.
+const PROXY_METHODS: &[&str] = &["get", "post", "put", "delete", "patch", "head", "options"];
+
 /// (spec path, concrete path to probe, methods)
 const ROUTES: &[(&str, &str, &[&str])] = &[
     ("/healthz", "/healthz", &["get"]),
@@ -30,7 +33,16 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         "/2016-08-15/services/s/functions/f/triggers/t",
         &["get", "put", "delete"],
     ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/invocations",
+        "/2016-08-15/services/s/functions/f/invocations",
+        &["post"],
+    ),
+    ("/2016-08-15/proxy/{serviceName}/{functionName}", "/2016-08-15/proxy/s/f", PROXY_METHODS),
+    ("/2016-08-15/proxy/{serviceName}/{functionName}/", "/2016-08-15/proxy/s/f/", PROXY_METHODS),
+    ("/2016-08-15/proxy/{serviceName}/{functionName}/{path}", "/2016-08-15/proxy/s/f/x", PROXY_METHODS),
     ("/ferric/v1/code/{checksum}", "/ferric/v1/code/1", &["get"]),
+    ("/ferric/v1/logs", "/ferric/v1/logs", &["get"]),
     ("/api/v1/func/", "/api/v1/func/", &["post"]),
     ("/api/v1/func", "/api/v1/func", &["get"]),
     ("/api/v1/func/update", "/api/v1/func/update", &["post"]),
@@ -48,7 +60,7 @@ fn spec_methods(spec: &str, path: &str) -> Vec<String> {
         .lines()
         .take_while(|line| line.is_empty() || line.starts_with("    "))
         .filter_map(|line| line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')))
-        .filter(|key| ["get", "put", "post", "delete", "patch", "head"].contains(key))
+        .filter(|key| ["get", "put", "post", "delete", "patch", "head", "options"].contains(key))
         .map(str::to_string)
         .collect()
 }

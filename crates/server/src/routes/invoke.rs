@@ -58,6 +58,19 @@ impl From<InvokeError> for ApiError {
     }
 }
 
+/// A function may not answer more than FC's sync payload limit; a larger answer becomes FC's error.
+pub(super) fn enforce_response_limit(outcome: &mut ferric_invoker::Response, limit: usize) {
+    if outcome.error.is_none() && outcome.body.len() > limit {
+        let message = format!(
+            "the function's response of {} bytes exceeds the maximum allowed size ({limit} bytes)",
+            outcome.body.len()
+        );
+        outcome.error = Some(ferric_invoker::FunctionError::Unhandled);
+        outcome.http = None;
+        outcome.body = bytes::Bytes::from(serde_json::json!({ "errorMessage": message }).to_string());
+    }
+}
+
 fn header_is(headers: &HeaderMap, name: &str, value: &str) -> bool {
     headers.get(name).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case(value))
 }
@@ -113,19 +126,7 @@ pub async fn invoke(
     let payload = crate::body::read(body, config.max_sync_payload_bytes).await?;
     let request = Request { request_id: request_id.clone(), payload, http: None };
     let mut outcome = state.inner().invoker.invoke(version.clone(), request).await?;
-    if outcome.error.is_none() && outcome.body.len() > config.max_sync_payload_bytes {
-        outcome.error = Some(ferric_invoker::FunctionError::Unhandled);
-        outcome.body = bytes::Bytes::from(
-            serde_json::json!({
-                "errorMessage": format!(
-                    "the function's response of {} bytes exceeds the maximum allowed size ({} bytes)",
-                    outcome.body.len(),
-                    config.max_sync_payload_bytes
-                )
-            })
-            .to_string(),
-        );
-    }
+    enforce_response_limit(&mut outcome, config.max_sync_payload_bytes);
     let tail = header_is(&headers, "x-fc-log-type", "Tail")
         .then(|| base64::engine::general_purpose::STANDARD.encode(ferric_invoker::logs::tail(&outcome.log)));
     let content_type = if outcome.error.is_some() { "application/json" } else { "application/octet-stream" };

@@ -43,13 +43,13 @@ pub async fn list(
     let service = name("serviceName", "service")?;
     let function = name("functionName", "function")?;
     let request_id = q.remove("requestId").filter(|v| !v.is_empty()).map(|v| v.chars().take(64).collect());
-    let since_ms = q.remove("startTime").map(|t| time_ms("startTime", &t)).transpose()?;
-    let until_ms = q.remove("endTime").map(|t| time_ms("endTime", &t)).transpose()?;
+    let since_ms = q.remove("startTime").filter(|v| !v.is_empty()).map(|t| time_ms("startTime", &t)).transpose()?;
+    let until_ms = q.remove("endTime").filter(|v| !v.is_empty()).map(|t| time_ms("endTime", &t)).transpose()?;
     let before_id = match q.remove("nextToken").filter(|v| !v.is_empty()) {
         Some(token) => Some(token.parse::<i64>().map_err(|_| ApiError::invalid("nextToken is not valid"))?),
         None => None,
     };
-    let limit = match q.remove("limit") {
+    let limit = match q.remove("limit").filter(|v| !v.is_empty()) {
         Some(text) => text
             .parse::<u32>()
             .ok()
@@ -58,6 +58,7 @@ pub async fn list(
         None => ferric_types::limits::LIST_DEFAULT_LIMIT,
     };
     let query = LogQuery { service, function, request_id, since_ms, until_ms, before_id, limit: limit + 1 };
+    state.inner().logs.flush().await;
     let mut records = state.inner().store.query_logs(&account.0, query).await?;
     let next_token = (records.len() > limit as usize).then(|| {
         records.truncate(limit as usize);

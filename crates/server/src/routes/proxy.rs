@@ -129,11 +129,12 @@ pub async fn proxy(
     };
     let payload = crate::body::read(body, state.config().max_sync_payload_bytes).await?;
     let version = resolved.version.clone();
-    let outcome = state
+    let mut outcome = state
         .inner()
         .invoker
         .invoke(version.clone(), ferric_invoker::Request { request_id: request_id.clone(), payload, http: Some(http) })
         .await?;
+    super::invoke::enforce_response_limit(&mut outcome, state.config().max_sync_payload_bytes);
 
     let mut response = match (&outcome.error, &outcome.http) {
         (None, Some(head)) => {
@@ -157,7 +158,7 @@ pub async fn proxy(
             }
             response
         }
-        // An event handler behind an HTTP trigger: its bytes, as FC returns them.
+        // A runtime that answered without a response head: its bytes with a plain 200.
         (None, None) => (StatusCode::OK, outcome.body.clone()).into_response(),
         (Some(_), _) => {
             let mut response = (StatusCode::BAD_GATEWAY, outcome.body.clone()).into_response();
