@@ -136,3 +136,38 @@ fn bad_input_is_one_clear_line() {
         fails(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--config", config.to_str().expect("utf-8")]);
     assert!(message.contains("at least 8"), "{message}");
 }
+
+#[test]
+fn stopping_the_server_stops_its_function_instances() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, lines) =
+        start(dir.path(), &["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123"]);
+    let endpoint = endpoint(&lines);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let pid: String = runtime.block_on(async {
+        let client = ferric_client::Client::new(&endpoint, "123456", "K1", "secret-123");
+        client.create_service(&serde_json::json!({"serviceName": "s"})).await.expect("service");
+        let mut zip = std::io::Cursor::new(Vec::new());
+        {
+            use std::io::Write;
+            let mut w = zip::ZipWriter::new(&mut zip);
+            w.start_file("index.js", zip::write::SimpleFileOptions::default()).expect("entry");
+            w.write_all(b"exports.handler = (e, c, cb) => cb(null, String(process.pid));").expect("write");
+            w.finish().expect("finish");
+        }
+        client.create_function("s", "f", "nodejs20", "index.handler", &zip.into_inner()).await.expect("function");
+        let r = client
+            .send(reqwest::Method::POST, "/services/s/functions/f/invocations", &[], &[], Some(Vec::new()))
+            .await
+            .expect("invoke");
+        String::from_utf8(r.body).expect("pid")
+    });
+    let proc_dir = std::path::Path::new("/proc").join(pid.trim());
+    assert!(proc_dir.exists(), "the instance runs while the server does");
+    assert!(terminate(child).success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while proc_dir.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!proc_dir.exists(), "instance {pid} outlived the server");
+}

@@ -58,6 +58,9 @@ pub(crate) struct Instance {
     requests: Mutex<Requests>,
     next_id: AtomicU64,
     alive: AtomicBool,
+    /// Set once the process has been reaped: its pid may then belong to someone else, so it is never
+    /// signalled again.
+    exited: Arc<AtomicBool>,
     /// Requests currently assigned by the pool (changed under the pool's lock).
     pub in_flight: AtomicUsize,
     pub last_used: Mutex<Instant>,
@@ -196,6 +199,7 @@ impl Instance {
             }
         }
 
+        let exited = Arc::new(AtomicBool::new(false));
         let instance = Arc::new(Instance {
             id: id.clone(),
             pid,
@@ -203,6 +207,7 @@ impl Instance {
             requests: Mutex::new(Requests::default()),
             next_id: AtomicU64::new(1),
             alive: AtomicBool::new(true),
+            exited: exited.clone(),
             in_flight: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
             peak_kib: AtomicU64::new(0),
@@ -247,11 +252,13 @@ impl Instance {
         let watched = Arc::downgrade(&instance);
         tokio::spawn(async move {
             let _ = child.wait().await;
+            // Children the runtime left behind go with it. While any is alive the kernel keeps the group
+            // id from being reused; once none is, this signals nobody.
+            ferric_sandbox::kill_group(pid);
+            exited.store(true, Ordering::Release);
             if let Some(instance) = watched.upgrade() {
                 instance.on_exit();
             }
-            // Children the runtime left behind go with it.
-            ferric_sandbox::kill_group(pid);
             let _ = tokio::fs::remove_dir_all(&scratch).await;
         });
         Ok(instance)
@@ -266,7 +273,9 @@ impl Instance {
         // The last chance to read its memory use: /proc forgets it once the process is gone.
         self.sample_memory();
         self.alive.store(false, Ordering::Release);
-        ferric_sandbox::kill_group(self.pid);
+        if !self.exited.load(Ordering::Acquire) {
+            ferric_sandbox::kill_group(self.pid);
+        }
     }
 
     fn on_exit(&self) {
@@ -372,6 +381,16 @@ impl Instance {
 
     pub fn new_log(&self) -> LogBuffer {
         LogBuffer::new(self.max_log_bytes)
+    }
+}
+
+impl Drop for Instance {
+    /// The last handle gone (its pool dropped it, or the server is stopping): nothing of it may outlive
+    /// the server, including children it started.
+    fn drop(&mut self) {
+        if !self.exited.load(Ordering::Acquire) {
+            ferric_sandbox::kill_group(self.pid);
+        }
     }
 }
 
