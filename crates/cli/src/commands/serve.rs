@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// The region functions see in context.region and FC_REGION.
     #[arg(long, env = "FERRIC_REGION", default_value = "local")]
     pub region: String,
+    /// Threads serving requests (default: one per core).
+    #[arg(long, env = "FERRIC_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
     /// Log filter (tracing syntax), e.g. info or ferric_server=debug.
     #[arg(long, env = "FERRIC_LOG", default_value = "info")]
     pub log: String,
@@ -66,7 +69,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.worker_threads {
+        builder.worker_threads(n.max(1));
+    }
+    let runtime = builder.enable_all().build().context("cannot start tokio")?;
     runtime.block_on(serve(args))
 }
 
