@@ -7,7 +7,8 @@
 //! the database: the caller resolves the function (through a cache) and passes it in.
 //!
 //! Layout:
-//! - `lib.rs`: [`Invoker`], [`InvokerConfig`], the request and response types, the invoke flow.
+//! - `lib.rs`: [`Invoker`], [`InvokerConfig`], [`FunctionVersion`], the invoke flow.
+//! - `exchange`: [`Request`], [`Response`] and the function error kinds.
 //! - `pool`: instance pools per function version, the memory budget, throttling, idle reaping.
 //! - `instance`: one runtime process and the requests in flight on it.
 //! - `frame`: the protocol's frame codec.
@@ -17,22 +18,23 @@
 
 mod bootstrap;
 pub mod discovery;
+mod exchange;
 mod frame;
 mod instance;
 pub mod logs;
 mod pool;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ferric_types::function::FunctionSpec;
-use serde::Serialize;
 use tokio::sync::Semaphore;
 
 pub use discovery::{Interpreter, Runtimes};
+pub use exchange::{FunctionError, HttpRequest, Request, Response};
 pub use frame::HttpResponseHead;
 
 use instance::Reply;
@@ -122,59 +124,6 @@ impl FunctionVersion {
     fn function_key(&self) -> (String, String, String) {
         (self.account_id.clone(), self.service.clone(), self.function.clone())
     }
-}
-
-/// An HTTP-trigger request as the runtime sees it.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct HttpRequest {
-    pub method: String,
-    /// The path below the function, percent-decoded, `/` when empty.
-    pub path: String,
-    #[serde(rename = "requestURI")]
-    pub request_uri: String,
-    #[serde(rename = "clientIP")]
-    pub client_ip: String,
-    pub host: String,
-    /// Lower-case names.
-    pub headers: BTreeMap<String, Vec<String>>,
-    pub queries: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// Equals the `x-fc-request-id` the caller sees and `context.requestId`.
-    pub request_id: String,
-    pub payload: Bytes,
-    pub http: Option<HttpRequest>,
-}
-
-/// FC's two kinds of function error, named as the `X-Fc-Error-Type` header names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FunctionError {
-    Handled,
-    Unhandled,
-}
-
-impl FunctionError {
-    pub fn header(self) -> &'static str {
-        match self {
-            FunctionError::Handled => "HandledInvocationError",
-            FunctionError::Unhandled => "UnhandledInvocationError",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// The result bytes, or FC's error JSON when `error` is set.
-    pub body: Bytes,
-    pub error: Option<FunctionError>,
-    /// Status and headers from an HTTP handler.
-    pub http: Option<HttpResponseHead>,
-    pub duration: Duration,
-    pub max_memory_mb: u64,
-    /// The invocation's log, framed by `FC Invoke Start/End RequestId:` lines.
-    pub log: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -115,21 +115,9 @@ def flush_all():
                 _send(rid, b"".join(entry[1]))
 
 
-class _BinaryWriter(object):
-    """sys.stdout.buffer / sys.stderr.buffer."""
-
-    mode = "wb"
-    closed = False
-
-    def __init__(self, fd, name):
-        self._fd = fd
-        self.name = name
-
-    def write(self, data):
-        n = len(data)
-        if n:
-            write(request_id(), bytes(data))
-        return n
+class _LogStream(object):
+    """What the text and binary writers share: an unseekable, write-only stream into the request log whose
+    fileno() is the real descriptor, so a child process given it writes to the pipe the invoker reads."""
 
     def writelines(self, lines):
         for line in lines:
@@ -157,7 +145,24 @@ class _BinaryWriter(object):
         pass
 
 
-class RequestWriter(io.TextIOBase):
+class _BinaryWriter(_LogStream):
+    """sys.stdout.buffer / sys.stderr.buffer."""
+
+    mode = "wb"
+    closed = False
+
+    def __init__(self, fd, name):
+        self._fd = fd
+        self.name = name
+
+    def write(self, data):
+        n = len(data)
+        if n:
+            write(request_id(), bytes(data))
+        return n
+
+
+class RequestWriter(_LogStream, io.TextIOBase):
     """sys.stdout / sys.stderr: text goes to the current request's log, as written."""
 
     encoding = "utf-8"
@@ -178,32 +183,6 @@ class RequestWriter(io.TextIOBase):
         if text:
             write(request_id(), _encode(text))
         return len(text)
-
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
-
-    def flush(self):
-        flush(request_id())
-
-    def fileno(self):
-        # The real descriptor: a child process given sys.stdout writes to the pipe the invoker reads.
-        return self._fd
-
-    def isatty(self):
-        return False
-
-    def writable(self):
-        return True
-
-    def readable(self):
-        return False
-
-    def seekable(self):
-        return False
-
-    def close(self):
-        pass
 
 
 def format_line(rid, level, message):
