@@ -67,6 +67,14 @@ impl Pool {
     pub async fn acquire(self: &Arc<Self>, inner: &Inner) -> Result<Lease, AcquireError> {
         let concurrency = self.version.spec.instance_concurrency.max(1) as usize;
         let memory_mb = self.version.spec.memory_size.max(1);
+        if memory_mb > inner.config.memory_budget_mb {
+            // Waiting could never help: say so at once.
+            return Err(AcquireError::Throttled(format!(
+                "function '{}' needs {memory_mb} MB, more than this server's whole memory budget of {} MB \
+                 (--memory-budget-mb)",
+                self.version.function, inner.config.memory_budget_mb
+            )));
+        }
         let deadline = tokio::time::Instant::now() + inner.config.queue_timeout;
         loop {
             let freed = self.freed.notified();

@@ -108,6 +108,14 @@ async fn the_memory_budget_evicts_idle_instances_and_throttles_when_full() {
     assert_eq!(busy.0, 200);
     assert_eq!(throttled.0, 429, "{}", throttled.1);
     assert!(throttled.1.contains("ResourceExhausted"));
+
+    // A function larger than the whole budget is refused at once, not after a wait.
+    let huge = deploy(&server, "nodejs20", "index.js", PID, json!({"memorySize": 1024})).await;
+    let started = std::time::Instant::now();
+    let (status, body, _) = call(&server, &huge, "").await;
+    assert_eq!(status, 429);
+    assert!(body.contains("memory budget"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(250));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
