@@ -171,3 +171,74 @@ fn stopping_the_server_stops_its_function_instances() {
     }
     assert!(!proc_dir.exists(), "instance {pid} outlived the server");
 }
+
+/// Every accepted async invocation runs at least once, even when the server is killed with SIGKILL
+/// while events are queued and running, and restarted on the same data directory.
+#[test]
+fn no_accepted_async_invocation_is_lost_to_sigkill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marks = tempfile::tempdir().expect("marks");
+    let keys = ["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123"];
+    let (mut child, lines) = start(dir.path(), &keys);
+    let endpoint = endpoint(&lines);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let total = 40;
+    runtime.block_on(async {
+        let client = ferric_client::Client::new(&endpoint, "123456", "K1", "secret-123");
+        client.create_service(&serde_json::json!({"serviceName": "s"})).await.expect("service");
+        let code = "const fs = require('fs');\nexports.handler = (e, c, cb) => setTimeout(() => {\n\
+                    fs.writeFileSync(process.env.MARK_DIR + '/' + e.toString(), c.requestId); cb(null, 'ok'); }, 100);\n";
+        let mut zip = std::io::Cursor::new(Vec::new());
+        {
+            use std::io::Write;
+            let mut w = zip::ZipWriter::new(&mut zip);
+            w.start_file("index.js", zip::write::SimpleFileOptions::default()).expect("entry");
+            w.write_all(code.as_bytes()).expect("write");
+            w.finish().expect("finish");
+        }
+        use base64::Engine;
+        let body = serde_json::json!({
+            "functionName": "f", "runtime": "nodejs20", "handler": "index.handler", "instanceConcurrency": 1,
+            "environmentVariables": {"MARK_DIR": marks.path().display().to_string()},
+            "code": {"zipFile": base64::engine::general_purpose::STANDARD.encode(zip.into_inner())},
+        });
+        client.call(reqwest::Method::POST, "/services/s/functions", &[], Some(&body)).await.expect("function");
+        for i in 0..total {
+            let r = client
+                .send(
+                    reqwest::Method::POST,
+                    "/services/s/functions/f/invocations",
+                    &[],
+                    &[("x-fc-invocation-type", "Async")],
+                    Some(format!("event-{i}").into_bytes()),
+                )
+                .await
+                .expect("invoke");
+            assert_eq!(r.status, 202);
+        }
+    });
+    // Some events have run, some are running, most are queued.
+    std::thread::sleep(Duration::from_millis(400));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let done_before = std::fs::read_dir(marks.path()).expect("marks").count();
+    assert!(done_before < total, "the kill came before the queue drained ({done_before} done)");
+
+    let (child, _) = start(dir.path(), &keys);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut done = 0;
+    while Instant::now() < deadline {
+        done = std::fs::read_dir(marks.path()).expect("marks").count();
+        if done == total {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(terminate(child).success());
+    let missing: Vec<String> =
+        (0..total).map(|i| format!("event-{i}")).filter(|m| !marks.path().join(m).exists()).collect();
+    assert!(
+        missing.is_empty(),
+        "lost after SIGKILL: {missing:?} ({done} of {total} ran; {done_before} before the kill)"
+    );
+}

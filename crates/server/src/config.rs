@@ -75,6 +75,7 @@ pub struct ServerConfig {
     /// Largest asynchronous invocation payload (FC: 128 KB).
     pub max_async_payload_bytes: usize,
     pub log_retention: Retention,
+    pub queue: ferric_queue::QueueConfig,
 }
 
 impl ServerConfig {
@@ -93,6 +94,7 @@ impl ServerConfig {
             max_sync_payload_bytes: 32 * 1024 * 1024,
             max_async_payload_bytes: 128 * 1024,
             log_retention: Retention::default(),
+            queue: ferric_queue::QueueConfig::default(),
         }
     }
 

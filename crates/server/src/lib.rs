@@ -26,6 +26,7 @@ mod error;
 mod logsink;
 mod request_id;
 mod routes;
+mod runner;
 mod state;
 
 use std::future::Future;

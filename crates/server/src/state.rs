@@ -54,7 +54,8 @@ pub(crate) struct Inner {
     /// Bounds how many code packages are decoded and extracted at once (each may be 100 MiB).
     pub code_uploads: Semaphore,
     pub invoker: ferric_invoker::Invoker,
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
+    pub queue: ferric_queue::Queue,
     pub logs: LogSink,
     /// The address the server listens on, known once `run` starts.
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
@@ -72,6 +73,15 @@ impl AppState {
         let url_key = load_or_create_key(&dir.join("url-signing.key"))?;
         let invoker = ferric_invoker::Invoker::new(config.invoker.clone()).map_err(StateError::Invoker)?;
         let logs = LogSink::start(store.clone(), config.log_retention);
+        let catalog = Arc::new(Catalog::default());
+        let runner = crate::runner::AsyncRunner {
+            store: store.clone(),
+            catalog: catalog.clone(),
+            invoker: invoker.clone(),
+            logs: logs.clone(),
+            code_root: code.root().to_path_buf(),
+        };
+        let queue = ferric_queue::Queue::start(store.clone(), Arc::new(runner), config.queue.clone());
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -81,7 +91,8 @@ impl AppState {
                 code_gc: RwLock::new(()),
                 code_uploads: Semaphore::new(2),
                 invoker,
-                catalog: Catalog::default(),
+                catalog,
+                queue,
                 logs,
                 local_addr: std::sync::OnceLock::new(),
             }),

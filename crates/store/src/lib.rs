@@ -3,8 +3,8 @@
 //! The server talks to metadata through one trait, [`MetadataStore`], so the embedded SQLite default and a
 //! PostgreSQL cluster store are chosen by URL and never by `cfg` in callers. Code packages live on the
 //! filesystem, content-addressed by their CRC-64/XZ checksum, extracted once and shared read-only by every
-//! instance that runs them. Invocation logs are kept here too, bounded by age and count. Async jobs join
-//! this crate with the issue that needs them.
+//! instance that runs them. Invocation logs are kept here too, bounded by age, count and size, and so are
+//! async invocations (jobs), committed before the caller is told they were accepted.
 //!
 //! Layout:
 //! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
@@ -16,6 +16,6 @@ mod metadata;
 pub mod sqlite;
 
 pub use metadata::{
-    open, FunctionSearch, FunctionUpdate, ListQuery, LogQuery, LogRecord, MetadataStore, Page, ServiceUpdate,
-    StoreError, TriggerUpdate,
+    open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
+    ServiceUpdate, StoreError, TriggerUpdate,
 };

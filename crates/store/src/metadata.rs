@@ -85,6 +85,67 @@ pub struct LogQuery {
     pub limit: u32,
 }
 
+/// Where an async invocation is in its life (FC's stateful async invocation statuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Enqueued,
+    Running,
+    Succeeded,
+    Failed,
+    Stopped,
+    Expired,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Enqueued => "Enqueued",
+            JobStatus::Running => "Running",
+            JobStatus::Succeeded => "Succeeded",
+            JobStatus::Failed => "Failed",
+            JobStatus::Stopped => "Stopped",
+            JobStatus::Expired => "Expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobStatus> {
+        [
+            JobStatus::Enqueued,
+            JobStatus::Running,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Stopped,
+            JobStatus::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// One accepted async invocation. It is on disk before the caller hears 202.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The request id the caller got; also the stateful invocation id.
+    pub id: String,
+    pub account_id: String,
+    pub service: String,
+    pub function: String,
+    pub qualifier: String,
+    pub payload: Vec<u8>,
+    pub status: JobStatus,
+    /// Runs started so far (a re-leased run after a crash counts).
+    pub attempts: u32,
+    pub created_ms: i64,
+    /// Not run before this time (backoff).
+    pub available_ms: i64,
+    /// A running job whose lease passed is taken again: its worker died.
+    pub lease_until_ms: i64,
+    pub started_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+    pub result: Option<Vec<u8>>,
+    pub error: Option<String>,
+}
+
 /// Applied to the stored spec inside the write transaction, so read-modify-write is atomic.
 pub type ServiceUpdate = Box<dyn FnOnce(&mut ServiceSpec) -> Result<(), FcError> + Send>;
 pub type FunctionUpdate = Box<dyn FnOnce(&mut FunctionSpec) -> Result<(), FcError> + Send>;
@@ -154,6 +215,62 @@ pub trait MetadataStore: Send + Sync {
     /// Drops logs older than `before_ms`, all but the newest `keep_newest`, and the oldest beyond
     /// `keep_bytes` of content; returns how many went.
     async fn prune_logs(&self, before_ms: i64, keep_newest: u64, keep_bytes: u64) -> Result<u64, StoreError>;
+
+    /// Stores a new async invocation; returns once it is committed.
+    async fn enqueue_job(&self, job: Job) -> Result<(), StoreError>;
+    /// Takes up to `limit` runnable jobs (due, or running with an expired lease), marks them running until
+    /// `lease_until_ms`, and counts the attempt.
+    async fn lease_jobs(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// Ends a job (succeeded, failed, expired).
+    async fn finish_job(
+        &self,
+        id: &str,
+        status: JobStatus,
+        result: Option<Vec<u8>>,
+        error: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Queues again every job left running: at start, their worker was the process that died.
+    async fn requeue_running(&self) -> Result<u64, StoreError>;
+    /// Puts a failed run back in the queue to run again at `available_ms`.
+    async fn retry_job(&self, id: &str, available_ms: i64, error: String) -> Result<(), StoreError>;
+    async fn get_job(&self, account: &str, id: &str) -> Result<Option<Job>, StoreError>;
+    /// One function's jobs, newest first, optionally by status; `before` pages by creation.
+    async fn list_jobs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        status: Option<JobStatus>,
+        before_ms: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
+    /// Stops a job that has not run yet; returns whether it was stopped.
+    async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+
+    /// A function's async-invoke-config (JSON), per qualifier.
+    async fn get_async_config(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<Option<(String, i64, i64)>, StoreError>;
+    async fn put_async_config(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        qualifier: &str,
+        config: String,
+    ) -> Result<(String, i64, i64), StoreError>;
+    async fn delete_async_config(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Every package some function points at, for sweeping packages a crash left unreferenced.
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError>;

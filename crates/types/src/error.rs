@@ -31,6 +31,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Throttled: no instance could take the request in time.
     ResourceExhausted,
+    /// No async-invoke-config is set for the function.
+    AsyncConfigNotExists,
+    StatefulAsyncInvocationNotFound,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     InternalServerError,
@@ -60,6 +63,8 @@ impl ErrorCode {
             ErrorCode::ResourceExhausted => "ResourceExhausted",
             ErrorCode::MethodNotAllowed => "MethodNotAllowed",
             ErrorCode::NotFound => "NotFound",
+            ErrorCode::AsyncConfigNotExists => "AsyncConfigNotExists",
+            ErrorCode::StatefulAsyncInvocationNotFound => "StatefulAsyncInvocationNotFound",
             ErrorCode::InternalServerError => "InternalServerError",
         }
     }
@@ -81,7 +86,9 @@ impl ErrorCode {
             ErrorCode::ServiceNotFound
             | ErrorCode::FunctionNotFound
             | ErrorCode::TriggerNotFound
-            | ErrorCode::NotFound => 404,
+            | ErrorCode::NotFound
+            | ErrorCode::AsyncConfigNotExists
+            | ErrorCode::StatefulAsyncInvocationNotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists

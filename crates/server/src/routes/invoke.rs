@@ -38,7 +38,11 @@ pub(super) async fn resolve(
 
 /// Keeps an invocation's log for `/ferric/v1/logs`.
 pub(super) fn record_log(state: &AppState, version: &FunctionVersion, request_id: &str, log: Vec<u8>) {
-    state.inner().logs.record(ferric_store::LogRecord {
+    keep_log(&state.inner().logs, version, request_id, log);
+}
+
+pub(crate) fn keep_log(logs: &crate::logsink::LogSink, version: &FunctionVersion, request_id: &str, log: Vec<u8>) {
+    logs.record(ferric_store::LogRecord {
         id: 0,
         account_id: version.account_id.clone(),
         service: version.service.clone(),
@@ -111,15 +115,29 @@ pub async fn invoke(
 
     if header_is(&headers, "x-fc-invocation-type", "Async") {
         let payload = crate::body::read(body, config.max_async_payload_bytes).await?;
-        let background = state.clone();
-        let id = request_id.clone();
-        tokio::spawn(async move {
-            let request = Request { request_id: id.clone(), payload, http: None };
-            match background.inner().invoker.invoke(version.clone(), request).await {
-                Ok(outcome) => record_log(&background, &version, &id, outcome.log),
-                Err(e) => tracing::warn!(request_id = %id, error = %e, "async invocation not run"),
+        // The caller may name the invocation (FC's stateful async invocation id); else it is the request id.
+        let id = match headers.get("x-fc-stateful-async-invocation-id").and_then(|v| v.to_str().ok()) {
+            Some(id) if !id.is_empty() => {
+                validate_name("invocation", id, NameRule::Lenient)?;
+                if state.inner().store.get_job(&account.0, id).await?.is_some() {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidArgument,
+                        format!("stateful async invocation '{id}' already exists"),
+                    ));
+                }
+                id.to_string()
             }
-        });
+            _ => request_id.clone(),
+        };
+        let job = ferric_queue::Queue::job(
+            &id,
+            &account.0,
+            &service,
+            &version.function,
+            &version.qualifier,
+            payload.to_vec(),
+        );
+        state.inner().queue.enqueue(job).await?;
         return Ok(StatusCode::ACCEPTED.into_response());
     }
 

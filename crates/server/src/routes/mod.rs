@@ -1,5 +1,6 @@
 //! The route table, one file per resource, and the small helpers every route shares.
 
+mod async_invoke;
 mod code;
 mod form;
 mod functions;
@@ -19,6 +20,8 @@ use ferric_store::{ListQuery, Page};
 use ferric_types::limits;
 use ferric_types::ErrorCode;
 use serde::Serialize;
+
+pub(crate) use invoke::keep_log;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -42,6 +45,22 @@ pub fn router(state: AppState) -> Router {
             get(triggers::get).put(triggers::update).delete(triggers::delete),
         )
         .route("/2016-08-15/services/{service}/functions/{function}/invocations", post(invoke::invoke))
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/async-invoke-config",
+            get(async_invoke::get_config).put(async_invoke::put_config).delete(async_invoke::delete_config),
+        )
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/async-invoke-configs",
+            get(async_invoke::list_configs),
+        )
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/stateful-async-invocations",
+            get(async_invoke::list_invocations),
+        )
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/stateful-async-invocations/{invocation}",
+            get(async_invoke::get_invocation).put(async_invoke::stop_invocation),
+        )
         .route("/ferric/v1/logs", get(logs::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
 

@@ -6,6 +6,7 @@
 //! committed write across a process crash; only a power loss can drop the last transactions.
 
 mod functions;
+mod jobs;
 mod logs;
 mod paging;
 mod services;
@@ -21,8 +22,8 @@ use ferric_types::trigger::{Trigger, TriggerSpec};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::metadata::{
-    FunctionSearch, FunctionUpdate, ListQuery, LogQuery, LogRecord, MetadataStore, Page, ServiceUpdate, StoreError,
-    TriggerUpdate,
+    FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page, ServiceUpdate,
+    StoreError, TriggerUpdate,
 };
 
 /// Readers kept open between calls; more may exist briefly under load.
@@ -79,7 +80,36 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs (account_id, service, function, id);
 CREATE INDEX IF NOT EXISTS logs_by_request ON logs (account_id, request_id);
 CREATE INDEX IF NOT EXISTS logs_by_time ON logs (time_ms);
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    available_ms INTEGER NOT NULL,
+    lease_until_ms INTEGER NOT NULL,
+    started_ms INTEGER,
+    ended_ms INTEGER,
+    result BLOB,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (status, available_ms);
+CREATE INDEX IF NOT EXISTS jobs_by_function ON jobs (account_id, service, function, created_ms);
+CREATE TABLE IF NOT EXISTS async_configs (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, service, function, qualifier)
+) WITHOUT ROWID;
+PRAGMA user_version = 3;
 ";
 
 pub struct SqliteStore {
@@ -300,6 +330,93 @@ impl MetadataStore for SqliteStore {
 
     async fn prune_logs(&self, before_ms: i64, keep_newest: u64, keep_bytes: u64) -> Result<u64, StoreError> {
         self.write(move |tx| logs::prune(tx, before_ms, keep_newest, keep_bytes)).await
+    }
+
+    async fn enqueue_job(&self, job: Job) -> Result<(), StoreError> {
+        self.write(move |tx| jobs::enqueue(tx, &job)).await
+    }
+
+    async fn lease_jobs(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> Result<Vec<Job>, StoreError> {
+        self.write(move |tx| jobs::lease(tx, now_ms, lease_until_ms, limit)).await
+    }
+
+    async fn finish_job(
+        &self,
+        id: &str,
+        status: JobStatus,
+        result: Option<Vec<u8>>,
+        error: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.write(move |tx| jobs::finish(tx, &id, status, result.as_deref(), error.as_deref(), now_ms)).await
+    }
+
+    async fn requeue_running(&self) -> Result<u64, StoreError> {
+        self.write(jobs::requeue_running).await
+    }
+
+    async fn retry_job(&self, id: &str, available_ms: i64, error: String) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.write(move |tx| jobs::retry(tx, &id, available_ms, &error)).await
+    }
+
+    async fn get_job(&self, account: &str, id: &str) -> Result<Option<Job>, StoreError> {
+        let (account, id) = (account.to_string(), id.to_string());
+        self.read(move |c| jobs::get(c, &account, &id)).await
+    }
+
+    async fn list_jobs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        status: Option<JobStatus>,
+        before_ms: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let (account, service, function) = (account.to_string(), service.to_string(), function.to_string());
+        self.read(move |c| jobs::list(c, &account, &service, &function, status, before_ms, limit)).await
+    }
+
+    async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let (account, id) = (account.to_string(), id.to_string());
+        self.write(move |tx| jobs::stop(tx, &account, &id, now_ms)).await
+    }
+
+    async fn get_async_config(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<Option<(String, i64, i64)>, StoreError> {
+        let key = [account, service, function, qualifier].map(str::to_string);
+        self.read(move |c| jobs::get_config(c, [&key[0], &key[1], &key[2], &key[3]])).await
+    }
+
+    async fn put_async_config(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        qualifier: &str,
+        config: String,
+    ) -> Result<(String, i64, i64), StoreError> {
+        let key = [account, service, function, qualifier].map(str::to_string);
+        let now = ferric_types::time::now_ms();
+        self.write(move |tx| jobs::put_config(tx, [&key[0], &key[1], &key[2], &key[3]], &config, now)).await
+    }
+
+    async fn delete_async_config(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<bool, StoreError> {
+        let key = [account, service, function, qualifier].map(str::to_string);
+        self.write(move |tx| jobs::delete_config(tx, [&key[0], &key[1], &key[2], &key[3]])).await
     }
 
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError> {

@@ -1,0 +1,206 @@
+//! Async invocations, at least once and nothing lost.
+//!
+//! An accepted event is a [`Job`] row committed before the caller hears 202. Workers lease jobs (a lease
+//! that outlives its worker makes the job leasable again; at start every job left running by a dead
+//! process is queued again), run them through a [`Runner`] the server provides (the consumer of this
+//! crate owns the invoker), and then finish them, retry them with exponential backoff, or expire them
+//! past their maximum event age. Destinations receive FC's destination event as a new async invocation.
+//!
+//! Layout:
+//! - `lib.rs`: [`Runner`], [`RunOutcome`], [`Policy`], [`QueueConfig`], and the worker loop ([`Queue`]).
+//! - `config`: FC's async-invoke-config wire format and the [`Policy`] it yields.
+
+pub mod config;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ferric_store::{Job, JobStatus, MetadataStore};
+use tokio::sync::{Notify, Semaphore};
+
+pub use config::{AsyncInvokeConfig, Destination, Policy};
+
+/// What one run of a job produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The function's bytes, or FC's error JSON when `error` is set.
+    pub body: Vec<u8>,
+    /// `Some` when the run failed (a function error, a timeout, a crash, or the function is gone).
+    pub error: Option<String>,
+}
+
+/// Runs jobs and knows their policy: implemented by the server, which owns the invoker and the store.
+#[async_trait]
+pub trait Runner: Send + Sync + 'static {
+    async fn run(&self, job: &Job) -> RunOutcome;
+    async fn policy(&self, job: &Job) -> Policy;
+    /// Sends FC's destination event for a finished job to another function (as a new async invocation).
+    async fn deliver(&self, job: &Job, destination: &Destination, event: Vec<u8>);
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// Jobs run at once.
+    pub workers: usize,
+    /// How long a leased job belongs to its worker.
+    pub lease: Duration,
+    /// How often to look for due jobs when nothing woke the queue.
+    pub poll: Duration,
+    /// First retry delay; each further retry doubles it, up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            workers: 8,
+            lease: Duration::from_secs(15 * 60),
+            poll: Duration::from_millis(200),
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Cloning is shallow.
+#[derive(Clone)]
+pub struct Queue {
+    store: Arc<dyn MetadataStore>,
+    wake: Arc<Notify>,
+}
+
+fn now_ms() -> i64 {
+    ferric_types::time::now_ms()
+}
+
+impl Queue {
+    /// Starts the workers. Jobs a previous process left running are queued again first.
+    pub fn start(store: Arc<dyn MetadataStore>, runner: Arc<dyn Runner>, config: QueueConfig) -> Queue {
+        let queue = Queue { store, wake: Arc::new(Notify::new()) };
+        tokio::spawn(dispatch(queue.clone(), runner, config));
+        queue
+    }
+
+    /// Stores an accepted event; returns once it is committed.
+    pub async fn enqueue(&self, job: Job) -> Result<(), ferric_store::StoreError> {
+        self.store.enqueue_job(job).await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// A new job for `payload`, runnable now.
+    pub fn job(id: &str, account: &str, service: &str, function: &str, qualifier: &str, payload: Vec<u8>) -> Job {
+        let now = now_ms();
+        Job {
+            id: id.to_string(),
+            account_id: account.to_string(),
+            service: service.to_string(),
+            function: function.to_string(),
+            qualifier: qualifier.to_string(),
+            payload,
+            status: JobStatus::Enqueued,
+            attempts: 0,
+            created_ms: now,
+            available_ms: now,
+            lease_until_ms: 0,
+            started_ms: None,
+            ended_ms: None,
+            result: None,
+            error: None,
+        }
+    }
+}
+
+async fn dispatch(queue: Queue, runner: Arc<dyn Runner>, config: QueueConfig) {
+    match queue.store.requeue_running().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "queued again the async invocations a stopped server left running"),
+        Err(e) => tracing::warn!(error = %e, "cannot requeue running async invocations"),
+    }
+    let slots = Arc::new(Semaphore::new(config.workers.max(1)));
+    loop {
+        let free = slots.available_permits() as u32;
+        let leased = if free == 0 {
+            Vec::new()
+        } else {
+            let now = now_ms();
+            let until = now + i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX / 2);
+            match queue.store.lease_jobs(now, until, free).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot lease async invocations");
+                    Vec::new()
+                }
+            }
+        };
+        let busy = leased.len() as u32 == free && free > 0;
+        for job in leased {
+            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+            let (store, runner, config, wake) =
+                (queue.store.clone(), runner.clone(), config.clone(), queue.wake.clone());
+            tokio::spawn(async move {
+                process(store.as_ref(), runner.as_ref(), &config, job).await;
+                drop(permit);
+                wake.notify_one();
+            });
+        }
+        if !busy {
+            let _ = tokio::time::timeout(config.poll, queue.wake.notified()).await;
+        } else {
+            // Every slot was filled: wait for one to free up.
+            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+            drop(permit);
+        }
+    }
+}
+
+/// Exponential backoff after the `attempt`-th failed run.
+pub fn backoff(config: &QueueConfig, attempt: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
+    config.backoff.saturating_mul(factor).min(config.max_backoff)
+}
+
+async fn process(store: &dyn MetadataStore, runner: &dyn Runner, config: &QueueConfig, job: Job) {
+    let policy = runner.policy(&job).await;
+    let age = Duration::from_millis(u64::try_from(now_ms() - job.created_ms).unwrap_or(0));
+    if age > policy.max_age {
+        let error = format!("the event expired after {} s (maxAsyncEventAgeInSeconds)", policy.max_age.as_secs());
+        finish(store, runner, &job, JobStatus::Expired, None, Some(error), &policy).await;
+        return;
+    }
+    let outcome = runner.run(&job).await;
+    match outcome.error {
+        None => finish(store, runner, &job, JobStatus::Succeeded, Some(outcome.body), None, &policy).await,
+        Some(error) if job.attempts < policy.max_attempts() => {
+            let at = now_ms() + i64::try_from(backoff(config, job.attempts).as_millis()).unwrap_or(0);
+            if let Err(e) = store.retry_job(&job.id, at, error).await {
+                tracing::warn!(job = %job.id, error = %e, "cannot reschedule an async invocation");
+            }
+        }
+        Some(error) => finish(store, runner, &job, JobStatus::Failed, Some(outcome.body), Some(error), &policy).await,
+    }
+}
+
+async fn finish(
+    store: &dyn MetadataStore,
+    runner: &dyn Runner,
+    job: &Job,
+    status: JobStatus,
+    body: Option<Vec<u8>>,
+    error: Option<String>,
+    policy: &Policy,
+) {
+    let destination = match status {
+        JobStatus::Succeeded => policy.on_success.as_ref(),
+        _ => policy.on_failure.as_ref(),
+    };
+    if let Some(destination) = destination {
+        let event = config::destination_event(job, status, body.as_deref(), error.as_deref());
+        runner.deliver(job, destination, event).await;
+    }
+    if let Err(e) = store.finish_job(&job.id, status, body, error, now_ms()).await {
+        tracing::warn!(job = %job.id, error = %e, "cannot record the end of an async invocation");
+    }
+}

@@ -1,0 +1,201 @@
+//! FC's async invocation resources: `async-invoke-config` (retries, event age, destinations) and
+//! `stateful-async-invocations` (what happened to each accepted event).
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::Extension;
+use ferric_queue::config::ASYNC_CONFIG_SHAPE;
+use ferric_queue::AsyncInvokeConfig;
+use ferric_store::{Job, JobStatus};
+use ferric_types::fields::parse_body;
+use ferric_types::name::{validate_name, NameRule};
+use ferric_types::{ErrorCode, FcError};
+use serde_json::{json, Value};
+
+use super::functions::{read_service, require};
+use super::{json, no_content, query_map, Params};
+use crate::auth::Account;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const QUALIFIER: &str = "LATEST";
+
+fn config_view(service: &str, function: &str, config: &AsyncInvokeConfig, created: i64, modified: i64) -> Value {
+    let mut view = serde_json::to_value(config).unwrap_or_else(|_| json!({}));
+    view["service"] = json!(service);
+    view["function"] = json!(function);
+    view["qualifier"] = json!(QUALIFIER);
+    view["createdTime"] = json!(ferric_types::time::iso8601(created));
+    view["lastModifiedTime"] = json!(ferric_types::time::iso8601(modified));
+    view
+}
+
+fn stored(text: &str) -> AsyncInvokeConfig {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub async fn put_config(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function)): Params<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    require(&state, &account, &service, &function).await?;
+    let body = crate::body::read(body, state.config().max_body_bytes).await?;
+    let config: AsyncInvokeConfig = parse_body(&body, &ASYNC_CONFIG_SHAPE)?;
+    config.validate()?;
+    let text = serde_json::to_string(&config).map_err(|e| ApiError::internal("serialising a config", &e))?;
+    let (_, created, modified) =
+        state.inner().store.put_async_config(&account.0, &service, &function, QUALIFIER, text).await?;
+    Ok(json(StatusCode::OK, &config_view(&service, &function, &config, created, modified), None))
+}
+
+pub async fn get_config(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    require(&state, &account, &service, &function).await?;
+    let Some((text, created, modified)) =
+        state.inner().store.get_async_config(&account.0, &service, &function, QUALIFIER).await?
+    else {
+        return Err(ApiError::new(
+            ErrorCode::AsyncConfigNotExists,
+            format!("async invoke config of function '{function}' in service '{service}' does not exist"),
+        ));
+    };
+    Ok(json(StatusCode::OK, &config_view(&service, &function, &stored(&text), created, modified), None))
+}
+
+pub async fn delete_config(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    require(&state, &account, &service, &function).await?;
+    state.inner().store.delete_async_config(&account.0, &service, &function, QUALIFIER).await?;
+    Ok(no_content())
+}
+
+pub async fn list_configs(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    require(&state, &account, &service, &function).await?;
+    let configs: Vec<Value> = state
+        .inner()
+        .store
+        .get_async_config(&account.0, &service, &function, QUALIFIER)
+        .await?
+        .map(|(text, created, modified)| config_view(&service, &function, &stored(&text), created, modified))
+        .into_iter()
+        .collect();
+    Ok(json(StatusCode::OK, &json!({ "configs": configs }), None))
+}
+
+/// FC's stateful async invocation object.
+fn invocation_view(job: &Job) -> Value {
+    json!({
+        "invocationId": job.id,
+        "requestId": job.id,
+        "serviceName": job.service,
+        "functionName": job.function,
+        "qualifier": job.qualifier,
+        "status": job.status.as_str(),
+        "startedTime": job.started_ms.unwrap_or(job.created_ms),
+        "endTime": job.ended_ms.unwrap_or(0),
+        "alreadyRetriedTimes": job.attempts.saturating_sub(1),
+        "invocationErrorMessage": job.error.clone().unwrap_or_default(),
+        "invocationPayload": String::from_utf8_lossy(&job.payload),
+        "destinationStatus": "",
+    })
+}
+
+async fn require_job(
+    state: &AppState,
+    account: &Account,
+    service: &str,
+    function: &str,
+    id: &str,
+) -> Result<Job, ApiError> {
+    validate_name("invocation", id, NameRule::Lenient)?;
+    match state.inner().store.get_job(&account.0, id).await? {
+        Some(job) if job.service == service && job.function == function => Ok(job),
+        _ => Err(ApiError::new(
+            ErrorCode::StatefulAsyncInvocationNotFound,
+            format!("stateful async invocation '{id}' does not exist"),
+        )),
+    }
+}
+
+pub async fn get_invocation(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function, id)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    let job = require_job(&state, &account, &service, &function, &id).await?;
+    Ok(json(StatusCode::OK, &invocation_view(&job), None))
+}
+
+/// StopStatefulAsyncInvocation: an invocation that has not started is stopped; a running one finishes.
+pub async fn stop_invocation(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function, id)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    let job = require_job(&state, &account, &service, &function, &id).await?;
+    if !state.inner().store.stop_job(&account.0, &job.id, ferric_types::time::now_ms()).await? {
+        return Err(FcError::invalid(format!(
+            "stateful async invocation '{id}' is {} and cannot be stopped",
+            job.status.as_str()
+        ))
+        .into());
+    }
+    Ok(no_content())
+}
+
+pub async fn list_invocations(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function)): Params<(String, String)>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    require(&state, &account, &service, &function).await?;
+    let mut q = query_map(&uri);
+    let status = match q.remove("status").filter(|s| !s.is_empty()) {
+        Some(s) => Some(JobStatus::parse(&s).ok_or_else(|| ApiError::invalid(format!("status '{s}' is not valid")))?),
+        None => None,
+    };
+    let limit = match q.remove("limit").filter(|s| !s.is_empty()) {
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| ferric_types::limits::LIST_LIMIT.contains(n))
+            .ok_or_else(|| ApiError::invalid("limit must be an integer between 1 and 100"))?,
+        None => ferric_types::limits::LIST_DEFAULT_LIMIT,
+    };
+    let before = match q.remove("nextToken").filter(|s| !s.is_empty()) {
+        Some(t) => Some(t.parse::<i64>().map_err(|_| ApiError::invalid("nextToken is not valid"))?),
+        None => None,
+    };
+    let mut jobs = state.inner().store.list_jobs(&account.0, &service, &function, status, before, limit + 1).await?;
+    let next = (jobs.len() > limit as usize).then(|| {
+        jobs.truncate(limit as usize);
+        jobs.last().map(|j| j.created_ms.to_string())
+    });
+    let mut body = json!({ "invocations": jobs.iter().map(invocation_view).collect::<Vec<_>>() });
+    if let Some(Some(token)) = next {
+        body["nextToken"] = json!(token);
+    }
+    Ok(json(StatusCode::OK, &body, None))
+}

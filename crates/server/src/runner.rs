@@ -1,0 +1,64 @@
+//! The queue's [`Runner`]: runs an async invocation through the catalog and the invoker, as a sync
+//! invocation would run, keeps its log, and delivers destination events as new async invocations.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ferric_queue::{AsyncInvokeConfig, Destination, Policy, Queue, RunOutcome, Runner};
+use ferric_store::{Job, MetadataStore};
+
+use crate::catalog::Catalog;
+use crate::logsink::LogSink;
+
+pub struct AsyncRunner {
+    pub store: Arc<dyn MetadataStore>,
+    pub catalog: Arc<Catalog>,
+    pub invoker: ferric_invoker::Invoker,
+    pub logs: LogSink,
+    pub code_root: std::path::PathBuf,
+}
+
+#[async_trait]
+impl Runner for AsyncRunner {
+    async fn run(&self, job: &Job) -> RunOutcome {
+        let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
+        let resolved = match self
+            .catalog
+            .resolve(self.store.as_ref(), &self.code_root, &job.account_id, &job.service, &job.function)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return failed(e.0.message),
+        };
+        let version = resolved.version.clone();
+        let request =
+            ferric_invoker::Request { request_id: job.id.clone(), payload: job.payload.clone().into(), http: None };
+        match self.invoker.invoke(version.clone(), request).await {
+            Ok(outcome) => {
+                crate::routes::keep_log(&self.logs, &version, &job.id, outcome.log);
+                let error =
+                    outcome.error.map(|kind| format!("{}: {}", kind.header(), String::from_utf8_lossy(&outcome.body)));
+                RunOutcome { body: outcome.body.to_vec(), error }
+            }
+            Err(e) => failed(e.to_string()),
+        }
+    }
+
+    async fn policy(&self, job: &Job) -> Policy {
+        match self.store.get_async_config(&job.account_id, &job.service, &job.function, &job.qualifier).await {
+            Ok(Some((text, _, _))) => {
+                serde_json::from_str::<AsyncInvokeConfig>(&text).map(|c| c.policy()).unwrap_or_default()
+            }
+            _ => Policy::default(),
+        }
+    }
+
+    async fn deliver(&self, job: &Job, destination: &Destination, event: Vec<u8>) {
+        let Some((service, qualifier, function)) = destination.function() else { return };
+        let id = uuid::Uuid::new_v4().to_string();
+        let next = Queue::job(&id, &job.account_id, &service, &function, &qualifier, event);
+        if let Err(e) = self.store.enqueue_job(next).await {
+            tracing::warn!(job = %job.id, error = %e, "cannot deliver an async invocation's destination event");
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Async invocation rows: the durable queue. A lease is an `UPDATE ... RETURNING` in one transaction, so
+//! two workers never take the same job, and a job whose worker died becomes leasable when its lease ends.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql, Transaction};
+
+use super::db;
+use crate::metadata::{Job, JobStatus, StoreError};
+
+const COLUMNS: &str = "id, account_id, service, function, qualifier, payload, status, attempts, created_ms, \
+                       available_ms, lease_until_ms, started_ms, ended_ms, result, error";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
+    let status: String = row.get(6)?;
+    Ok(Job {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        service: row.get(2)?,
+        function: row.get(3)?,
+        qualifier: row.get(4)?,
+        payload: row.get(5)?,
+        status: JobStatus::parse(&status).unwrap_or(JobStatus::Failed),
+        attempts: row.get::<_, i64>(7)?.clamp(0, i64::from(u32::MAX)) as u32,
+        created_ms: row.get(8)?,
+        available_ms: row.get(9)?,
+        lease_until_ms: row.get(10)?,
+        started_ms: row.get(11)?,
+        ended_ms: row.get(12)?,
+        result: row.get(13)?,
+        error: row.get(14)?,
+    })
+}
+
+pub(super) fn enqueue(tx: &Transaction<'_>, job: &Job) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO jobs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    ))
+    .and_then(|mut s| {
+        s.execute(params![
+            job.id,
+            job.account_id,
+            job.service,
+            job.function,
+            job.qualifier,
+            job.payload,
+            job.status.as_str(),
+            job.attempts,
+            job.created_ms,
+            job.available_ms,
+            job.lease_until_ms,
+            job.started_ms,
+            job.ended_ms,
+            job.result,
+            job.error
+        ])
+    })
+    .map_err(db("enqueue job"))?;
+    Ok(())
+}
+
+pub(super) fn lease(
+    tx: &Transaction<'_>,
+    now_ms: i64,
+    lease_until_ms: i64,
+    limit: u32,
+) -> Result<Vec<Job>, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(&format!(
+            "UPDATE jobs SET status = 'Running', lease_until_ms = ?2, attempts = attempts + 1,
+                 started_ms = COALESCE(started_ms, ?1)
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE (status = 'Enqueued' AND available_ms <= ?1) OR (status = 'Running' AND lease_until_ms < ?1)
+                 ORDER BY available_ms LIMIT ?3)
+             RETURNING {COLUMNS}"
+        ))
+        .map_err(db("prepare lease"))?;
+    let rows = stmt.query_map(params![now_ms, lease_until_ms, limit], from_row).map_err(db("lease jobs"))?;
+    rows.collect::<Result<_, _>>().map_err(db("read leased job"))
+}
+
+pub(super) fn finish(
+    tx: &Transaction<'_>,
+    id: &str,
+    status: JobStatus,
+    result: Option<&[u8]>,
+    error: Option<&str>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE jobs SET status = ?2, result = ?3, error = ?4, ended_ms = ?5 WHERE id = ?1",
+        params![id, status.as_str(), result, error, now_ms],
+    )
+    .map_err(db("finish job"))?;
+    Ok(())
+}
+
+pub(super) fn requeue_running(tx: &Transaction<'_>) -> Result<u64, StoreError> {
+    let n = tx
+        .execute("UPDATE jobs SET status = 'Enqueued', available_ms = 0 WHERE status = 'Running'", [])
+        .map_err(db("requeue running jobs"))?;
+    Ok(n as u64)
+}
+
+pub(super) fn retry(tx: &Transaction<'_>, id: &str, available_ms: i64, error: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE jobs SET status = 'Enqueued', available_ms = ?2, error = ?3 WHERE id = ?1 AND status = 'Running'",
+        params![id, available_ms, error],
+    )
+    .map_err(db("retry job"))?;
+    Ok(())
+}
+
+pub(super) fn get(conn: &Connection, account: &str, id: &str) -> Result<Option<Job>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM jobs WHERE account_id = ?1 AND id = ?2"),
+        params![account, id],
+        from_row,
+    )
+    .optional()
+    .map_err(db("get job"))
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    account: &str,
+    service: &str,
+    function: &str,
+    status: Option<JobStatus>,
+    before_ms: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Job>, StoreError> {
+    let mut sql = format!("SELECT {COLUMNS} FROM jobs WHERE account_id = ? AND service = ? AND function = ?");
+    let mut values: Vec<Box<dyn ToSql>> =
+        vec![Box::new(account.to_string()), Box::new(service.to_string()), Box::new(function.to_string())];
+    if let Some(status) = status {
+        sql.push_str(" AND status = ?");
+        values.push(Box::new(status.as_str()));
+    }
+    if let Some(before) = before_ms {
+        sql.push_str(" AND created_ms < ?");
+        values.push(Box::new(before));
+    }
+    sql.push_str(" ORDER BY created_ms DESC LIMIT ?");
+    values.push(Box::new(i64::from(limit)));
+    let mut stmt = conn.prepare_cached(&sql).map_err(db("prepare list jobs"))?;
+    let params: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
+    let rows = stmt.query_map(params.as_slice(), from_row).map_err(db("list jobs"))?;
+    rows.collect::<Result<_, _>>().map_err(db("read job"))
+}
+
+pub(super) fn stop(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let changed = tx
+        .execute(
+            "UPDATE jobs SET status = 'Stopped', ended_ms = ?3 WHERE account_id = ?1 AND id = ?2 AND status = 'Enqueued'",
+            params![account, id, now_ms],
+        )
+        .map_err(db("stop job"))?;
+    Ok(changed > 0)
+}
+
+pub(super) fn get_config(conn: &Connection, key: [&str; 4]) -> Result<Option<(String, i64, i64)>, StoreError> {
+    conn.query_row(
+        "SELECT config, created_ms, modified_ms FROM async_configs
+         WHERE account_id = ?1 AND service = ?2 AND function = ?3 AND qualifier = ?4",
+        params![key[0], key[1], key[2], key[3]],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+    .map_err(db("get async config"))
+}
+
+pub(super) fn put_config(
+    tx: &Transaction<'_>,
+    key: [&str; 4],
+    config: &str,
+    now_ms: i64,
+) -> Result<(String, i64, i64), StoreError> {
+    tx.execute(
+        "INSERT INTO async_configs (account_id, service, function, qualifier, config, created_ms, modified_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         ON CONFLICT (account_id, service, function, qualifier)
+         DO UPDATE SET config = excluded.config, modified_ms = excluded.modified_ms",
+        params![key[0], key[1], key[2], key[3], config, now_ms],
+    )
+    .map_err(db("put async config"))?;
+    get_config(tx, key)?.ok_or(StoreError::WorkerStopped)
+}
+
+pub(super) fn delete_config(tx: &Transaction<'_>, key: [&str; 4]) -> Result<bool, StoreError> {
+    let n = tx
+        .execute(
+            "DELETE FROM async_configs WHERE account_id = ?1 AND service = ?2 AND function = ?3 AND qualifier = ?4",
+            params![key[0], key[1], key[2], key[3]],
+        )
+        .map_err(db("delete async config"))?;
+    Ok(n > 0)
+}

@@ -1,0 +1,190 @@
+//! Async invocations: durable acceptance, retries with backoff, event age, destinations, stateful
+//! invocation records and the async-invoke-config routes.
+
+use base64::Engine;
+use ferric_testkit::{unique, zip_of, TestServer};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+async fn server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.queue.backoff = std::time::Duration::from_millis(50);
+        c.queue.poll = std::time::Duration::from_millis(20);
+    })
+    .await
+}
+
+async fn deploy(server: &TestServer, svc: &str, name: &str, code: &str) {
+    let body = json!({
+        "functionName": name, "runtime": "nodejs20", "handler": "index.handler",
+        "code": {"zipFile": base64::engine::general_purpose::STANDARD.encode(zip_of(&[("index.js", code)]))},
+    });
+    server
+        .client()
+        .call(Method::POST, &format!("/services/{svc}/functions"), &[], Some(&body))
+        .await
+        .expect("function");
+}
+
+async fn service(server: &TestServer) -> String {
+    let svc = unique("async");
+    server.client().create_service(&json!({"serviceName": svc})).await.expect("service");
+    svc
+}
+
+async fn invoke_async(server: &TestServer, svc: &str, f: &str, payload: &str, id: Option<&str>) -> String {
+    let mut headers = vec![("x-fc-invocation-type", "Async")];
+    if let Some(id) = id {
+        headers.push(("x-fc-stateful-async-invocation-id", id));
+    }
+    let r = server
+        .client()
+        .send(
+            Method::POST,
+            &format!("/services/{svc}/functions/{f}/invocations"),
+            &[],
+            &headers,
+            Some(payload.as_bytes().to_vec()),
+        )
+        .await
+        .expect("invoke");
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.body.is_empty());
+    id.map(str::to_string).unwrap_or_else(|| r.header("x-fc-request-id").expect("rid").to_string())
+}
+
+/// Polls a stateful invocation until it leaves Enqueued/Running.
+async fn settled(server: &TestServer, svc: &str, f: &str, id: &str) -> Value {
+    for _ in 0..300 {
+        let r = server
+            .client()
+            .call(Method::GET, &format!("/services/{svc}/functions/{f}/stateful-async-invocations/{id}"), &[], None)
+            .await
+            .expect("get invocation")
+            .json()
+            .expect("json");
+        if !matches!(r["status"].as_str(), Some("Enqueued") | Some("Running")) {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("invocation {id} did not finish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_events_run_and_are_recorded() {
+    let server = server().await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "f", "exports.handler = (e, c, cb) => cb(null, 'done:' + e);").await;
+    let id = invoke_async(&server, &svc, "f", "one", None).await;
+    let record = settled(&server, &svc, "f", &id).await;
+    assert_eq!(record["status"], "Succeeded");
+    assert_eq!(record["invocationPayload"], "one");
+    assert_eq!(record["alreadyRetriedTimes"], 0);
+    let named = invoke_async(&server, &svc, "f", "two", Some("my-invocation-1")).await;
+    assert_eq!(settled(&server, &svc, "f", &named).await["status"], "Succeeded");
+    let list = server
+        .client()
+        .call(Method::GET, &format!("/services/{svc}/functions/f/stateful-async-invocations"), &[("limit", "1")], None)
+        .await
+        .expect("list")
+        .json()
+        .expect("json");
+    assert_eq!(list["invocations"].as_array().map(Vec::len), Some(1));
+    assert!(list["nextToken"].is_string());
+    let missing = server
+        .client()
+        .call(Method::GET, &format!("/services/{svc}/functions/f/stateful-async-invocations/nope"), &[], None)
+        .await;
+    assert!(matches!(missing, Err(ferric_client::ClientError::Api { status: 404, .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_retry_then_fail_and_reach_their_destination() {
+    let server = server().await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "bad", "exports.handler = (e, c, cb) => cb(new Error('always'));").await;
+    deploy(&server, &svc, "sink", "exports.handler = (e, c, cb) => cb(null, 'seen');").await;
+    let config = json!({
+        "maxAsyncRetryAttempts": 2,
+        "destinationConfig": {
+            "onFailure": {"destination": format!("acs:fc:local:1234567890123456:services/{svc}/functions/sink")},
+        },
+    });
+    let put = server
+        .client()
+        .call(Method::PUT, &format!("/services/{svc}/functions/bad/async-invoke-config"), &[], Some(&config))
+        .await
+        .expect("put config")
+        .json()
+        .expect("json");
+    assert_eq!(put["maxAsyncRetryAttempts"], 2);
+    assert_eq!(put["function"], "bad");
+    let id = invoke_async(&server, &svc, "bad", "x", None).await;
+    let record = settled(&server, &svc, "bad", &id).await;
+    assert_eq!(record["status"], "Failed");
+    assert_eq!(record["alreadyRetriedTimes"], 2, "{record}");
+    assert!(record["invocationErrorMessage"].as_str().expect("message").contains("always"));
+
+    // The failure destination received FC's destination event as a new async invocation.
+    let mut delivered = Value::Null;
+    for _ in 0..200 {
+        delivered = server
+            .client()
+            .call(Method::GET, &format!("/services/{svc}/functions/sink/stateful-async-invocations"), &[], None)
+            .await
+            .expect("list")
+            .json()
+            .expect("json");
+        if delivered["invocations"][0]["status"] == "Succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let event: Value =
+        serde_json::from_str(delivered["invocations"][0]["invocationPayload"].as_str().expect("payload"))
+            .expect("event json");
+    assert_eq!(event["requestContext"]["condition"], "RetryAttemptsExhausted");
+    assert_eq!(event["requestContext"]["requestId"], id.as_str());
+    assert_eq!(event["requestPayload"], "x");
+
+    let bad_config = json!({"maxAsyncRetryAttempts": 99});
+    let refused = server
+        .client()
+        .call(Method::PUT, &format!("/services/{svc}/functions/bad/async-invoke-config"), &[], Some(&bad_config))
+        .await;
+    assert!(matches!(refused, Err(ferric_client::ClientError::Api { status: 400, .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_older_than_their_max_age_expire() {
+    let server = TestServer::start_with(|c| {
+        c.queue.backoff = std::time::Duration::from_millis(1500);
+        c.queue.poll = std::time::Duration::from_millis(20);
+    })
+    .await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "f", "exports.handler = (e, c, cb) => cb(new Error('not yet'));").await;
+    let config = json!({"maxAsyncEventAgeInSeconds": 1, "maxAsyncRetryAttempts": 3});
+    server
+        .client()
+        .call(Method::PUT, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], Some(&config))
+        .await
+        .expect("config");
+    let id = invoke_async(&server, &svc, "f", "old", None).await;
+    let record = settled(&server, &svc, "f", &id).await;
+    assert_eq!(record["status"], "Expired", "{record}");
+    assert!(record["invocationErrorMessage"].as_str().expect("message").contains("expired"));
+
+    let get =
+        server.client().call(Method::GET, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], None).await;
+    assert_eq!(get.expect("get").json().expect("json")["maxAsyncEventAgeInSeconds"], 1);
+    server
+        .client()
+        .call(Method::DELETE, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], None)
+        .await
+        .expect("delete");
+    let gone =
+        server.client().call(Method::GET, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], None).await;
+    assert!(matches!(gone, Err(ferric_client::ClientError::Api { status: 404, .. })));
+}
