@@ -41,6 +41,26 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("/2016-08-15/proxy/{serviceName}/{functionName}", "/2016-08-15/proxy/s/f", PROXY_METHODS),
     ("/2016-08-15/proxy/{serviceName}/{functionName}/", "/2016-08-15/proxy/s/f/", PROXY_METHODS),
     ("/2016-08-15/proxy/{serviceName}/{functionName}/{path}", "/2016-08-15/proxy/s/f/x", PROXY_METHODS),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/async-invoke-config",
+        "/2016-08-15/services/s/functions/f/async-invoke-config",
+        &["get", "put", "delete"],
+    ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/async-invoke-configs",
+        "/2016-08-15/services/s/functions/f/async-invoke-configs",
+        &["get"],
+    ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/stateful-async-invocations",
+        "/2016-08-15/services/s/functions/f/stateful-async-invocations",
+        &["get"],
+    ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/stateful-async-invocations/{invocationId}",
+        "/2016-08-15/services/s/functions/f/stateful-async-invocations/i",
+        &["get", "put"],
+    ),
     ("/ferric/v1/code/{checksum}", "/ferric/v1/code/1", &["get"]),
     ("/ferric/v1/logs", "/ferric/v1/logs", &["get"]),
     ("/api/v1/func/", "/api/v1/func/", &["post"]),
