@@ -34,7 +34,7 @@ pub struct InvokeArgs {
     cold: usize,
 }
 
-const NODE_EVENT: &str = "exports.handler = (event, context, callback) => callback(null, 'ok');\n";
+pub(super) const NODE_EVENT: &str = "exports.handler = (event, context, callback) => callback(null, 'ok');\n";
 const NODE_HTTP: &str = "exports.handler = (req, resp, context) => resp.send('ok');\n";
 const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'\n";
 const PY_HTTP: &str = "def handler(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n";
@@ -50,7 +50,14 @@ fn zip(file: &str, source: &str) -> Result<Vec<u8>> {
     Ok(cursor.into_inner())
 }
 
-async fn create(client: &Client, name: &str, runtime: &str, file: &str, source: &str, http: bool) -> Result<()> {
+pub(super) async fn create(
+    client: &Client,
+    name: &str,
+    runtime: &str,
+    file: &str,
+    source: &str,
+    http: bool,
+) -> Result<()> {
     client.create_function("bench", name, runtime, "index.handler", &zip(file, source)?).await?;
     if http {
         let trigger = json!({"triggerName": "web", "triggerType": "http",
@@ -61,10 +68,20 @@ async fn create(client: &Client, name: &str, runtime: &str, file: &str, source: 
 }
 
 /// A signed InvokeFunction request, replayable for the 15 minutes its Date is valid.
-fn invoke_request(host: &str, function: &str) -> Vec<u8> {
+pub(super) fn invoke_request(host: &str, function: &str) -> Vec<u8> {
+    signed_invoke(host, function, false)
+}
+
+/// The same, as an async invocation (`X-Fc-Invocation-Type: Async`, signed like every `x-fc-*` header).
+pub(super) fn signed_invoke(host: &str, function: &str, asynchronous: bool) -> Vec<u8> {
     let path = format!("/2016-08-15/services/bench/functions/{function}/invocations");
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let headers = signature::canonical_fc_headers([("x-fc-account-id", ACCOUNT)]);
+    let mut fc: Vec<(&str, &str)> = vec![("x-fc-account-id", ACCOUNT)];
+    if asynchronous {
+        fc.push(("x-fc-invocation-type", "Async"));
+    }
+    let headers = signature::canonical_fc_headers(fc.iter().copied());
+    let extra = if asynchronous { "x-fc-invocation-type: Async\r\n" } else { "" };
     let to_sign = signature::string_to_sign(&SignedParts {
         method: "POST",
         content_md5: "",
@@ -76,7 +93,7 @@ fn invoke_request(host: &str, function: &str) -> Vec<u8> {
     let auth = format!("FC {KEY_ID}:{}", signature::sign(KEY_SECRET, &to_sign));
     format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nDate: {date}\r\nAuthorization: {auth}\r\nx-fc-account-id: {ACCOUNT}\r\n\
-         Content-Type: application/octet-stream\r\nContent-Length: 0\r\n\r\n"
+         {extra}Content-Type: application/octet-stream\r\nContent-Length: 0\r\n\r\n"
     )
     .into_bytes()
 }

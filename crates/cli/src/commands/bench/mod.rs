@@ -6,8 +6,10 @@
 //! - `control_plane`: create N functions, then time Get and List.
 //! - `invoke`: noop Node.js and Python functions through InvokeFunction and HTTP triggers, beside a bare
 //!   Node `http` server.
+//! - `async_queue`: durable async enqueues per second and enqueue -> start latency.
 //! - `load`: a minimal keep-alive HTTP/1.1 load generator (latency at 1 connection, throughput at N).
 
+mod async_queue;
 mod control_plane;
 mod invoke;
 mod load;
@@ -28,6 +30,8 @@ enum Which {
     ControlPlane(control_plane::ControlPlaneArgs),
     /// Warm latency, throughput and cold start of noop Node.js and Python functions, beside bare Node http.
     Invoke(invoke::InvokeArgs),
+    /// Durable async enqueues per second and enqueue -> start latency.
+    Async(async_queue::AsyncArgs),
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -35,6 +39,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.which {
         Which::ControlPlane(a) => runtime.block_on(control_plane::run(a)),
         Which::Invoke(a) => runtime.block_on(invoke::run(a)),
+        Which::Async(a) => runtime.block_on(async_queue::run(a)),
     }
 }
 
