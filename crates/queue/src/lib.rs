@@ -90,6 +90,11 @@ impl Queue {
         Ok(())
     }
 
+    /// Looks for runnable jobs now (after a job was queued again by other means).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     /// A new job for `payload`, runnable now.
     pub fn job(id: &str, account: &str, service: &str, function: &str, qualifier: &str, payload: Vec<u8>) -> Job {
         let now = now_ms();

@@ -54,6 +54,12 @@ pub fn function_changed(state: &AppState, account: &str, service: &str, function
     }
 }
 
+/// A trigger was created, changed or deleted: timers are re-read at once.
+pub fn triggers_changed(state: &AppState, account: &str, service: &str, function: &str) {
+    function_changed(state, account, service, function, false);
+    state.inner().scheduler.reload();
+}
+
 /// A service's settings changed or it is gone.
 pub fn service_changed(state: &AppState, account: &str, service: &str) {
     state.inner().catalog.invalidate_service(account, service);

@@ -47,6 +47,11 @@ pub async fn run(
     if let Ok(addr) = listener.local_addr() {
         let _ = state.inner().local_addr.set(addr);
     }
+    let closing = state.inner().closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing.send(true);
+    };
     let sweeper = state.clone();
     tokio::spawn(async move { control::sweep_unreferenced_code(&sweeper).await });
     let app = routes::router(state);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferric_store::{LogRecord, MetadataStore};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Logs waiting to be written; beyond this, new ones are dropped.
 const QUEUE: usize = 32 * 1024;
@@ -18,7 +18,12 @@ const BATCH: usize = 2048;
 pub struct LogSink {
     tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
+    /// Live followers (`/ferric/v1/logs/follow`); a slow one skips records rather than slowing anyone.
+    live: broadcast::Sender<Arc<LogRecord>>,
 }
+
+/// Records a follower may fall behind by before it is told it skipped some.
+const FOLLOW_BUFFER: usize = 1024;
 
 enum Item {
     Record(LogRecord),
@@ -46,10 +51,18 @@ impl LogSink {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(store.clone(), rx));
         tokio::spawn(prune_forever(Arc::downgrade(&store), retention));
-        LogSink { tx, dropped: Arc::new(AtomicU64::new(0)) }
+        LogSink { tx, dropped: Arc::new(AtomicU64::new(0)), live: broadcast::channel(FOLLOW_BUFFER).0 }
+    }
+
+    /// New records from now on, as they are recorded.
+    pub fn follow(&self) -> broadcast::Receiver<Arc<LogRecord>> {
+        self.live.subscribe()
     }
 
     pub fn record(&self, record: LogRecord) {
+        if self.live.receiver_count() > 0 {
+            let _ = self.live.send(Arc::new(record.clone()));
+        }
         if self.tx.try_send(Item::Record(record)).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {

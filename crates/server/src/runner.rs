@@ -62,3 +62,35 @@ impl Runner for AsyncRunner {
         }
     }
 }
+
+/// The timer scheduler's view of the trigger store: every timer trigger of every account.
+pub struct StoredTimers {
+    pub store: Arc<dyn MetadataStore>,
+}
+
+#[async_trait]
+impl ferric_triggers::TimerSource for StoredTimers {
+    async fn timers(&self) -> Vec<ferric_triggers::Timer> {
+        let triggers = match self.store.triggers_of_type(ferric_triggers::TriggerType::Timer.as_str()).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read timer triggers");
+                return Vec::new();
+            }
+        };
+        triggers
+            .into_iter()
+            .filter_map(|(account, t)| {
+                let config = ferric_triggers::TimerConfig::from_value(&t.spec.trigger_config).ok()?;
+                Some(ferric_triggers::Timer {
+                    account,
+                    service: t.service,
+                    function: t.function,
+                    qualifier: t.spec.qualifier.clone().filter(|q| !q.is_empty()).unwrap_or_else(|| "LATEST".into()),
+                    name: t.name,
+                    config,
+                })
+            })
+            .collect()
+    }
+}

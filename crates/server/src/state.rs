@@ -56,7 +56,10 @@ pub(crate) struct Inner {
     pub invoker: ferric_invoker::Invoker,
     pub catalog: Arc<Catalog>,
     pub queue: ferric_queue::Queue,
+    pub scheduler: ferric_triggers::Scheduler,
     pub logs: LogSink,
+    /// Turns true when the server starts shutting down, so endless responses (log follows) end.
+    pub closing: tokio::sync::watch::Sender<bool>,
     /// The address the server listens on, known once `run` starts.
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
@@ -82,6 +85,8 @@ impl AppState {
             code_root: code.root().to_path_buf(),
         };
         let queue = ferric_queue::Queue::start(store.clone(), Arc::new(runner), config.queue.clone());
+        let timers = crate::runner::StoredTimers { store: store.clone() };
+        let scheduler = ferric_triggers::Scheduler::start(Arc::new(timers), queue.clone());
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -93,7 +98,9 @@ impl AppState {
                 invoker,
                 catalog,
                 queue,
+                scheduler,
                 logs,
+                closing: tokio::sync::watch::channel(false).0,
                 local_addr: std::sync::OnceLock::new(),
             }),
         })

@@ -245,6 +245,8 @@ pub trait MetadataStore: Send + Sync {
         before_ms: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
+    /// Queues a finished-but-unsuccessful job (failed, expired, stopped) again as if new; returns whether it was.
+    async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Stops a job that has not run yet; returns whether it was stopped.
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
 
@@ -311,6 +313,8 @@ pub trait MetadataStore: Send + Sync {
         if_match: Option<String>,
         update: TriggerUpdate,
     ) -> Result<Trigger, StoreError>;
+    /// Every trigger of one type in every account, for the timer scheduler: (account, trigger).
+    async fn triggers_of_type(&self, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError>;
     async fn delete_trigger(
         &self,
         account: &str,

@@ -148,6 +148,23 @@ async fn failures_retry_then_fail_and_reach_their_destination() {
     assert_eq!(event["requestContext"]["requestId"], id.as_str());
     assert_eq!(event["requestPayload"], "x");
 
+    // A dead letter can be re-driven: it runs again from scratch (and fails again here).
+    let redriven = server
+        .client()
+        .send_to(
+            Method::POST,
+            &format!("/ferric/v1/services/{svc}/functions/bad/stateful-async-invocations/{id}/redrive"),
+            &[],
+            &[],
+            None,
+        )
+        .await
+        .expect("redrive");
+    assert_eq!(redriven.status, 200, "{}", String::from_utf8_lossy(&redriven.body));
+    let again = settled(&server, &svc, "bad", &id).await;
+    assert_eq!(again["status"], "Failed");
+    assert_eq!(again["alreadyRetriedTimes"], 2);
+
     let bad_config = json!({"maxAsyncRetryAttempts": 99});
     let refused = server
         .client()
@@ -187,4 +204,59 @@ async fn events_older_than_their_max_age_expire() {
     let gone =
         server.client().call(Method::GET, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], None).await;
     assert!(matches!(gone, Err(ferric_client::ClientError::Api { status: 404, .. })));
+}
+
+async fn invocations(server: &TestServer, svc: &str, f: &str) -> Vec<Value> {
+    server
+        .client()
+        .call(
+            Method::GET,
+            &format!("/services/{svc}/functions/{f}/stateful-async-invocations"),
+            &[("limit", "100")],
+            None,
+        )
+        .await
+        .expect("list")
+        .json()
+        .expect("json")["invocations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timer_triggers_fire_on_schedule_with_fc_events() {
+    let server = server().await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "f", "exports.handler = (e, c, cb) => cb(null, 'ok');").await;
+    deploy(&server, &svc, "quiet", "exports.handler = (e, c, cb) => cb(null, 'ok');").await;
+    let timer = |name: &str, cron: &str, enable: bool| {
+        json!({"triggerName": name, "triggerType": "timer",
+               "triggerConfig": {"cronExpression": cron, "payload": "tick", "enable": enable}})
+    };
+    let path = format!("/services/{svc}/functions/f/triggers");
+    server
+        .client()
+        .call(Method::POST, &path, &[], Some(&timer("every-second", "*/1 * * * * *", true)))
+        .await
+        .expect("timer");
+    let quiet = format!("/services/{svc}/functions/quiet/triggers");
+    server.client().call(Method::POST, &quiet, &[], Some(&timer("off", "*/1 * * * * *", false))).await.expect("timer");
+
+    tokio::time::sleep(std::time::Duration::from_millis(3300)).await;
+    let fired = invocations(&server, &svc, "f").await;
+    assert!(fired.len() >= 2, "a seconds-field cron fires every second: {fired:?}");
+    let event: Value = serde_json::from_str(fired[0]["invocationPayload"].as_str().expect("payload")).expect("event");
+    assert_eq!(event["triggerName"], "every-second");
+    assert_eq!(event["payload"], "tick");
+    assert!(event["triggerTime"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(invocations(&server, &svc, "quiet").await.is_empty(), "a disabled timer never fires");
+
+    // Disabling applies at once.
+    let off = json!({"triggerConfig": {"cronExpression": "*/1 * * * * *", "payload": "tick", "enable": false}});
+    server.client().call(Method::PUT, &format!("{path}/every-second"), &[], Some(&off)).await.expect("disable");
+    let before = invocations(&server, &svc, "f").await.len();
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let after = invocations(&server, &svc, "f").await.len();
+    assert!(after <= before + 1, "no firing after disable ({before} -> {after})");
 }

@@ -269,3 +269,44 @@ async fn megabytes_of_output_stay_bounded() {
     }
     assert!(stored > 0 && stored < 300 * 1024, "stored log of {stored} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_can_be_followed_live() {
+    use ferric_types::signature::{self, SignedParts};
+    let server = TestServer::start().await;
+    let (svc, f) = function(&server, "nodejs20", &[("index.js", NODE_ECHO)], json!({})).await;
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let to_sign = signature::string_to_sign(&SignedParts {
+        method: "GET",
+        content_md5: "",
+        content_type: "",
+        date: &date,
+        canonical_headers: "",
+        resource: "/ferric/v1/logs/follow",
+    });
+    let auth = format!("FC {}:{}", ferric_testkit::KEY_ID, signature::sign(ferric_testkit::KEY_SECRET, &to_sign));
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/ferric/v1/logs/follow?serviceName={svc}&functionName={f}", server.endpoint))
+        .header("date", date)
+        .header("authorization", auth)
+        .send()
+        .await
+        .expect("follow");
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let r = invoke(&server, &svc, &f, b"live", &[]).await;
+    let rid = r.header("x-fc-request-id").expect("rid").to_string();
+    let mut seen = String::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(chunk) = stream.chunk().await.expect("chunk") {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&rid) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no event for {rid} in: {seen}");
+    assert!(seen.contains("event: log") && seen.contains("got 4 bytes"), "{seen}");
+    server.stop().await;
+}

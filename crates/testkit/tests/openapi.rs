@@ -61,6 +61,12 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         "/2016-08-15/services/s/functions/f/stateful-async-invocations/i",
         &["get", "put"],
     ),
+    ("/ferric/v1/logs/follow", "/ferric/v1/logs/follow", &["get"]),
+    (
+        "/ferric/v1/services/{serviceName}/functions/{functionName}/stateful-async-invocations/{invocationId}/redrive",
+        "/ferric/v1/services/s/functions/f/stateful-async-invocations/i/redrive",
+        &["post"],
+    ),
     ("/ferric/v1/code/{checksum}", "/ferric/v1/code/1", &["get"]),
     ("/ferric/v1/logs", "/ferric/v1/logs", &["get"]),
     ("/api/v1/func/", "/api/v1/func/", &["post"]),

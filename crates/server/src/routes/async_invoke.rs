@@ -163,6 +163,27 @@ pub async fn stop_invocation(
     Ok(no_content())
 }
 
+/// Re-drives a dead letter: a failed, expired or stopped invocation runs again from scratch (Ferric's own
+/// route, `POST /ferric/v1/services/{service}/functions/{function}/stateful-async-invocations/{id}/redrive`).
+pub async fn redrive_invocation(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    Params((service, function, id)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let service = read_service(&service)?;
+    let job = require_job(&state, &account, &service, &function, &id).await?;
+    if !state.inner().store.redrive_job(&account.0, &job.id, ferric_types::time::now_ms()).await? {
+        return Err(FcError::invalid(format!(
+            "stateful async invocation '{id}' is {}; only Failed, Expired or Stopped ones can be re-driven",
+            job.status.as_str()
+        ))
+        .into());
+    }
+    state.inner().queue.wake();
+    let job = require_job(&state, &account, &service, &function, &id).await?;
+    Ok(json(StatusCode::OK, &invocation_view(&job), None))
+}
+
 pub async fn list_invocations(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,

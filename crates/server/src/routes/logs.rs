@@ -5,7 +5,7 @@
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use ferric_store::LogQuery;
 use ferric_types::name::{validate_name, NameRule};
@@ -23,6 +23,88 @@ fn time_ms(name: &str, text: &str) -> Result<i64, ApiError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_millis())
         .map_err(|_| ApiError::invalid(format!("{name} must be epoch milliseconds or an RFC 3339 time")))
+}
+
+/// Which records a follower wants.
+struct Filter {
+    account: String,
+    service: Option<String>,
+    function: Option<String>,
+    request_id: Option<String>,
+}
+
+impl Filter {
+    fn matches(&self, r: &ferric_store::LogRecord) -> bool {
+        r.account_id == self.account
+            && self.service.as_ref().is_none_or(|s| *s == r.service)
+            && self.function.as_ref().is_none_or(|f| *f == r.function)
+            && self.request_id.as_ref().is_none_or(|id| *id == r.request_id)
+    }
+}
+
+fn entry(r: &ferric_store::LogRecord) -> serde_json::Value {
+    json!({
+        "requestId": r.request_id,
+        "serviceName": r.service,
+        "functionName": r.function,
+        "time": chrono::DateTime::<chrono::Utc>::from_timestamp_millis(r.time_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "content": String::from_utf8_lossy(&r.content),
+    })
+}
+
+/// `GET /ferric/v1/logs/follow`: server-sent events, one `log` event per invocation log as it is
+/// written (same filters as the list, minus times and paging). A `: keep-alive` comment every 15 s keeps
+/// proxies from closing the stream; a follower that falls more than 1024 logs behind gets a `lagged`
+/// event with how many it missed. The stream ends when the server shuts down.
+pub async fn follow(
+    State(state): State<AppState>,
+    Extension(account): Extension<Account>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let mut q = query_map(&uri);
+    let mut name = |key: &str, kind: &'static str| -> Result<Option<String>, ApiError> {
+        match q.remove(key).filter(|v| !v.is_empty()) {
+            Some(v) => {
+                validate_name(kind, &v, NameRule::Lenient)?;
+                Ok(Some(v))
+            }
+            None => Ok(None),
+        }
+    };
+    let filter = Filter {
+        account: account.0.clone(),
+        service: name("serviceName", "service")?,
+        function: name("functionName", "function")?,
+        request_id: q.remove("requestId").filter(|v| !v.is_empty()),
+    };
+    let rx = state.inner().logs.follow();
+    let closing = state.inner().closing.subscribe();
+    let events = futures_util::stream::unfold((rx, closing, filter), |(mut rx, mut closing, filter)| async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            if *closing.borrow() {
+                return None;
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout(std::time::Duration::from_secs(15), rx.recv()) => next,
+                _ = closing.changed() => return None,
+            };
+            let chunk = match next {
+                Err(_) => ": keep-alive\n\n".to_string(),
+                Ok(Ok(record)) if filter.matches(&record) => format!("event: log\ndata: {}\n\n", entry(&record)),
+                Ok(Ok(_)) => continue,
+                Ok(Err(RecvError::Lagged(n))) => format!("event: lagged\ndata: {{\"skipped\":{n}}}\n\n"),
+                Ok(Err(RecvError::Closed)) => return None,
+            };
+            return Some((Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk)), (rx, closing, filter)));
+        }
+    });
+    let mut response = axum::body::Body::from_stream(events).into_response();
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/event-stream"));
+    headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 pub async fn list(
@@ -64,19 +146,7 @@ pub async fn list(
         records.truncate(limit as usize);
         records.last().map(|r| r.id.to_string())
     });
-    let logs: Vec<serde_json::Value> = records
-        .iter()
-        .map(|r| {
-            json!({
-                "requestId": r.request_id,
-                "serviceName": r.service,
-                "functionName": r.function,
-                "time": chrono::DateTime::<chrono::Utc>::from_timestamp_millis(r.time_ms)
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-                "content": String::from_utf8_lossy(&r.content),
-            })
-        })
-        .collect();
+    let logs: Vec<serde_json::Value> = records.iter().map(entry).collect();
     let mut body = json!({ "logs": logs });
     if let Some(Some(token)) = next_token {
         body["nextToken"] = json!(token);

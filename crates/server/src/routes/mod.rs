@@ -62,6 +62,11 @@ pub fn router(state: AppState) -> Router {
             get(async_invoke::get_invocation).put(async_invoke::stop_invocation),
         )
         .route("/ferric/v1/logs", get(logs::list))
+        .route("/ferric/v1/logs/follow", get(logs::follow))
+        .route(
+            "/ferric/v1/services/{service}/functions/{function}/stateful-async-invocations/{invocation}/redrive",
+            post(async_invoke::redrive_invocation),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
 
     Router::new()

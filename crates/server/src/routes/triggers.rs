@@ -52,7 +52,7 @@ pub async fn create(
         require_no_http_trigger(&state, &account, &service, &function, &name).await?;
     }
     let trigger = state.inner().store.create_trigger(&account.0, &service, &function, &name, spec).await?;
-    crate::control::function_changed(&state, &account.0, &service, &function, false);
+    crate::control::triggers_changed(&state, &account.0, &service, &function);
     Ok(json(StatusCode::OK, &trigger.view(), Some(&trigger.meta.etag)))
 }
 
@@ -138,7 +138,7 @@ pub async fn update(
             }),
         )
         .await?;
-    crate::control::function_changed(&state, &account.0, &service, &function, false);
+    crate::control::triggers_changed(&state, &account.0, &service, &function);
     Ok(json(StatusCode::OK, &updated.view(), Some(&updated.meta.etag)))
 }
 
@@ -151,6 +151,6 @@ pub async fn delete(
     names(&service, &function)?;
     validate_name("trigger", &trigger, NameRule::Lenient)?;
     state.inner().store.delete_trigger(&account.0, &service, &function, &trigger, if_match(&headers)).await?;
-    crate::control::function_changed(&state, &account.0, &service, &function, false);
+    crate::control::triggers_changed(&state, &account.0, &service, &function);
     Ok(no_content())
 }

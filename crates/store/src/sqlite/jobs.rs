@@ -148,6 +148,18 @@ pub(super) fn list(
     rows.collect::<Result<_, _>>().map_err(db("read job"))
 }
 
+pub(super) fn redrive(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let changed = tx
+        .execute(
+            "UPDATE jobs SET status = 'Enqueued', attempts = 0, created_ms = ?3, available_ms = ?3, started_ms = NULL,
+                 ended_ms = NULL, result = NULL, error = NULL
+             WHERE account_id = ?1 AND id = ?2 AND status IN ('Failed', 'Expired', 'Stopped')",
+            params![account, id, now_ms],
+        )
+        .map_err(db("redrive job"))?;
+    Ok(changed > 0)
+}
+
 pub(super) fn stop(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
     let changed = tx
         .execute(

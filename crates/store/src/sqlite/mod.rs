@@ -379,6 +379,11 @@ impl MetadataStore for SqliteStore {
         self.read(move |c| jobs::list(c, &account, &service, &function, status, before_ms, limit)).await
     }
 
+    async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let (account, id) = (account.to_string(), id.to_string());
+        self.write(move |tx| jobs::redrive(tx, &account, &id, now_ms)).await
+    }
+
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let (account, id) = (account.to_string(), id.to_string());
         self.write(move |tx| jobs::stop(tx, &account, &id, now_ms)).await
@@ -487,6 +492,11 @@ impl MetadataStore for SqliteStore {
         let scope = triggers::Scope::new(account, service, function);
         let name = name.to_string();
         self.write(move |tx| triggers::update(tx, &scope, &name, if_match.as_deref(), update)).await
+    }
+
+    async fn triggers_of_type(&self, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError> {
+        let trigger_type = trigger_type.to_string();
+        self.read(move |c| triggers::of_type(c, &trigger_type)).await
     }
 
     async fn delete_trigger(

@@ -25,13 +25,23 @@ const COLUMNS: &str = "service, function, name, id, etag, created_ms, modified_m
 const WHERE_SCOPE: &str = "account_id = ?1 AND service = ?2 AND function = ?3";
 
 fn from_row(row: &Row<'_>) -> Result<Trigger, StoreError> {
+    from_row_at(row, 0)
+}
+
+/// A trigger from the row's columns starting at `at`.
+fn from_row_at(row: &Row<'_>, at: usize) -> Result<Trigger, StoreError> {
     let read = |row: &Row<'_>| -> rusqlite::Result<(String, String, String, Meta, String)> {
         Ok((
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            Meta { id: row.get(3)?, etag: row.get(4)?, created_ms: row.get(5)?, modified_ms: row.get(6)? },
-            row.get(7)?,
+            row.get(at)?,
+            row.get(at + 1)?,
+            row.get(at + 2)?,
+            Meta {
+                id: row.get(at + 3)?,
+                etag: row.get(at + 4)?,
+                created_ms: row.get(at + 5)?,
+                modified_ms: row.get(at + 6)?,
+            },
+            row.get(at + 7)?,
         ))
     };
     let (service, function, name, meta, spec) = read(row).map_err(db("read trigger row"))?;
@@ -123,6 +133,21 @@ pub(super) fn update(
     )
     .map_err(db("update trigger"))?;
     Ok(trigger)
+}
+
+pub(super) fn of_type(conn: &Connection, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT account_id, {COLUMNS} FROM triggers WHERE json_extract(spec, '$.triggerType') = ?1"
+        ))
+        .map_err(db("prepare triggers of type"))?;
+    let mut rows = stmt.query(params![trigger_type]).map_err(db("triggers of type"))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db("read trigger row"))? {
+        let account: String = row.get(0).map_err(db("read trigger account"))?;
+        out.push((account, from_row_at(row, 1)?));
+    }
+    Ok(out)
 }
 
 pub(super) fn delete(
