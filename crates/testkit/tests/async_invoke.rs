@@ -81,6 +81,29 @@ async fn accepted_events_run_and_are_recorded() {
     assert_eq!(record["status"], "Succeeded");
     assert_eq!(record["invocationPayload"], "one");
     assert_eq!(record["alreadyRetriedTimes"], 0);
+    // A success destination receives FC's destination event with the response.
+    deploy(&server, &svc, "sink", "exports.handler = (e, c, cb) => cb(null, 'seen');").await;
+    let config =
+        json!({"destinationConfig": {"onSuccess": {"destination": format!("acs:fc:::services/{svc}/functions/sink")}}});
+    server
+        .client()
+        .call(Method::PUT, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], Some(&config))
+        .await
+        .expect("config");
+    let sent = invoke_async(&server, &svc, "f", "three", None).await;
+    assert_eq!(settled(&server, &svc, "f", &sent).await["status"], "Succeeded");
+    let mut event = Value::Null;
+    for _ in 0..200 {
+        let list = invocations(&server, &svc, "sink").await;
+        if let Some(payload) = list.first().and_then(|i| i["invocationPayload"].as_str()) {
+            event = serde_json::from_str(payload).expect("event");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(event["requestContext"]["condition"], "Success", "{event}");
+    assert_eq!(event["responsePayload"], "done:three");
+
     let named = invoke_async(&server, &svc, "f", "two", Some("my-invocation-1")).await;
     assert_eq!(settled(&server, &svc, "f", &named).await["status"], "Succeeded");
     let list = server
@@ -259,4 +282,11 @@ async fn timer_triggers_fire_on_schedule_with_fc_events() {
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let after = invocations(&server, &svc, "f").await.len();
     assert!(after <= before + 1, "no firing after disable ({before} -> {after})");
+
+    // Enabling again applies at once too.
+    let on = json!({"triggerConfig": {"cronExpression": "*/1 * * * * *", "payload": "tick", "enable": true}});
+    server.client().call(Method::PUT, &format!("{path}/every-second"), &[], Some(&on)).await.expect("enable");
+    tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    let resumed = invocations(&server, &svc, "f").await.len();
+    assert!(resumed >= after + 1, "firing resumes after enable ({after} -> {resumed})");
 }
