@@ -50,6 +50,8 @@ pub struct QueueConfig {
     /// First retry delay; each further retry doubles it, up to `max_backoff`.
     pub backoff: Duration,
     pub max_backoff: Duration,
+    /// Finished invocations (and dead letters) are kept this long, then deleted.
+    pub retention: Duration,
 }
 
 impl Default for QueueConfig {
@@ -60,6 +62,7 @@ impl Default for QueueConfig {
             poll: Duration::from_millis(200),
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -79,6 +82,7 @@ impl Queue {
     /// Starts the workers. Jobs a previous process left running are queued again first.
     pub fn start(store: Arc<dyn MetadataStore>, runner: Arc<dyn Runner>, config: QueueConfig) -> Queue {
         let queue = Queue { store, wake: Arc::new(Notify::new()) };
+        tokio::spawn(prune_forever(Arc::downgrade(&queue.store), config.retention));
         tokio::spawn(dispatch(queue.clone(), runner, config));
         queue
     }
@@ -157,6 +161,18 @@ async fn dispatch(queue: Queue, runner: Arc<dyn Runner>, config: QueueConfig) {
             // Every slot was filled: wait for one to free up.
             let Ok(permit) = slots.clone().acquire_owned().await else { return };
             drop(permit);
+        }
+    }
+}
+
+/// Deletes finished invocations past their retention, once a minute.
+async fn prune_forever(store: std::sync::Weak<dyn MetadataStore>, retention: Duration) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let Some(store) = store.upgrade() else { return };
+        let cutoff = now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
+        if let Err(e) = store.prune_jobs(cutoff).await {
+            tracing::warn!(error = %e, "cannot prune finished async invocations");
         }
     }
 }

@@ -247,6 +247,8 @@ pub trait MetadataStore: Send + Sync {
     ) -> Result<Vec<Job>, StoreError>;
     /// Queues a finished-but-unsuccessful job (failed, expired, stopped) again as if new; returns whether it was.
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+    /// Deletes finished jobs (succeeded, failed, expired, stopped) that ended before `before_ms`.
+    async fn prune_jobs(&self, before_ms: i64) -> Result<u64, StoreError>;
     /// Stops a job that has not run yet; returns whether it was stopped.
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
 

@@ -288,5 +288,5 @@ async fn timer_triggers_fire_on_schedule_with_fc_events() {
     server.client().call(Method::PUT, &format!("{path}/every-second"), &[], Some(&on)).await.expect("enable");
     tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
     let resumed = invocations(&server, &svc, "f").await.len();
-    assert!(resumed >= after + 1, "firing resumes after enable ({after} -> {resumed})");
+    assert!(resumed > after, "firing resumes after enable ({after} -> {resumed})");
 }

@@ -160,6 +160,16 @@ pub(super) fn redrive(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64
     Ok(changed > 0)
 }
 
+pub(super) fn prune(tx: &Transaction<'_>, before_ms: i64) -> Result<u64, StoreError> {
+    let n = tx
+        .execute(
+            "DELETE FROM jobs WHERE status IN ('Succeeded', 'Failed', 'Expired', 'Stopped') AND ended_ms < ?1",
+            params![before_ms],
+        )
+        .map_err(db("prune jobs"))?;
+    Ok(n as u64)
+}
+
 pub(super) fn stop(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
     let changed = tx
         .execute(
@@ -206,4 +216,53 @@ pub(super) fn delete_config(tx: &Transaction<'_>, key: [&str; 4]) -> Result<bool
         )
         .map_err(db("delete async config"))?;
     Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::metadata::{Job, JobStatus, MetadataStore};
+
+    fn job(id: &str) -> Job {
+        Job {
+            id: id.into(),
+            account_id: "a".into(),
+            service: "s".into(),
+            function: "f".into(),
+            qualifier: "LATEST".into(),
+            payload: b"p".to_vec(),
+            status: JobStatus::Enqueued,
+            attempts: 0,
+            created_ms: 0,
+            available_ms: 0,
+            lease_until_ms: 0,
+            started_ms: None,
+            ended_ms: None,
+            result: None,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn lease_once_requeue_running_finish_and_prune() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("db")).expect("open");
+        store.enqueue_job(job("one")).await.expect("enqueue");
+        store.enqueue_job(job("two")).await.expect("enqueue");
+        let leased = store.lease_jobs(10, 1_000, 10).await.expect("lease");
+        assert_eq!(leased.len(), 2);
+        assert!(leased.iter().all(|j| j.status == JobStatus::Running && j.attempts == 1));
+        assert!(store.lease_jobs(20, 1_000, 10).await.expect("lease").is_empty(), "a leased job is not leased twice");
+        // A lease that ran out, or a restart, makes a running job runnable again.
+        assert_eq!(store.lease_jobs(2_000, 3_000, 1).await.expect("lease").len(), 1);
+        assert_eq!(store.requeue_running().await.expect("requeue"), 2);
+        let again = store.lease_jobs(2_100, 5_000, 10).await.expect("lease");
+        assert_eq!(again.len(), 2);
+        store.finish_job("one", JobStatus::Succeeded, Some(b"ok".to_vec()), None, 100).await.expect("finish");
+        store.finish_job("two", JobStatus::Failed, None, Some("boom".into()), 5_000).await.expect("finish");
+        assert_eq!(store.prune_jobs(1_000).await.expect("prune"), 1, "only jobs that ended before the cutoff go");
+        assert!(store.get_job("a", "one").await.expect("get").is_none());
+        let two = store.get_job("a", "two").await.expect("get").expect("kept");
+        assert_eq!((two.status, two.error.as_deref()), (JobStatus::Failed, Some("boom")));
+        assert!(store.get_job("other", "two").await.expect("get").is_none(), "accounts are separate");
+    }
 }

@@ -384,6 +384,10 @@ impl MetadataStore for SqliteStore {
         self.write(move |tx| jobs::redrive(tx, &account, &id, now_ms)).await
     }
 
+    async fn prune_jobs(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.write(move |tx| jobs::prune(tx, before_ms)).await
+    }
+
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let (account, id) = (account.to_string(), id.to_string());
         self.write(move |tx| jobs::stop(tx, &account, &id, now_ms)).await
