@@ -1,0 +1,86 @@
+//! The SQLite schema. Every statement is idempotent (`IF NOT EXISTS`), so opening an existing database
+//! adds what a newer version needs; `user_version` records the schema generation. Times are epoch
+//! milliseconds and specs are JSON text, so the same SQL ports to PostgreSQL.
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS services (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS functions (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    code_checksum TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    form_config TEXT,
+    PRIMARY KEY (account_id, service, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS functions_by_code ON functions (code_checksum);
+CREATE TABLE IF NOT EXISTS triggers (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    name TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    PRIMARY KEY (account_id, service, function, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_function ON logs (account_id, service, function, id);
+CREATE INDEX IF NOT EXISTS logs_by_request ON logs (account_id, request_id);
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs (time_ms);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    available_ms INTEGER NOT NULL,
+    lease_until_ms INTEGER NOT NULL,
+    started_ms INTEGER,
+    ended_ms INTEGER,
+    result BLOB,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (status, available_ms);
+CREATE INDEX IF NOT EXISTS jobs_by_function ON jobs (account_id, service, function, created_ms);
+CREATE TABLE IF NOT EXISTS async_configs (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, service, function, qualifier)
+) WITHOUT ROWID;
+PRAGMA user_version = 3;
+";
