@@ -197,14 +197,7 @@ pub async fn list_invocations(
         Some(s) => Some(JobStatus::parse(&s).ok_or_else(|| ApiError::invalid(format!("status '{s}' is not valid")))?),
         None => None,
     };
-    let limit = match q.remove("limit").filter(|s| !s.is_empty()) {
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| ferric_types::limits::LIST_LIMIT.contains(n))
-            .ok_or_else(|| ApiError::invalid("limit must be an integer between 1 and 100"))?,
-        None => ferric_types::limits::LIST_DEFAULT_LIMIT,
-    };
+    let limit = super::page_limit("limit", q.remove("limit").as_deref())?;
     let before = match q.remove("nextToken").filter(|s| !s.is_empty()) {
         Some(t) => Some(t.parse::<i64>().map_err(|_| ApiError::invalid("nextToken is not valid"))?),
         None => None,

@@ -8,10 +8,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use ferric_store::LogQuery;
-use ferric_types::name::{validate_name, NameRule};
 use serde_json::json;
 
-use super::{json, query_map};
+use super::{json, name_filter, query_map};
 use crate::auth::Account;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -63,19 +62,10 @@ pub async fn follow(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let mut q = query_map(&uri);
-    let mut name = |key: &str, kind: &'static str| -> Result<Option<String>, ApiError> {
-        match q.remove(key).filter(|v| !v.is_empty()) {
-            Some(v) => {
-                validate_name(kind, &v, NameRule::Lenient)?;
-                Ok(Some(v))
-            }
-            None => Ok(None),
-        }
-    };
     let filter = Filter {
         account: account.0.clone(),
-        service: name("serviceName", "service")?,
-        function: name("functionName", "function")?,
+        service: name_filter(&mut q, "serviceName", "service")?,
+        function: name_filter(&mut q, "functionName", "function")?,
         request_id: q.remove("requestId").filter(|v| !v.is_empty()),
     };
     let rx = state.inner().logs.follow();
@@ -113,17 +103,8 @@ pub async fn list(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let mut q = query_map(&uri);
-    let mut name = |key: &str, kind: &'static str| -> Result<Option<String>, ApiError> {
-        match q.remove(key).filter(|v| !v.is_empty()) {
-            Some(v) => {
-                validate_name(kind, &v, NameRule::Lenient)?;
-                Ok(Some(v))
-            }
-            None => Ok(None),
-        }
-    };
-    let service = name("serviceName", "service")?;
-    let function = name("functionName", "function")?;
+    let service = name_filter(&mut q, "serviceName", "service")?;
+    let function = name_filter(&mut q, "functionName", "function")?;
     let request_id = q.remove("requestId").filter(|v| !v.is_empty()).map(|v| v.chars().take(64).collect());
     let since_ms = q.remove("startTime").filter(|v| !v.is_empty()).map(|t| time_ms("startTime", &t)).transpose()?;
     let until_ms = q.remove("endTime").filter(|v| !v.is_empty()).map(|t| time_ms("endTime", &t)).transpose()?;
@@ -131,14 +112,7 @@ pub async fn list(
         Some(token) => Some(token.parse::<i64>().map_err(|_| ApiError::invalid("nextToken is not valid"))?),
         None => None,
     };
-    let limit = match q.remove("limit").filter(|v| !v.is_empty()) {
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| ferric_types::limits::LIST_LIMIT.contains(n))
-            .ok_or_else(|| ApiError::invalid("limit must be an integer between 1 and 100"))?,
-        None => ferric_types::limits::LIST_DEFAULT_LIMIT,
-    };
+    let limit = super::page_limit("limit", q.remove("limit").as_deref())?;
     let query = LogQuery { service, function, request_id, since_ms, until_ms, before_id, limit: limit + 1 };
     state.inner().logs.flush().await;
     let mut records = state.inner().store.query_logs(&account.0, query).await?;

@@ -166,17 +166,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListParams {
 impl ListParams {
     /// Validates paging parameters. Empty strings mean absent (the Go SDK sends `nextToken=&prefix=`).
     pub(crate) fn into_query(self) -> Result<ListQuery, ApiError> {
-        let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
-            None => limits::LIST_DEFAULT_LIMIT,
-            Some(text) => text.parse::<u32>().ok().filter(|n| limits::LIST_LIMIT.contains(n)).ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "limit must be an integer between {} and {}, got '{}'",
-                    limits::LIST_LIMIT.start(),
-                    limits::LIST_LIMIT.end(),
-                    text.chars().take(32).collect::<String>()
-                ))
-            })?,
-        };
+        let limit = page_limit("limit", self.limit.as_deref())?;
         let bounded = |v: Option<String>| v.filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
         Ok(ListQuery {
             limit,
@@ -184,6 +174,35 @@ impl ListParams {
             prefix: bounded(self.prefix),
             start_key: bounded(self.start_key),
         })
+    }
+}
+
+/// A page size: absent or empty means the default; otherwise an integer in FC's 1–100.
+pub(crate) fn page_limit(field: &str, text: Option<&str>) -> Result<u32, ApiError> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(limits::LIST_DEFAULT_LIMIT),
+        Some(t) => t.parse::<u32>().ok().filter(|n| limits::LIST_LIMIT.contains(n)).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "{field} must be an integer between {} and {}",
+                limits::LIST_LIMIT.start(),
+                limits::LIST_LIMIT.end()
+            ))
+        }),
+    }
+}
+
+/// An optional resource-name filter from a query map; empty means absent, anything else must be a name.
+pub(crate) fn name_filter(
+    query: &mut std::collections::HashMap<String, String>,
+    key: &str,
+    kind: &'static str,
+) -> Result<Option<String>, ApiError> {
+    match query.remove(key).filter(|v| !v.is_empty()) {
+        Some(v) => {
+            ferric_types::name::validate_name(kind, &v, ferric_types::name::NameRule::Lenient)?;
+            Ok(Some(v))
+        }
+        None => Ok(None),
     }
 }
 

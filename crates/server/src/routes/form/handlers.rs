@@ -27,7 +27,6 @@ use crate::state::AppState;
 /// Runtime and handler when a create names none.
 const DEFAULT_RUNTIME: &str = "python3.10";
 const DEFAULT_HANDLER: &str = "index.handler";
-const LIST_DEFAULT_LIMIT: u32 = 20;
 
 /// Turns the `Code` field into a zip: a zip as base64 text or as an uploaded file, or else the text of one
 /// source file, stored as the handler's module (`index.handler` in Python → `index.py`).
@@ -198,14 +197,7 @@ pub async fn list(
         None => 0,
         Some(t) => t.parse::<u64>().map_err(|_| ApiError::invalid("Offset must be a non-negative integer"))?,
     };
-    let limit = match query.text("Limit")? {
-        None => LIST_DEFAULT_LIMIT,
-        Some(t) => t
-            .parse::<u32>()
-            .ok()
-            .filter(|n| ferric_types::limits::LIST_LIMIT.contains(n))
-            .ok_or_else(|| ApiError::invalid("Limit must be an integer between 1 and 100"))?,
-    };
+    let limit = crate::routes::page_limit("Limit", query.text("Limit")?.as_deref())?;
     let service = &state.config().form_service;
     let (functions, count) = state
         .inner()
