@@ -1,0 +1,586 @@
+//! What runs inside a new instance, in the two processes the helper's `clone` starts:
+//! - the reaper (pid 1 of the instance's pid namespace) maps its user namespace, builds the fresh root,
+//!   names the host, raises `lo`, waits until the helper has placed it in its cgroup, forks the runtime,
+//!   and then only reaps; it exits with the runtime's status, which ends the namespace and everything
+//!   left in it;
+//! - the runtime child wires its descriptors, drops privileges (own uid, rlimits, `no_new_privs`,
+//!   landlock, seccomp last) and `exec`s the interpreter.
+//!
+//! Both are forks of the single-threaded helper, so they may allocate freely. Any failure is sent to the
+//! helper on the report socket as `E<text>`; just before `exec` the runtime sends `R`, which carries its
+//! pid (translated by the kernel into the helper's pid namespace) as credentials.
+
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use crate::landlock::{self, Access};
+use crate::seccomp::Filters;
+use crate::wire::{Job, Network};
+use crate::{CODE_DIR, CONTROL_FD, RUNTIME_DIR, TMP_DIR};
+
+/// The uid and gid a runtime has inside its user namespace (user-namespace mode): not 0, so `exec` clears
+/// every capability.
+pub(crate) const INSIDE_ID: u32 = 1000;
+
+/// Host `/etc` entries a runtime may read; the rest of `/etc` is not there.
+const SHARED_ETC: &[&str] = &[
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "alternatives",
+    "localtime",
+    "timezone",
+    "nsswitch.conf",
+    "host.conf",
+    "gai.conf",
+    "protocols",
+    "services",
+    "mime.types",
+];
+
+/// Host devices bound into the minimal `/dev`.
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
+
+/// The namespaces and features this instance uses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    pub userns: bool,
+    pub mountns: bool,
+    pub pidns: bool,
+    pub netns: bool,
+    pub utsns: bool,
+    pub cgroup: bool,
+    pub landlock: u32,
+}
+
+/// Everything the two processes need, prepared by the helper before `clone`.
+pub(crate) struct Context<'a> {
+    pub job: &'a Job,
+    pub plan: Plan,
+    pub root_mount_point: &'a Path,
+    /// The runtime's uid and gid in root mode.
+    pub uid: Option<u32>,
+    /// The helper's own ids, mapped inside the user namespace.
+    pub outer_uid: u32,
+    pub outer_gid: u32,
+    pub hostname: &'a str,
+    pub filters: Option<&'a Filters>,
+    pub control: &'a OwnedFd,
+    pub stdout: &'a OwnedFd,
+    pub stderr: &'a OwnedFd,
+    pub report: &'a OwnedFd,
+    /// Readable once the helper has placed the reaper in its cgroup.
+    pub go: &'a OwnedFd,
+    pub helper_pid: i32,
+}
+
+/// The reaper. Never returns.
+pub(crate) fn reaper(ctx: &Context<'_>) -> ! {
+    let code = match prepare_and_reap(ctx) {
+        Ok(code) => code,
+        Err(message) => {
+            report(ctx.report.as_raw_fd(), &format!("E{message}"));
+            127
+        }
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: _exit ends this forked process without running the helper's exit handlers.
+    unsafe {
+        libc::_exit(code)
+    }
+}
+
+fn prepare_and_reap(ctx: &Context<'_>) -> Result<i32, String> {
+    #[allow(unsafe_code)]
+    // SAFETY: prctl and getppid take integers; the parent-death signal makes the instance die with the
+    // helper, and the ppid check closes the race where the helper died before the prctl (in a new pid
+    // namespace the parent is outside and reads as 0, so the check only applies without one).
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        if !ctx.plan.pidns && libc::getppid() != ctx.helper_pid {
+            return Err("the sandbox helper is gone".into());
+        }
+    }
+    if ctx.plan.userns {
+        write_file("/proc/self/setgroups", "deny")?;
+        write_file("/proc/self/uid_map", &format!("{INSIDE_ID} {} 1", ctx.outer_uid))?;
+        write_file("/proc/self/gid_map", &format!("{INSIDE_ID} {} 1", ctx.outer_gid))?;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: prctl with integers. Nothing inside may read the reaper's memory or attach to it (after the
+    // maps: a non-dumpable process cannot write its own /proc files).
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong);
+    }
+    if ctx.plan.mountns {
+        build_root(ctx)?;
+    }
+    if ctx.plan.utsns {
+        let name = ctx.hostname.as_bytes();
+        #[allow(unsafe_code)]
+        // SAFETY: sethostname reads `len` bytes from a slice we own.
+        check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) }, "sethostname")?;
+    }
+    if ctx.plan.netns {
+        loopback_up()?;
+    }
+    // Wait for the helper: the runtime must be born inside the cgroup.
+    let mut byte = [0u8; 1];
+    #[allow(unsafe_code)]
+    // SAFETY: read into a one-byte buffer we own.
+    let n = unsafe { libc::read(ctx.go.as_raw_fd(), byte.as_mut_ptr().cast(), 1) };
+    if n != 1 {
+        return Err("the sandbox helper gave up on this instance".into());
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: fork in a single-threaded process; the child only runs `runtime`, which never returns.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if child == 0 {
+        runtime(ctx);
+    }
+    // The reaper keeps no descriptor of the instance: EOF on the runtime's streams means it is gone.
+    #[allow(unsafe_code)]
+    // SAFETY: closing every descriptor from 3 up in this process, which needs none of them.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    }
+    Ok(reap(child, ctx.plan.pidns))
+}
+
+/// Reaps until the runtime exits and returns its status as an exit code.
+fn reap(runtime: libc::pid_t, pidns: bool) -> i32 {
+    loop {
+        let mut status = 0;
+        #[allow(unsafe_code)]
+        // SAFETY: waitpid writes the status into our integer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid < 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return 128 + libc::SIGKILL;
+        }
+        if pid != runtime {
+            continue;
+        }
+        if !pidns {
+            // Without a pid namespace the runtime's session is its group: kill what it left behind.
+            crate::kill_group(runtime as u32);
+        }
+        return if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        };
+    }
+}
+
+/// The runtime child: drops everything and execs. Never returns.
+fn runtime(ctx: &Context<'_>) -> ! {
+    let error = match drop_privileges_and_exec(ctx) {
+        Ok(never) => match never {},
+        Err(message) => message,
+    };
+    // Until the descriptors are wired the report socket still has its inherited number.
+    let fd = if WIRED.load(Ordering::Relaxed) { 4 } else { ctx.report.as_raw_fd() };
+    report(fd, &format!("E{error}"));
+    #[allow(unsafe_code)]
+    // SAFETY: ends this forked child.
+    unsafe {
+        libc::_exit(127)
+    }
+}
+
+enum Never {}
+
+/// Set in the runtime child once fd 4 is the report socket.
+static WIRED: AtomicBool = AtomicBool::new(false);
+
+fn drop_privileges_and_exec(ctx: &Context<'_>) -> Result<Never, String> {
+    let job = ctx.job;
+    // Everything the exec needs is built before the filters go on.
+    let program = cstring(job.program.as_os_str().as_encoded_bytes())?;
+    let mut argv: Vec<CString> = vec![program.clone()];
+    for arg in &job.args {
+        argv.push(cstring(arg.as_bytes())?);
+    }
+    let envp: Vec<CString> =
+        job.env.iter().map(|(k, v)| cstring(format!("{k}={v}").as_bytes())).collect::<Result<_, _>>()?;
+    let argv_ptrs: Vec<*const libc::c_char> =
+        argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+    let envp_ptrs: Vec<*const libc::c_char> =
+        envp.iter().map(|e| e.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+    let cwd = if ctx.plan.mountns { PathBuf::from(CODE_DIR) } else { job.code_dir.clone() };
+    let cwd = cstring(cwd.as_os_str().as_encoded_bytes())?;
+    let rules = landlock_rules(ctx);
+
+    wire_descriptors(ctx)?;
+    #[allow(unsafe_code)]
+    // SAFETY: signal-mask and disposition resets with stack values; chdir with a NUL-terminated path.
+    unsafe {
+        // The helper blocks SIGCHLD and Rust ignores SIGPIPE; a runtime starts with neither.
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        for signal in 1..32 {
+            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+        }
+        if !ctx.plan.pidns {
+            libc::setsid();
+        }
+        check(libc::chdir(cwd.as_ptr()), "chdir /code")?;
+    }
+    set_limits(ctx)?;
+    if let Some(uid) = ctx.uid {
+        #[allow(unsafe_code)]
+        // SAFETY: id changes with integer arguments. Changing every uid away from 0 clears all capabilities.
+        unsafe {
+            check(libc::setgroups(0, std::ptr::null()), "setgroups")?;
+            check(libc::setresgid(uid, uid, uid), "setresgid")?;
+            check(libc::setresuid(uid, uid, uid), "setresuid")?;
+        }
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }, "no_new_privs")?;
+    if ctx.plan.landlock > 0 {
+        landlock::restrict(ctx.plan.landlock, &rules).map_err(|e| format!("landlock: {e}"))?;
+    }
+    report(4, "R");
+    if let Some(filters) = ctx.filters {
+        filters.install().map_err(|e| format!("seccomp: {e}"))?;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: execve with NUL-terminated strings and null-terminated pointer arrays that live until the
+    // call; it only returns on failure.
+    unsafe {
+        libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr());
+    }
+    Err(format!("exec {}: {}", job.program.display(), std::io::Error::last_os_error()))
+}
+
+/// stdin from /dev/null, stdout/stderr to the server's pipes, the control socket at fd 3, the report
+/// socket at fd 4 (close-on-exec), and nothing else.
+fn wire_descriptors(ctx: &Context<'_>) -> Result<(), String> {
+    #[allow(unsafe_code)]
+    // SAFETY: descriptor juggling with integers. Sources are first copied above 100 so that no dup2 can
+    // overwrite a source that is still needed.
+    unsafe {
+        let lift = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 100);
+        let (control, stdout, stderr, report) = (
+            lift(ctx.control.as_raw_fd()),
+            lift(ctx.stdout.as_raw_fd()),
+            lift(ctx.stderr.as_raw_fd()),
+            lift(ctx.report.as_raw_fd()),
+        );
+        if [control, stdout, stderr, report].iter().any(|fd| *fd < 0) {
+            return Err(format!("dup: {}", std::io::Error::last_os_error()));
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        check(null, "open /dev/null")?;
+        check(libc::dup2(null, 0), "dup2 stdin")?;
+        check(libc::dup2(stdout, 1), "dup2 stdout")?;
+        check(libc::dup2(stderr, 2), "dup2 stderr")?;
+        check(libc::dup2(control, CONTROL_FD), "dup2 control")?;
+        check(libc::dup3(report, 4, libc::O_CLOEXEC), "dup3 report")?;
+        libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32);
+    }
+    WIRED.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+fn set_limits(ctx: &Context<'_>) -> Result<(), String> {
+    let limits = ctx.job.limits;
+    let mut list = vec![
+        (libc::RLIMIT_NOFILE, u64::from(limits.open_files)),
+        (libc::RLIMIT_CORE, 0),
+        // Counted per user (per user namespace in user-namespace mode): a fork bomb stops here even
+        // without a pids cgroup.
+        (libc::RLIMIT_NPROC, u64::from(limits.pids)),
+    ];
+    if !ctx.plan.cgroup {
+        // Without a memory cgroup, RLIMIT_DATA is the bound, with headroom for the interpreter itself.
+        list.push((libc::RLIMIT_DATA, (u64::from(limits.memory_mb) + 256) << 20));
+    }
+    for (resource, value) in list {
+        let limit = libc::rlimit { rlim_cur: value as libc::rlim_t, rlim_max: value as libc::rlim_t };
+        #[allow(unsafe_code)]
+        // SAFETY: setrlimit reads a stack value.
+        check(unsafe { libc::setrlimit(resource, &limit) }, "setrlimit")?;
+    }
+    Ok(())
+}
+
+fn landlock_rules(ctx: &Context<'_>) -> Vec<(PathBuf, Access)> {
+    let job = ctx.job;
+    let mut rules: Vec<(PathBuf, Access)> = vec![
+        ("/usr".into(), Access::ReadExec),
+        ("/etc".into(), Access::ReadExec),
+        ("/proc".into(), Access::ReadExec),
+        ("/dev".into(), Access::ReadWriteFiles),
+    ];
+    for dir in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
+        rules.push((dir.into(), Access::ReadExec));
+    }
+    if let Some(root) = interpreter_root(&job.program) {
+        rules.push((root, Access::ReadExec));
+    }
+    if ctx.plan.mountns {
+        // The fresh root holds only what is listed here, so listing it reveals nothing of the host.
+        rules.push(("/".into(), Access::List));
+        rules.push((CODE_DIR.into(), Access::ReadExec));
+        rules.push((RUNTIME_DIR.into(), Access::ReadExec));
+        rules.push((TMP_DIR.into(), Access::Full));
+    } else {
+        rules.push((job.code_dir.clone(), Access::ReadExec));
+        rules.push((job.runtime_dir.clone(), Access::ReadExec));
+        rules.push((job.scratch_dir.clone(), Access::Full));
+    }
+    rules
+}
+
+/// An interpreter outside `/usr` (pyenv, nvm, /opt) brings its installation: `<root>/bin/<program>`.
+pub(crate) fn interpreter_root(program: &Path) -> Option<PathBuf> {
+    if program.starts_with("/usr") {
+        return None;
+    }
+    let root = program.parent()?.parent()?;
+    (root != Path::new("/")).then(|| root.to_path_buf())
+}
+
+/// Mounts the instance's root over the mount point and pivots into it.
+fn build_root(ctx: &Context<'_>) -> Result<(), String> {
+    let job = ctx.job;
+    let root = ctx.root_mount_point;
+    let at = |inside: &str| root.join(inside.trim_start_matches('/'));
+    mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE, None)?;
+    mount(Some("tmpfs"), root, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some("size=4m,nr_inodes=4096,mode=755"))?;
+
+    for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+        let host = Path::new("/").join(top);
+        match std::fs::symlink_metadata(&host) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&host).map_err(|e| format!("readlink {top}: {e}"))?;
+                std::os::unix::fs::symlink(target, at(top)).map_err(|e| format!("symlink {top}: {e}"))?;
+            }
+            Ok(meta) if meta.is_dir() => bind_read_only(&host, &at(top))?,
+            _ => {}
+        }
+    }
+    bind_read_only(Path::new("/usr"), &at("/usr"))?;
+    build_etc(ctx, &at("/etc"))?;
+    bind_read_only(&job.code_dir, &at(CODE_DIR))?;
+    bind_read_only(&job.runtime_dir, &at(RUNTIME_DIR))?;
+    if let Some(interpreter) = interpreter_root(&job.program) {
+        bind_read_only(&interpreter, &root.join(interpreter.strip_prefix("/").unwrap_or(&interpreter)))?;
+    }
+    let tmp = at(TMP_DIR);
+    make_dir(&tmp)?;
+    let tmp_options = format!("size={}m,mode=1777", job.limits.tmp_mb);
+    mount(Some("tmpfs"), &tmp, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(&tmp_options))?;
+    build_dev(&at("/dev"))?;
+    let proc_dir = at("/proc");
+    make_dir(&proc_dir)?;
+    mount(Some("proc"), &proc_dir, Some("proc"), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, None)?;
+
+    let old = at("/.old");
+    make_dir(&old)?;
+    let new_root = cpath(root)?;
+    let put_old = cpath(&old)?;
+    #[allow(unsafe_code)]
+    // SAFETY: pivot_root and chdir with NUL-terminated paths we own.
+    unsafe {
+        check(libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) as i32, "pivot_root")?;
+        check(libc::chdir(c"/".as_ptr()), "chdir /")?;
+        check(libc::umount2(c"/.old".as_ptr(), libc::MNT_DETACH), "umount old root")?;
+        libc::rmdir(c"/.old".as_ptr());
+    }
+    // The root itself (the mount points and generated /etc files) becomes read-only last.
+    mount(None, Path::new("/"), None, libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, None)
+}
+
+fn build_etc(ctx: &Context<'_>, etc: &Path) -> Result<(), String> {
+    make_dir(etc)?;
+    for name in SHARED_ETC {
+        let host = Path::new("/etc").join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&host) else { continue };
+        let inside = etc.join(name);
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&host).map_err(|e| format!("readlink {}: {e}", host.display()))?;
+            std::os::unix::fs::symlink(target, &inside).map_err(|e| format!("symlink {}: {e}", inside.display()))?;
+        } else {
+            bind_read_only(&host, &inside)?;
+        }
+    }
+    let (uid, gid) = ctx.uid.map_or((INSIDE_ID, INSIDE_ID), |u| (u, u));
+    let files = [
+        ("passwd", format!("root:x:0:0:root:/root:/bin/sh\nsbx_user:x:{uid}:{gid}:function:{TMP_DIR}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")),
+        ("group", format!("root:x:0:\nsbx_user:x:{gid}:\nnogroup:x:65534:\n")),
+        ("hostname", format!("{}\n", ctx.hostname)),
+        ("hosts", format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", ctx.hostname)),
+    ];
+    for (name, text) in files {
+        std::fs::write(etc.join(name), text).map_err(|e| format!("write /etc/{name}: {e}"))?;
+    }
+    if ctx.job.network == Network::Host {
+        // Name resolution as the host has it; an isolated instance has nothing to resolve with.
+        if let Ok(text) = std::fs::read_to_string("/etc/resolv.conf") {
+            std::fs::write(etc.join("resolv.conf"), text).map_err(|e| format!("write /etc/resolv.conf: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn build_dev(dev: &Path) -> Result<(), String> {
+    make_dir(dev)?;
+    mount(Some("tmpfs"), dev, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NOEXEC, Some("size=64k,nr_inodes=64,mode=755"))?;
+    for name in DEVICES {
+        let inside = dev.join(name);
+        std::fs::File::create(&inside).map_err(|e| format!("create /dev/{name}: {e}"))?;
+        mount(Some(&format!("/dev/{name}")), &inside, None, libc::MS_BIND, None)?;
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("shm", TMP_DIR),
+    ] {
+        std::os::unix::fs::symlink(target, dev.join(name)).map_err(|e| format!("symlink /dev/{name}: {e}"))?;
+    }
+    mount(None, dev, None, libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_RDONLY, None)
+}
+
+/// Binds `source` at `target` (made to match: a directory or an empty file) read-only, keeping the
+/// flags the source mount is locked with (a user namespace may not drop `nodev` and the like).
+fn bind_read_only(source: &Path, target: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(source).map_err(|e| format!("{}: {e}", source.display()))?;
+    if meta.is_dir() {
+        make_dir(target)?;
+    } else {
+        if let Some(parent) = target.parent() {
+            make_dir(parent)?;
+        }
+        std::fs::File::create(target).map_err(|e| format!("create {}: {e}", target.display()))?;
+    }
+    let source_text = source.to_str().ok_or_else(|| format!("not UTF-8: {}", source.display()))?;
+    mount(Some(source_text), target, None, libc::MS_BIND | libc::MS_REC, None)?;
+    let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
+    flags |= locked_flags(source);
+    mount(None, target, None, flags, None)
+}
+
+fn locked_flags(path: &Path) -> libc::c_ulong {
+    let Ok(c_path) = cpath(path) else { return 0 };
+    #[allow(unsafe_code)]
+    // SAFETY: statvfs fills a zeroed struct we own from a NUL-terminated path.
+    let f_flag = unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c_path.as_ptr(), &mut stat) != 0 {
+            return 0;
+        }
+        stat.f_flag
+    };
+    let mut flags = 0;
+    for (st, ms) in [
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if f_flag & st != 0 {
+            flags |= ms;
+        }
+    }
+    flags
+}
+
+fn mount(
+    source: Option<&str>,
+    target: &Path,
+    fs_type: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<(), String> {
+    let what = || format!("mount {} on {}", source.unwrap_or("-"), target.display());
+    let source_c = source.map(|s| cstring(s.as_bytes())).transpose()?;
+    let fs_c = fs_type.map(|s| cstring(s.as_bytes())).transpose()?;
+    let data_c = data.map(|s| cstring(s.as_bytes())).transpose()?;
+    let target_c = cpath(target)?;
+    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    #[allow(unsafe_code)]
+    // SAFETY: every pointer is null or a NUL-terminated string that outlives the call.
+    let rc = unsafe { libc::mount(ptr(&source_c), target_c.as_ptr(), ptr(&fs_c), flags, ptr(&data_c).cast()) };
+    if rc != 0 {
+        return Err(format!("{}: {}", what(), std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Brings `lo` up in a new network namespace (it starts down).
+fn loopback_up() -> Result<(), String> {
+    #[allow(unsafe_code)]
+    // SAFETY: an AF_INET datagram socket for the interface ioctls, with an ifreq we own; closed after.
+    unsafe {
+        let socket = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        check(socket, "socket")?;
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+            *slot = *byte as libc::c_char;
+        }
+        let result = if libc::ioctl(socket, libc::SIOCGIFFLAGS, &mut request) < 0 {
+            Err(format!("SIOCGIFFLAGS lo: {}", std::io::Error::last_os_error()))
+        } else {
+            request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+            if libc::ioctl(socket, libc::SIOCSIFFLAGS, &request) < 0 {
+                Err(format!("SIOCSIFFLAGS lo: {}", std::io::Error::last_os_error()))
+            } else {
+                Ok(())
+            }
+        };
+        libc::close(socket);
+        result
+    }
+}
+
+/// Sends one report datagram (credentials ride along when the helper asked for them).
+fn report(fd: RawFd, text: &str) {
+    #[allow(unsafe_code)]
+    // SAFETY: send with a slice we own.
+    unsafe {
+        libc::send(fd, text.as_ptr().cast(), text.len(), libc::MSG_NOSIGNAL);
+    }
+}
+
+fn make_dir(path: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(path).map_err(|e| format!("mkdir {}: {e}", path.display()))
+}
+
+fn write_file(path: &str, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("write {path}: {e}"))
+}
+
+fn cstring(bytes: &[u8]) -> Result<CString, String> {
+    CString::new(bytes).map_err(|_| "a string holds a NUL byte".to_string())
+}
+
+fn cpath(path: &Path) -> Result<CString, String> {
+    cstring(path.as_os_str().as_encoded_bytes())
+}
+
+fn check(rc: i32, what: &str) -> Result<(), String> {
+    if rc < 0 {
+        return Err(format!("{what}: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}

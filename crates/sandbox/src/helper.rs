@@ -1,0 +1,568 @@
+//! The `ferric sandbox-exec` process: single-threaded, it probes the machine once, then starts, watches
+//! and kills instances on the server's behalf. It never runs async code, so forking it is safe; it exits
+//! (killing every instance) when the server's end of the socket closes.
+
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::cgroup::{Cgroup, Driver};
+use crate::confine::{self, Context, Plan};
+use crate::seccomp::{self, Filters};
+use crate::wire::{self, Features, FromHelper, HelperConfig, Job, ToHelper};
+
+/// How many distinct uids root mode hands out.
+const UID_COUNT: u32 = 65_536;
+/// Longest an instance may take from `clone` to `exec`.
+const SETUP_TIMEOUT_MS: i32 = 10_000;
+
+/// Entry point of `ferric sandbox-exec <fd> <config-json>`; returns the process exit code.
+pub fn helper_main(fd: &str, config: &str) -> i32 {
+    let Ok(fd) = fd.parse::<RawFd>() else {
+        eprintln!("ferric sandbox-exec: internal command, started by `ferric serve`");
+        return 2;
+    };
+    let Ok(config) = serde_json::from_str::<HelperConfig>(config) else {
+        eprintln!("ferric sandbox-exec: bad configuration");
+        return 2;
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: the server handed this descriptor over by number; nothing else in this process owns it.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // Instances must not inherit it past their own setup.
+    #[allow(unsafe_code)]
+    // SAFETY: fcntl with integer arguments on our descriptor.
+    unsafe {
+        libc::fcntl(socket.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    let signals = match child_signals() {
+        Ok(fd) => fd,
+        Err(e) => {
+            eprintln!("ferric sandbox-exec: signalfd: {e}");
+            return 1;
+        }
+    };
+    let (features, missing, driver, filters) = probe();
+    let hello = FromHelper::Hello { features: features.clone(), missing };
+    if wire::send(socket.as_raw_fd(), &hello, &[], 0).is_err() {
+        return 1;
+    }
+    let mut helper = Helper {
+        socket,
+        signals,
+        config,
+        features,
+        driver,
+        filters,
+        running: HashMap::new(),
+        by_id: HashMap::new(),
+        dying: Vec::new(),
+        free_uids: VecDeque::new(),
+        next_uid: 0,
+        pid: std::process::id() as i32,
+        #[allow(unsafe_code)]
+        // SAFETY: getuid/getgid cannot fail.
+        outer: unsafe { (libc::getuid(), libc::getgid()) },
+    };
+    helper.run();
+    0
+}
+
+struct Running {
+    id: u64,
+    runtime_pid: i32,
+    cgroup: Option<Cgroup>,
+    uid: Option<u32>,
+}
+
+struct Helper {
+    socket: OwnedFd,
+    signals: OwnedFd,
+    config: HelperConfig,
+    features: Features,
+    driver: Driver,
+    filters: Option<Filters>,
+    /// By the reaper's pid.
+    running: HashMap<i32, Running>,
+    by_id: HashMap<u64, i32>,
+    /// Cgroups of ended instances whose last processes were still exiting.
+    dying: Vec<Cgroup>,
+    free_uids: VecDeque<u32>,
+    next_uid: u32,
+    pid: i32,
+    outer: (u32, u32),
+}
+
+impl Helper {
+    fn run(&mut self) {
+        loop {
+            let mut fds = [
+                libc::pollfd { fd: self.socket.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: self.signals.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            ];
+            let timeout = if self.dying.is_empty() { -1 } else { 100 };
+            #[allow(unsafe_code)]
+            // SAFETY: poll over an array we own.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+            if ready < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                break;
+            }
+            if fds[1].revents != 0 {
+                self.drain_signals();
+                self.reap();
+            }
+            self.dying.retain(|cgroup| !cgroup.remove());
+            if fds[0].revents != 0 {
+                match wire::recv(self.socket.as_raw_fd(), libc::MSG_DONTWAIT) {
+                    Ok(received) if received.bytes.is_empty() => break,
+                    Ok(received) => self.handle(&received.bytes, received.fds),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        self.shutdown();
+    }
+
+    fn handle(&mut self, bytes: &[u8], fds: Vec<OwnedFd>) {
+        let Ok(message) = serde_json::from_slice::<ToHelper>(bytes) else { return };
+        match message {
+            ToHelper::Spawn { id, job } => {
+                let answer = match self.spawn(id, &job, fds) {
+                    Ok(started) => started,
+                    Err(error) => FromHelper::Failed { id, error },
+                };
+                let _ = wire::send(self.socket.as_raw_fd(), &answer, &[], 0);
+            }
+            ToHelper::Kill { id } => {
+                if let Some(pid) = self.by_id.get(&id) {
+                    self.kill(*pid);
+                }
+            }
+        }
+    }
+
+    fn kill(&self, pid: i32) {
+        #[allow(unsafe_code)]
+        // SAFETY: kill with integers. The pid is our unreaped child, so it cannot have been reused.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+        if !self.features.pidns {
+            if let Some(running) = self.running.get(&pid) {
+                crate::kill_group(running.runtime_pid as u32);
+            }
+        }
+    }
+
+    fn plan(&self, job: &Job, cgroup: bool) -> Plan {
+        let f = &self.features;
+        let namespaces = f.root || f.userns;
+        Plan {
+            userns: !f.root && f.userns,
+            mountns: namespaces && f.mountns,
+            pidns: namespaces && f.pidns,
+            netns: namespaces && f.netns && job.network == wire::Network::Isolated,
+            utsns: namespaces && f.utsns,
+            cgroup,
+            landlock: f.landlock,
+        }
+    }
+
+    fn spawn(&mut self, id: u64, job: &Job, fds: Vec<OwnedFd>) -> Result<FromHelper, String> {
+        let [control, stdout, stderr]: [OwnedFd; 3] =
+            fds.try_into().map_err(|_| "a spawn needs three descriptors".to_string())?;
+        let name = format!("{}-{id}", self.pid);
+        let cgroup = self.driver.create(&name, &job.limits).map_err(|e| format!("cgroup {name}: {e}"))?;
+        let plan = self.plan(job, cgroup.is_some());
+        let uid = self.features.root.then(|| self.take_uid());
+        let release = |helper: &mut Helper, cgroup: Option<Cgroup>| {
+            if let Some(uid) = uid {
+                helper.free_uids.push_back(uid);
+            }
+            if let Some(cgroup) = cgroup {
+                if !cgroup.remove() {
+                    helper.dying.push(cgroup);
+                }
+            }
+        };
+        let channels = report_pair().and_then(|report| go_pipe().map(|go| (report, go)));
+        let ((report_parent, report_child), (go_read, go_write)) = match channels {
+            Ok(channels) => channels,
+            Err(e) => {
+                release(self, cgroup);
+                return Err(format!("setup channels: {e}"));
+            }
+        };
+        let hostname = format!("c-{:x}-{id}", self.pid);
+        let mut flags = libc::SIGCHLD as libc::c_ulong;
+        for (on, flag) in [
+            (plan.userns, libc::CLONE_NEWUSER),
+            (plan.mountns, libc::CLONE_NEWNS),
+            (plan.pidns, libc::CLONE_NEWPID),
+            (plan.netns, libc::CLONE_NEWNET),
+            (self.features.ipcns && (self.features.root || self.features.userns), libc::CLONE_NEWIPC),
+            (plan.utsns, libc::CLONE_NEWUTS),
+        ] {
+            if on {
+                flags |= flag as libc::c_ulong;
+            }
+        }
+        let context = Context {
+            job,
+            plan,
+            root_mount_point: &self.config.root_mount_point,
+            uid,
+            outer_uid: self.outer.0,
+            outer_gid: self.outer.1,
+            hostname: &hostname,
+            filters: self.filters.as_ref(),
+            control: &control,
+            stdout: &stdout,
+            stderr: &stderr,
+            report: &report_child,
+            go: &go_read,
+            helper_pid: self.pid,
+        };
+        #[allow(unsafe_code)]
+        // SAFETY: a fork-like clone (no new stack, SIGCHLD on exit) of this single-threaded process; the
+        // child runs only `reaper`, which never returns.
+        let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) } as i32;
+        if pid == 0 {
+            confine::reaper(&context);
+        }
+        drop(context);
+        drop((control, stdout, stderr, report_child, go_read));
+        if pid < 0 {
+            let error = std::io::Error::last_os_error();
+            release(self, cgroup);
+            return Err(format!("clone: {error}"));
+        }
+        if let Some(e) = cgroup.as_ref().and_then(|c| c.join(pid).err()) {
+            self.abandon(pid);
+            release(self, cgroup);
+            return Err(format!("joining the instance's cgroup: {e}"));
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: write one byte from a static buffer.
+        unsafe {
+            libc::write(go_write.as_raw_fd(), b"g".as_ptr().cast(), 1);
+        }
+        drop(go_write);
+        match collect_reports(&report_parent) {
+            Ok(runtime_pid) => {
+                let memory_peak_file = cgroup.as_ref().map(Cgroup::memory_peak_file);
+                self.running.insert(pid, Running { id, runtime_pid, cgroup, uid });
+                self.by_id.insert(id, pid);
+                Ok(FromHelper::Started { id, pid: pid as u32, runtime_pid: runtime_pid as u32, memory_peak_file })
+            }
+            Err(error) => {
+                self.abandon(pid);
+                release(self, cgroup);
+                Err(error)
+            }
+        }
+    }
+
+    /// Kills and reaps a reaper whose setup failed.
+    fn abandon(&self, pid: i32) {
+        #[allow(unsafe_code)]
+        // SAFETY: kill and waitpid on our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+        }
+    }
+
+    fn take_uid(&mut self) -> u32 {
+        if let Some(uid) = self.free_uids.pop_front() {
+            return uid;
+        }
+        let uid = self.config.uid_base + self.next_uid % UID_COUNT;
+        self.next_uid += 1;
+        uid
+    }
+
+    fn drain_signals(&self) {
+        let mut buffer = [0u8; 128 * 8];
+        #[allow(unsafe_code)]
+        // SAFETY: reads into a buffer we own; the signalfd is non-blocking.
+        unsafe {
+            while libc::read(self.signals.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) > 0 {}
+        }
+    }
+
+    /// Reports every instance that has ended.
+    fn reap(&mut self) {
+        loop {
+            let mut status = 0;
+            #[allow(unsafe_code)]
+            // SAFETY: waitpid writes into our integer.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                return;
+            }
+            let Some(running) = self.running.remove(&pid) else { continue };
+            self.by_id.remove(&running.id);
+            if !self.features.pidns {
+                crate::kill_group(running.runtime_pid as u32);
+            }
+            let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
+            let oom = running.cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+            if let Some(uid) = running.uid {
+                self.free_uids.push_back(uid);
+            }
+            if let Some(cgroup) = running.cgroup {
+                if !cgroup.remove() {
+                    self.dying.push(cgroup);
+                }
+            }
+            let _ = wire::send(self.socket.as_raw_fd(), &FromHelper::Exited { id: running.id, code, oom }, &[], 0);
+        }
+    }
+
+    /// The server is gone: so are its instances.
+    fn shutdown(&mut self) {
+        let pids: Vec<i32> = self.running.keys().copied().collect();
+        for pid in &pids {
+            self.kill(*pid);
+        }
+        for pid in pids {
+            let mut status = 0;
+            #[allow(unsafe_code)]
+            // SAFETY: waitpid on our own child.
+            unsafe {
+                libc::waitpid(pid, &mut status, 0);
+            }
+            if let Some(running) = self.running.remove(&pid) {
+                if let Some(cgroup) = running.cgroup {
+                    self.dying.push(cgroup);
+                }
+            }
+        }
+        for _ in 0..50 {
+            self.dying.retain(|cgroup| !cgroup.remove());
+            if self.dying.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// Waits for the runtime's `R` (its pid rides along as credentials) and the close that follows `exec`.
+fn collect_reports(report: &OwnedFd) -> Result<i32, String> {
+    let mut runtime_pid = None;
+    loop {
+        let mut poll = libc::pollfd { fd: report.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        #[allow(unsafe_code)]
+        // SAFETY: poll on one descriptor we own.
+        let ready = unsafe { libc::poll(&mut poll, 1, SETUP_TIMEOUT_MS) };
+        if ready == 0 {
+            return Err("the instance did not start within 10 s".into());
+        }
+        if ready < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(format!("poll: {}", std::io::Error::last_os_error()));
+        }
+        let (bytes, pid) = recv_report(report.as_raw_fd()).map_err(|e| format!("report: {e}"))?;
+        match bytes.first() {
+            None => break,
+            Some(b'R') => runtime_pid = pid,
+            Some(b'E') => return Err(String::from_utf8_lossy(&bytes[1..]).into_owned()),
+            Some(_) => return Err("garbled report".into()),
+        }
+    }
+    runtime_pid.ok_or_else(|| "the instance exited during setup".to_string())
+}
+
+/// One report datagram and the sender's pid (from `SCM_CREDENTIALS`).
+fn recv_report(fd: RawFd) -> std::io::Result<(Vec<u8>, Option<i32>)> {
+    let mut bytes = vec![0u8; 4096];
+    let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr().cast(), iov_len: bytes.len() };
+    let mut control = [0u64; 8];
+    #[allow(unsafe_code)]
+    // SAFETY: recvmsg into buffers we own; the credentials are read from inside the control buffer.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control) as _;
+        let n = libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut pid = None;
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_CREDENTIALS {
+                let cred: libc::ucred = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                pid = Some(cred.pid);
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+        bytes.truncate(n as usize);
+        Ok((bytes, pid))
+    }
+}
+
+/// The report socketpair; the helper's end asks for the sender's credentials.
+fn report_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let (parent, child) = wire::seqpacket_pair()?;
+    let on: libc::c_int = 1;
+    #[allow(unsafe_code)]
+    // SAFETY: setsockopt reads an int we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            parent.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PASSCRED,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((parent, child))
+}
+
+fn go_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    #[allow(unsafe_code)]
+    // SAFETY: pipe2 fills our array with two new descriptors, which we then own.
+    unsafe {
+        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])))
+    }
+}
+
+/// SIGCHLD, blocked and read from a descriptor so the poll loop sees it.
+fn child_signals() -> std::io::Result<OwnedFd> {
+    #[allow(unsafe_code)]
+    // SAFETY: signal set manipulation on a stack value; signalfd returns a new descriptor we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// What this machine allows, and a line for each thing best-effort mode will do without.
+fn probe() -> (Features, Vec<String>, Driver, Option<Filters>) {
+    #[allow(unsafe_code)]
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let namespaces = probe_namespaces(root);
+    let has = |flag: libc::c_int| namespaces.iter().any(|(f, ok)| *f == flag && *ok);
+    let userns = has(libc::CLONE_NEWUSER);
+    let mut missing = Vec::new();
+    let usable = root || userns;
+    if !usable {
+        missing.push(
+            "user namespaces: not available to this user, so no namespace can be made (instances share the \
+             host's filesystem view, processes and network; landlock and seccomp still apply)"
+                .to_string(),
+        );
+    }
+    let mut flag = |name: &str, flag: libc::c_int, consequence: &str| -> bool {
+        let ok = usable && has(flag);
+        if usable && !ok {
+            missing.push(format!("{name} namespace: {consequence}"));
+        }
+        ok
+    };
+    let mountns = flag("mount", libc::CLONE_NEWNS, "instances see the host's filesystem, guarded by landlock only");
+    let pidns = flag("pid", libc::CLONE_NEWPID, "instances can see host processes");
+    let netns = flag("network", libc::CLONE_NEWNET, "internetAccess=false cannot be enforced");
+    let ipcns = flag("ipc", libc::CLONE_NEWIPC, "instances share System V IPC with the host");
+    let utsns = flag("uts", libc::CLONE_NEWUTS, "instances see the host's name");
+    let filters = if seccomp::available() {
+        match seccomp::compile() {
+            Ok(filters) => Some(filters),
+            Err(e) => {
+                missing.push(format!("seccomp: cannot build the filter: {e}"));
+                None
+            }
+        }
+    } else {
+        missing.push("seccomp: not supported by this kernel".into());
+        None
+    };
+    let landlock = crate::landlock::abi();
+    if landlock == 0 {
+        missing.push("landlock: not supported by this kernel".into());
+    }
+    let (driver, cgroup_problem) = Driver::detect();
+    if let Some(problem) = cgroup_problem {
+        missing.push(format!("{problem}; memory is bounded by RLIMIT_DATA and processes by RLIMIT_NPROC"));
+    }
+    let features = Features {
+        root,
+        userns,
+        mountns,
+        pidns,
+        netns,
+        ipcns,
+        utsns,
+        seccomp: filters.is_some(),
+        landlock,
+        cgroup: driver.kind(),
+    };
+    (features, missing, driver, filters)
+}
+
+/// Tries each namespace in a throwaway child (user namespace first when not root).
+fn probe_namespaces(root: bool) -> Vec<(libc::c_int, bool)> {
+    let flags = [libc::CLONE_NEWNS, libc::CLONE_NEWPID, libc::CLONE_NEWNET, libc::CLONE_NEWIPC, libc::CLONE_NEWUTS];
+    #[allow(unsafe_code)]
+    // SAFETY: fork of this single-threaded process; the child only calls unshare and _exit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let mut bits = 0;
+        #[allow(unsafe_code)]
+        // SAFETY: unshare and _exit with integers. Root tries the namespaces as itself (its instances
+        // use no user namespace) and the user namespace last, for the record.
+        unsafe {
+            let user_ok = !root && libc::unshare(libc::CLONE_NEWUSER) == 0;
+            if root || user_ok {
+                for (i, flag) in flags.iter().enumerate() {
+                    if libc::unshare(*flag) == 0 {
+                        bits |= 2 << i;
+                    }
+                }
+            }
+            if user_ok || (root && libc::unshare(libc::CLONE_NEWUSER) == 0) {
+                bits |= 1;
+            }
+            libc::_exit(bits);
+        }
+    }
+    let mut status = 0;
+    if pid > 0 {
+        #[allow(unsafe_code)]
+        // SAFETY: waitpid on our child.
+        unsafe {
+            libc::waitpid(pid, &mut status, 0);
+        }
+    }
+    let bits = if pid > 0 && libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 0 };
+    let mut found = vec![(libc::CLONE_NEWUSER, bits & 1 != 0)];
+    for (i, flag) in flags.iter().enumerate() {
+        found.push((*flag, bits & (2 << i) != 0));
+    }
+    found
+}

@@ -1,0 +1,73 @@
+//! The sandbox as the invoker uses it, with `/bin/sh` as the "runtime": each test starts an instance
+//! through the real helper binary and checks what the instance can and cannot do.
+
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use ferric_sandbox::{Limits, Mode, Network, Sandbox, SandboxConfig, SpawnSpec};
+use tokio::io::AsyncReadExt;
+
+async fn sandbox(root: &Path) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        mode: Mode::BestEffort,
+        helper: vec![env!("CARGO_BIN_EXE_ferric-sandbox-exec").into()],
+        root_mount_point: root.join("mnt"),
+        uid_base: 1_900_000_000,
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+/// Runs `script` in a new instance and returns (exit code, stdout+stderr, oom).
+async fn run(sandbox: &Sandbox, dir: &Path, script: &str, network: Network, memory_mb: u32) -> (i32, String, bool) {
+    let code = dir.join("code");
+    let runtime = dir.join("runtime");
+    let scratch = dir.join("scratch");
+    for d in [&code, &runtime, &scratch] {
+        std::fs::create_dir_all(d).expect("dir");
+    }
+    std::fs::write(code.join("hello.txt"), "hello").expect("code file");
+    let (_ours, theirs) = UnixStream::pair().expect("pair");
+    let mut process = sandbox
+        .spawn(SpawnSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            code_dir: code,
+            runtime_dir: runtime,
+            scratch_dir: scratch,
+            control: theirs.into(),
+            limits: Limits { memory_mb, pids: 64, open_files: 1024, tmp_mb: 16 },
+            network,
+        })
+        .await
+        .expect("spawn");
+    let mut out = String::new();
+    let mut err = String::new();
+    let mut stdout = process.stdout.take().expect("stdout");
+    let mut stderr = process.stderr.take().expect("stderr");
+    let _ = tokio::join!(stdout.read_to_string(&mut out), stderr.read_to_string(&mut err));
+    let exit = process.wait().await;
+    (exit.code, format!("{out}{err}"), exit.oom)
+}
+
+#[tokio::test]
+async fn an_instance_sees_only_its_own_world() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = sandbox(dir.path()).await;
+    eprintln!("{}", sandbox.summary());
+    let (code, out, _) = run(
+        &sandbox,
+        dir.path(),
+        "id -u; pwd; cat hello.txt; echo; ls /; ls /proc | grep -c '^[0-9]'; hostname; \
+         touch /code/x 2>&1 || echo code-ro; touch /etc/x 2>&1 || echo etc-ro; echo t > /tmp/t && echo tmp-rw",
+        Network::Isolated,
+        128,
+    )
+    .await;
+    eprintln!("{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("/code\nhello"), "{out}");
+    assert!(out.contains("code-ro") && out.contains("etc-ro") && out.contains("tmp-rw"), "{out}");
+    assert!(!out.contains(&dir.path().display().to_string()), "{out}");
+}
