@@ -2,7 +2,8 @@
 //!
 //! Layout:
 //! - `commands/serve`: start the server.
-//! - `commands/bench`: the control-plane benchmark.
+//! - `commands/bench`: the benchmarks.
+//! - `sandbox-exec` (hidden): the sandbox helper `serve` starts, from `ferric-sandbox`.
 //! - `credentials`: generated keys and the config file.
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,9 @@ enum Command {
     Serve(Box<commands::serve::ServeArgs>),
     /// Run a benchmark against a fresh server and print the figures.
     Bench(commands::bench::BenchArgs),
+    /// Internal: the single-threaded helper `serve` starts to build function sandboxes.
+    #[command(name = "sandbox-exec", hide = true)]
+    SandboxExec { fd: String, config: String },
 }
 
 fn main() -> std::process::ExitCode {
@@ -46,6 +50,10 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(*args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::SandboxExec { fd, config } => {
+            let code = ferric_sandbox::helper_main(&fd, &config);
+            return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

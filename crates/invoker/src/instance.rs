@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ferric_sandbox::{Limits, SpawnSpec};
+use ferric_sandbox::{Killer, Layout, Limits, MemoryProbe, Network, SpawnSpec};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::OwnedWriteHalf;
@@ -53,7 +53,10 @@ struct Requests {
 
 pub(crate) struct Instance {
     pub id: String,
-    pub pid: u32,
+    killer: Killer,
+    memory_probe: MemoryProbe,
+    /// The memory cgroup's OOM killer ended it (set before pending requests are failed).
+    oom: AtomicBool,
     writer: tokio::sync::Mutex<OwnedWriteHalf>,
     requests: Mutex<Requests>,
     next_id: AtomicU64,
@@ -94,18 +97,14 @@ pub(crate) enum StartError {
 }
 
 /// The environment FC gives a function, in order of precedence (user variables may not override FC's).
-fn environment(
-    config: &InvokerConfig,
-    version: &FunctionVersion,
-    id: &str,
-    scratch: &std::path::Path,
-) -> Vec<(String, String)> {
+fn environment(config: &InvokerConfig, version: &FunctionVersion, id: &str, layout: &Layout) -> Vec<(String, String)> {
     let spec = &version.spec;
     let mut env: Vec<(String, String)> = vec![("LANG".into(), "C.UTF-8".into())];
     for (key, value) in &spec.environment_variables {
         env.push((key.clone(), value.clone()));
     }
-    let code = version.code_dir.display().to_string();
+    let code = layout.code.display().to_string();
+    let tmp = layout.tmp.display().to_string();
     let fixed = [
         ("FC_FUNC_CODE_PATH", code),
         ("FC_FUNCTION_MEMORY_SIZE", spec.memory_size.to_string()),
@@ -120,8 +119,8 @@ fn environment(
         ("FC_INSTANCE_ID", id.to_string()),
         ("FC_SERVER_LOG_LEVEL", "INFO".to_string()),
         ("PATH", "/usr/local/bin:/usr/bin:/bin".to_string()),
-        ("HOME", scratch.display().to_string()),
-        ("TMPDIR", scratch.display().to_string()),
+        ("HOME", tmp.clone()),
+        ("TMPDIR", tmp),
         ("FERRIC_CONTROL_FD", ferric_sandbox::CONTROL_FD.to_string()),
     ];
     env.retain(|(key, _)| !fixed.iter().any(|(k, _)| k == key) && key != "NODE_PATH");
@@ -141,36 +140,54 @@ impl Instance {
         memory: OwnedSemaphorePermit,
     ) -> Result<Arc<Instance>, StartError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let sandbox = &config.sandbox;
         let scratch = config.instances_dir.join(&id);
-        std::fs::create_dir_all(&scratch).map_err(|source| StartError::Scratch { path: scratch.clone(), source })?;
+        if sandbox.needs_host_scratch() {
+            std::fs::create_dir_all(&scratch)
+                .map_err(|source| StartError::Scratch { path: scratch.clone(), source })?;
+        }
+        let layout = sandbox.layout(&version.code_dir, &config.runtimes_dir, &scratch);
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(StartError::Socket)?;
         ours.set_nonblocking(true).map_err(StartError::Socket)?;
 
         let is_node = version.spec.runtime.starts_with("nodejs");
         let memory_mb = u64::from(version.spec.memory_size);
-        let mut env = environment(config, version, &id, &scratch);
+        let mut env = environment(config, version, &id, &layout);
         let args: Vec<String> = if is_node {
-            env.push(("NODE_PATH".into(), config.runtimes_dir.join("node/node_modules").display().to_string()));
+            env.push(("NODE_PATH".into(), layout.runtime.join("node/node_modules").display().to_string()));
             // V8's old space gets most of the memory; the rest is code, stacks and buffers.
             let heap = (memory_mb * 3 / 4).max(32);
-            vec![
-                format!("--max-old-space-size={heap}"),
-                config.runtimes_dir.join("node/bootstrap.js").display().to_string(),
-            ]
+            vec![format!("--max-old-space-size={heap}"), layout.runtime.join("node/bootstrap.js").display().to_string()]
         } else {
-            vec!["-u".into(), "-B".into(), config.runtimes_dir.join("python/bootstrap.py").display().to_string()]
+            vec!["-u".into(), "-B".into(), layout.runtime.join("python/bootstrap.py").display().to_string()]
         };
-        // RLIMIT_DATA bounds heap and private mappings; interpreters need headroom over the function's size.
-        let data_bytes = (memory_mb + 256) * 1024 * 1024;
-        let mut child = ferric_sandbox::spawn(SpawnSpec {
-            program: interpreter.path.clone(),
-            args: args.into_iter().map(Into::into).collect(),
-            env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            cwd: version.code_dir.clone(),
-            control: theirs.into(),
-            limits: Limits { data_bytes: Some(data_bytes), open_files: Some(4096), no_core_dumps: true },
-        })?;
-        let pid = child.id().unwrap_or(0);
+        let spawned = sandbox
+            .spawn(SpawnSpec {
+                program: interpreter.path.clone(),
+                args: args.into_iter().map(Into::into).collect(),
+                env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+                code_dir: version.code_dir.clone(),
+                runtime_dir: config.runtimes_dir.clone(),
+                scratch_dir: scratch.clone(),
+                control: theirs.into(),
+                limits: Limits {
+                    memory_mb: version.spec.memory_size,
+                    pids: config.max_processes,
+                    open_files: 4096,
+                    tmp_mb: config.tmp_size_mb,
+                },
+                network: if version.internet_access { Network::Host } else { Network::Isolated },
+            })
+            .await;
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&scratch);
+                return Err(e.into());
+            }
+        };
+        let killer = child.killer();
+        let memory_probe = child.memory();
         let socket = tokio::net::UnixStream::from_std(ours).map_err(StartError::Socket)?;
         let (read_half, write_half) = socket.into_split();
         let mut reader = FrameReader::new(read_half);
@@ -181,11 +198,11 @@ impl Instance {
                 tracing::debug!(instance = %id, function = %version.function, %runtime, "instance ready");
             }
             Ok(Ok((other, _))) => {
-                ferric_sandbox::kill_group(pid);
+                killer.kill();
                 return Err(StartError::NotReady(format!("unexpected first message {other:?}")));
             }
             Ok(Err(e)) => {
-                ferric_sandbox::kill_group(pid);
+                killer.kill();
                 let mut stderr = String::new();
                 if let Some(mut err) = child.stderr.take() {
                     let _ = tokio::time::timeout(Duration::from_millis(200), err.read_to_string(&mut stderr)).await;
@@ -194,7 +211,7 @@ impl Instance {
                 return Err(StartError::NotReady(format!("{e}; {detail}")));
             }
             Err(_) => {
-                ferric_sandbox::kill_group(pid);
+                killer.kill();
                 return Err(StartError::NotReady(format!("no answer within {:?}", config.start_timeout)));
             }
         }
@@ -202,7 +219,9 @@ impl Instance {
         let exited = Arc::new(AtomicBool::new(false));
         let instance = Arc::new(Instance {
             id: id.clone(),
-            pid,
+            killer: killer.clone(),
+            memory_probe,
+            oom: AtomicBool::new(false),
             writer: tokio::sync::Mutex::new(write_half),
             requests: Mutex::new(Requests::default()),
             next_id: AtomicU64::new(1),
@@ -240,26 +259,28 @@ impl Instance {
         });
         instance.sample_memory();
         if instance.send(&init, b"").await.is_err() {
-            ferric_sandbox::kill_group(pid);
+            killer.kill();
             return Err(StartError::NotReady("the runtime closed its socket before init".into()));
         }
 
         tokio::spawn(read_answers(Arc::downgrade(&instance), reader));
-        for stream in [child.stdout.take().map(Either::Out), child.stderr.take().map(Either::Err)].into_iter().flatten()
-        {
+        for stream in [child.stdout.take(), child.stderr.take()].into_iter().flatten() {
             tokio::spawn(pump_output(Arc::downgrade(&instance), stream));
         }
         let watched = Arc::downgrade(&instance);
         tokio::spawn(async move {
-            let _ = child.wait().await;
-            // Children the runtime left behind go with it. While any is alive the kernel keeps the group
-            // id from being reused; once none is, this signals nobody.
-            ferric_sandbox::kill_group(pid);
+            // The sandbox kills whatever the runtime left behind once it exits.
+            let exit = child.wait().await;
             exited.store(true, Ordering::Release);
             if let Some(instance) = watched.upgrade() {
+                if exit.oom {
+                    instance.oom.store(true, Ordering::Release);
+                }
                 instance.on_exit();
             }
-            let _ = tokio::fs::remove_dir_all(&scratch).await;
+            if tokio::fs::metadata(&scratch).await.is_ok() {
+                let _ = tokio::fs::remove_dir_all(&scratch).await;
+            }
         });
         Ok(instance)
     }
@@ -274,8 +295,13 @@ impl Instance {
         self.sample_memory();
         self.alive.store(false, Ordering::Release);
         if !self.exited.load(Ordering::Acquire) {
-            ferric_sandbox::kill_group(self.pid);
+            self.killer.kill();
         }
+    }
+
+    /// Whether the memory limit ended this instance.
+    pub fn oom_killed(&self) -> bool {
+        self.oom.load(Ordering::Acquire)
     }
 
     fn on_exit(&self) {
@@ -369,7 +395,7 @@ impl Instance {
     }
 
     fn sample_memory(&self) {
-        if let Some(kib) = read_peak_kib(self.pid) {
+        if let Some(kib) = self.memory_probe.peak_kib() {
             self.peak_kib.fetch_max(kib, Ordering::Relaxed);
         }
     }
@@ -389,20 +415,13 @@ impl Drop for Instance {
     /// the server, including children it started.
     fn drop(&mut self) {
         if !self.exited.load(Ordering::Acquire) {
-            ferric_sandbox::kill_group(self.pid);
+            self.killer.kill();
         }
     }
 }
 
-/// Memory is re-read from /proc at most this often on the answer path.
+/// Memory is re-read at most this often on the answer path.
 const SAMPLE_EVERY_MS: u64 = 50;
-
-/// `VmHWM` (peak resident set) of a process, in KiB.
-fn read_peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 async fn read_answers(instance: std::sync::Weak<Instance>, mut reader: FrameReader<tokio::net::unix::OwnedReadHalf>) {
     loop {
@@ -427,18 +446,9 @@ async fn read_answers(instance: std::sync::Weak<Instance>, mut reader: FrameRead
     }
 }
 
-enum Either {
-    Out(tokio::process::ChildStdout),
-    Err(tokio::process::ChildStderr),
-}
-
 /// Output written below the bootstrap (child processes, native code) goes to the latest request's log.
-async fn pump_output(instance: std::sync::Weak<Instance>, stream: Either) {
+async fn pump_output(instance: std::sync::Weak<Instance>, mut stream: Box<dyn tokio::io::AsyncRead + Unpin + Send>) {
     let mut buffer = vec![0u8; 16 * 1024];
-    let mut stream: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match stream {
-        Either::Out(s) => Box::new(s),
-        Either::Err(s) => Box::new(s),
-    };
     loop {
         match stream.read(&mut buffer).await {
             Ok(0) | Err(_) => return,

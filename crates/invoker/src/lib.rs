@@ -62,6 +62,12 @@ pub struct InvokerConfig {
     pub region: String,
     /// Largest log kept for one invocation; the rest is dropped (the tail is always kept).
     pub max_log_bytes: usize,
+    /// How instances are confined ([`ferric_sandbox::Sandbox::off`] starts plain child processes).
+    pub sandbox: ferric_sandbox::Sandbox,
+    /// Processes and threads one instance may have.
+    pub max_processes: u32,
+    /// Size of each instance's private `/tmp` in MB (FC gives 512).
+    pub tmp_size_mb: u32,
 }
 
 impl InvokerConfig {
@@ -78,6 +84,9 @@ impl InvokerConfig {
             python: None,
             region: "local".to_string(),
             max_log_bytes: 256 * 1024,
+            sandbox: ferric_sandbox::Sandbox::off(),
+            max_processes: 256,
+            tmp_size_mb: 512,
         }
     }
 }
@@ -108,6 +117,8 @@ pub struct FunctionVersion {
     /// The extracted, read-only code package.
     pub code_dir: PathBuf,
     pub code_checksum: String,
+    /// The service's `internetAccess`: false puts instances in a network namespace of their own.
+    pub internet_access: bool,
 }
 
 impl FunctionVersion {
@@ -116,8 +127,15 @@ impl FunctionVersion {
     fn pool_key(&self) -> String {
         let spec = serde_json::to_string(&self.spec).unwrap_or_default();
         format!(
-            "{}\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.account_id, self.service, self.function, self.code_checksum, self.log_project, self.log_store, spec
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.account_id,
+            self.service,
+            self.function,
+            self.code_checksum,
+            self.log_project,
+            self.log_store,
+            self.internet_access,
+            spec
         )
     }
 
@@ -374,13 +392,22 @@ fn error_body(message: &str) -> Bytes {
     Bytes::from(serde_json::json!({ "errorMessage": message }).to_string())
 }
 
+/// FC's words for an instance that died mid-request. When the memory limit killed it, an `errorType`
+/// says so, so that clients can tell it from an exit or a timeout (the message keeps FC's prefix).
 fn crash_body(since: Instant, instance: &instance::Instance) -> Bytes {
-    error_body(&format!(
+    let message = format!(
         "Process exited unexpectedly before completing request (duration: {}ms, maxMemoryUsage: {}MB)",
         since.elapsed().as_millis(),
         instance.max_memory_mb()
-    ))
+    );
+    if instance.oom_killed() {
+        return Bytes::from(serde_json::json!({ "errorMessage": message, "errorType": OUT_OF_MEMORY }).to_string());
+    }
+    error_body(&message)
 }
+
+/// The `errorType` of an invocation the memory limit ended.
+pub const OUT_OF_MEMORY: &str = "MemoryLimitExceeded";
 
 impl Inner {
     fn pools(&self) -> Vec<Arc<Pool>> {

@@ -11,9 +11,9 @@
 //! pid (translated by the kernel into the helper's pid namespace) as credentials.
 
 use std::ffi::CString;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::landlock::{self, Access};
 use crate::seccomp::Filters;
@@ -175,11 +175,7 @@ fn reap(runtime: libc::pid_t, pidns: bool) -> i32 {
             // Without a pid namespace the runtime's session is its group: kill what it left behind.
             crate::kill_group(runtime as u32);
         }
-        return if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            128 + libc::WTERMSIG(status)
-        };
+        return if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
     }
 }
 
@@ -364,7 +360,13 @@ fn build_root(ctx: &Context<'_>) -> Result<(), String> {
     let root = ctx.root_mount_point;
     let at = |inside: &str| root.join(inside.trim_start_matches('/'));
     mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE, None)?;
-    mount(Some("tmpfs"), root, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some("size=4m,nr_inodes=4096,mode=755"))?;
+    mount(
+        Some("tmpfs"),
+        root,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("size=4m,nr_inodes=4096,mode=755"),
+    )?;
 
     for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
         let host = Path::new("/").join(top);
@@ -406,7 +408,13 @@ fn build_root(ctx: &Context<'_>) -> Result<(), String> {
         libc::rmdir(c"/.old".as_ptr());
     }
     // The root itself (the mount points and generated /etc files) becomes read-only last.
-    mount(None, Path::new("/"), None, libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, None)
+    mount(
+        None,
+        Path::new("/"),
+        None,
+        libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+        None,
+    )
 }
 
 fn build_etc(ctx: &Context<'_>, etc: &Path) -> Result<(), String> {
@@ -443,7 +451,13 @@ fn build_etc(ctx: &Context<'_>, etc: &Path) -> Result<(), String> {
 
 fn build_dev(dev: &Path) -> Result<(), String> {
     make_dir(dev)?;
-    mount(Some("tmpfs"), dev, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NOEXEC, Some("size=64k,nr_inodes=64,mode=755"))?;
+    mount(
+        Some("tmpfs"),
+        dev,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("size=64k,nr_inodes=64,mode=755"),
+    )?;
     for name in DEVICES {
         let inside = dev.join(name);
         std::fs::File::create(&inside).map_err(|e| format!("create /dev/{name}: {e}"))?;

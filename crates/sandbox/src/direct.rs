@@ -135,8 +135,7 @@ mod tests {
         let pid = child.pid;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         child.killer().kill();
-        let exit =
-            tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await.expect("dies");
+        let exit = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await.expect("dies");
         assert_eq!(exit.code, 128 + libc::SIGKILL);
         let mut left = String::new();
         for _ in 0..100 {

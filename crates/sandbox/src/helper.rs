@@ -230,7 +230,6 @@ impl Helper {
         if pid == 0 {
             confine::reaper(&context);
         }
-        drop(context);
         drop((control, stdout, stderr, report_child, go_read));
         if pid < 0 {
             let error = std::io::Error::last_os_error();

@@ -52,7 +52,12 @@ pub(crate) fn abi() -> u32 {
     #[allow(unsafe_code)]
     // SAFETY: the version query takes a null attribute pointer and size 0 by definition.
     let version = unsafe {
-        libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<RulesetAttr>(), 0usize, CREATE_RULESET_VERSION)
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<RulesetAttr>(),
+            0usize,
+            CREATE_RULESET_VERSION,
+        )
     };
     u32::try_from(version).unwrap_or(0)
 }
@@ -79,7 +84,13 @@ pub(crate) fn restrict(abi: u32, rules: &[(PathBuf, Access)]) -> std::io::Result
         scoped: if abi >= 6 { SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL } else { 0 },
     };
     // Older ABIs reject attribute bytes they do not know, so the struct is cut to what they read.
-    let size = if abi >= 6 { 24 } else if abi >= 4 { 16 } else { 8 };
+    let size = if abi >= 6 {
+        24
+    } else if abi >= 4 {
+        16
+    } else {
+        8
+    };
     #[allow(unsafe_code)]
     // SAFETY: attr lives across the call and `size` never exceeds its length.
     let ruleset = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, &attr as *const RulesetAttr, size, 0u32) };

@@ -337,9 +337,12 @@ fn output_pipe() -> std::io::Result<(Box<dyn AsyncRead + Send + Unpin>, OwnedFd)
     Ok((Box::new(receiver), write))
 }
 
+/// A started instance as the helper reports it: reaper pid, runtime pid, peak-memory file.
+type Started = (u32, u32, Option<PathBuf>);
+
 /// What a pending spawn waits for, and where its exit goes afterwards.
 struct Waiting {
-    started: Option<oneshot::Sender<Result<(u32, u32, Option<PathBuf>), String>>>,
+    started: Option<oneshot::Sender<Result<Started, String>>>,
     exited: Option<oneshot::Sender<Exit>>,
 }
 
@@ -378,8 +381,8 @@ impl HelperLink {
         let child = spawned.map_err(|e| SandboxError::Helper(format!("{}: {e}", Path::new(program).display())))?;
         #[allow(unsafe_code)]
         // SAFETY: the AsyncFd owns the socket from here on; nothing else closes or replaces it.
-        let socket = unsafe { AsyncFd::register_with_interest(ours, Interest::READABLE) }
-            .map_err(|e| helper_error(&e))?;
+        let socket =
+            unsafe { AsyncFd::register_with_interest(ours, Interest::READABLE) }.map_err(|e| helper_error(&e))?;
         let hello = tokio::time::timeout(Duration::from_secs(20), recv_message(&socket))
             .await
             .map_err(|_| SandboxError::Helper("no answer from the helper".into()))?
@@ -413,12 +416,7 @@ impl HelperLink {
             Ok(wire::Job {
                 program: spec.program.clone(),
                 args: spec.args.iter().cloned().map(text).collect::<Result<_, _>>()?,
-                env: spec
-                    .env
-                    .iter()
-                    .cloned()
-                    .map(|(k, v)| Ok((text(k)?, text(v)?)))
-                    .collect::<Result<_, String>>()?,
+                env: spec.env.iter().cloned().map(|(k, v)| Ok((text(k)?, text(v)?))).collect::<Result<_, String>>()?,
                 code_dir: spec.code_dir.clone(),
                 runtime_dir: spec.runtime_dir.clone(),
                 scratch_dir: spec.scratch_dir.clone(),
@@ -480,7 +478,9 @@ async fn recv_message(socket: &AsyncFd<OwnedFd>) -> std::io::Result<Option<wire:
         let mut guard = socket.readable().await?;
         match guard.try_io(|s| wire::recv(s.get_ref().as_raw_fd(), libc::MSG_DONTWAIT)) {
             Ok(Ok(received)) if received.bytes.is_empty() => return Ok(None),
-            Ok(Ok(received)) => return serde_json::from_slice(&received.bytes).map(Some).map_err(std::io::Error::other),
+            Ok(Ok(received)) => {
+                return serde_json::from_slice(&received.bytes).map(Some).map_err(std::io::Error::other)
+            }
             Ok(Err(e)) => return Err(e),
             Err(_would_block) => continue,
         }

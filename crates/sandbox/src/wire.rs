@@ -81,8 +81,13 @@ pub(crate) struct Job {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToHelper {
     /// Descriptors: control socket, stdout write end, stderr write end.
-    Spawn { id: u64, job: Box<Job> },
-    Kill { id: u64 },
+    Spawn {
+        id: u64,
+        job: Box<Job>,
+    },
+    Kill {
+        id: u64,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -66,6 +66,7 @@ impl Catalog {
                 spec: f.spec,
                 log_project: svc.spec.log_config.project,
                 log_store: svc.spec.log_config.logstore,
+                internet_access: svc.spec.internet_access,
             }),
             http_trigger,
         });

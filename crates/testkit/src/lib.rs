@@ -43,6 +43,7 @@ impl TestServer {
             AccessKey { account_id: OTHER_ACCOUNT.into(), id: OTHER_KEY_ID.into(), secret: OTHER_KEY_SECRET.into() },
         ]);
         let mut config = ServerConfig::new(data_dir.path().to_path_buf(), keyring);
+        config.invoker.sandbox = sandbox(data_dir.path()).await;
         tune(&mut config);
         let state = AppState::open(config).expect("open state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -98,6 +99,31 @@ impl Drop for TestServer {
             let _ = stop.send(());
         }
     }
+}
+
+/// The sandbox every test server confines its functions with: best-effort, as `ferric serve` defaults
+/// to, through the helper binary cargo builds beside the test executables. `FERRIC_TEST_SANDBOX=off`
+/// turns it off (to tell a sandbox problem from another).
+pub async fn sandbox(data_dir: &Path) -> ferric_sandbox::Sandbox {
+    let mode = std::env::var("FERRIC_TEST_SANDBOX").ok().and_then(|m| ferric_sandbox::Mode::parse(&m));
+    let mode = mode.unwrap_or(ferric_sandbox::Mode::BestEffort);
+    ferric_sandbox::Sandbox::start(ferric_sandbox::SandboxConfig {
+        mode,
+        helper: vec![helper_binary().into()],
+        root_mount_point: data_dir.join("sandbox-root"),
+        uid_base: 1_900_000_000,
+    })
+    .await
+    .expect("the sandbox starts")
+}
+
+/// `target/<profile>/ferric-sandbox-exec`: test executables live in `target/<profile>/deps`.
+fn helper_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let helper = profile_dir.join("ferric-sandbox-exec");
+    assert!(helper.exists(), "{} is missing: build the workspace (cargo test --workspace)", helper.display());
+    helper
 }
 
 /// A zip (deflated) holding the given files.

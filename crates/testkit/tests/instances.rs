@@ -36,8 +36,18 @@ async fn call(server: &TestServer, svc: &str, event: &str) -> (u16, String, Opti
     (r.status, String::from_utf8_lossy(&r.body).into_owned(), r.header("x-fc-error-type").map(str::to_string))
 }
 
+/// Answers with the instance's id (pids say nothing: every sandboxed runtime is pid 2 of its namespace).
 const PID: &str = "exports.handler = (e, c, cb) => {\n  const ms = Number(e.toString() || 0);\n\
-                   setTimeout(() => cb(null, String(process.pid)), ms);\n};\n";
+                   setTimeout(() => cb(null, process.env.FC_INSTANCE_ID), ms);\n};\n";
+
+/// Whether a process of the instance `id` still runs on this machine (found by its environment).
+fn instance_alive(id: &str) -> bool {
+    let needle = format!("FC_INSTANCE_ID={id}\0");
+    std::fs::read_dir("/proc").expect("proc").flatten().any(|entry| {
+        std::fs::read(entry.path().join("environ"))
+            .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    })
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn environment_is_cleared_and_carries_fc_variables() {
@@ -79,9 +89,9 @@ async fn idle_instances_are_reaped() {
     let server = TestServer::start_with(|c| c.invoker.idle_timeout = std::time::Duration::from_millis(300)).await;
     let svc = deploy(&server, "nodejs20", "index.js", PID, json!({})).await;
     let (_, first, _) = call(&server, &svc, "").await;
+    assert!(instance_alive(&first), "the instance {first} runs after its first call");
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let alive = std::path::Path::new("/proc").join(&first).exists();
-    assert!(!alive, "the idle instance's process {first} was stopped");
+    assert!(!instance_alive(&first), "the idle instance {first} was stopped");
     let (_, second, _) = call(&server, &svc, "").await;
     assert_ne!(first, second);
 }
@@ -99,7 +109,7 @@ async fn the_memory_budget_evicts_idle_instances_and_throttles_when_full() {
     // b needs the whole budget: a's idle instance makes room.
     let (status, _, _) = call(&server, &b, "").await;
     assert_eq!(status, 200);
-    assert!(!std::path::Path::new("/proc").join(&pid_a).exists(), "a's idle instance was evicted");
+    assert!(!instance_alive(&pid_a), "a's idle instance was evicted");
     // While b is busy, a cannot get memory: it waits briefly, then is throttled.
     let (busy, throttled) = tokio::join!(call(&server, &b, "1000"), async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// Threads serving requests (default: one per core).
     #[arg(long, env = "FERRIC_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
+    /// How functions are confined: strict (refuse to start unless every sandbox feature is available),
+    /// best-effort (use what this machine offers, warn about the rest) or off (plain child processes;
+    /// development only: functions can then read anything the server can).
+    #[arg(long, env = "FERRIC_SANDBOX", default_value = "best-effort", value_parser = ["strict", "best-effort", "off"])]
+    pub sandbox: String,
     /// Log filter (tracing syntax), e.g. info or ferric_server=debug.
     #[arg(long, env = "FERRIC_LOG", default_value = "info")]
     pub log: String,
@@ -77,10 +82,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
     runtime.block_on(serve(args))
 }
 
+/// Instances of a root server run as uids from here up (65536 of them), far from real users' ids.
+const SANDBOX_UID_BASE: u32 = 1_900_000_000;
+
 async fn serve(args: ServeArgs) -> Result<()> {
-    let data_dir = &args.data_dir;
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
+    // Absolute, because the sandbox helper mounts paths under it.
+    let data_dir = &args
+        .data_dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve data directory {}", args.data_dir.display()))?;
     let probe = data_dir.join(".write-test");
     std::fs::write(&probe, b"").with_context(|| format!("data directory {} is not writable", data_dir.display()))?;
     let _ = std::fs::remove_file(&probe);
@@ -125,7 +137,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
-    // Bound first, so a taken port fails fast, before runtimes are probed.
+    // Bound first, so a taken port fails fast, before the sandbox and runtimes are probed.
+    config.invoker.sandbox = start_sandbox(&args.sandbox, data_dir).await?;
     let state = AppState::open(config).context("cannot open the data directory")?;
     let shown = if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
     let endpoint = args.public_url.clone().unwrap_or_else(|| format!("http://{shown}"));
@@ -146,6 +159,28 @@ async fn serve(args: ServeArgs) -> Result<()> {
     ferric_server::run(listener, state, shutdown).await.context("server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the sandbox helper (this binary's `sandbox-exec`) and says what it can do.
+async fn start_sandbox(mode: &str, data_dir: &std::path::Path) -> Result<ferric_sandbox::Sandbox> {
+    let mode = ferric_sandbox::Mode::parse(mode).context("unknown --sandbox mode")?;
+    let exe = std::env::current_exe().context("cannot find this binary for the sandbox helper")?;
+    let sandbox = ferric_sandbox::Sandbox::start(ferric_sandbox::SandboxConfig {
+        mode,
+        helper: vec![exe.into(), "sandbox-exec".into()],
+        root_mount_point: data_dir.join("sandbox-root"),
+        uid_base: SANDBOX_UID_BASE,
+    })
+    .await
+    .context("cannot start the function sandbox (--sandbox best-effort or off starts anyway)")?;
+    tracing::info!("sandbox: {}", sandbox.summary());
+    for missing in sandbox.missing() {
+        tracing::warn!("sandbox: without {missing}");
+    }
+    if mode == ferric_sandbox::Mode::Off {
+        tracing::warn!("sandbox: off; functions run as plain processes with this server's rights");
+    }
+    Ok(sandbox)
 }
 
 /// Installs SIGINT and SIGTERM handlers now and returns a future that completes on either.
