@@ -35,6 +35,8 @@ use tokio::sync::Semaphore;
 
 pub use discovery::{Interpreter, Runtimes};
 pub use exchange::{FunctionError, HttpRequest, Request, Response};
+/// The sandbox instances start in; the server configures it through [`InvokerConfig::sandbox`].
+pub use ferric_sandbox as sandbox;
 pub use frame::HttpResponseHead;
 
 use instance::Reply;

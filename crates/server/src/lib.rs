@@ -24,6 +24,7 @@ mod config;
 mod control;
 mod error;
 mod logsink;
+mod peer;
 mod request_id;
 mod routes;
 mod runner;

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(fc)
         .merge(form::router(state.clone()))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
         .route("/ferric/v1/code/{checksum}", get(code::download))
         // HTTP triggers authenticate per trigger (anonymous or signed), so they sit outside the FC auth layer.
         .route("/2016-08-15/proxy/{service}/{function}", any(proxy::proxy))

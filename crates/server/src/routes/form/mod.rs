@@ -2,8 +2,9 @@
 //! `{"Code":0,"Data":...}` answers.
 //!
 //! Its functions are ordinary FC functions in one service (`default` unless configured) of the caller's
-//! account, so the FC API lists, reads and invokes them too. A loopback client may call it unsigned and
-//! acts for the default account; any other client signs as for the FC API and acts for its own account.
+//! account, so the FC API lists, reads and invokes them too. A loopback client running as the server's
+//! own user may call it unsigned and acts for the default account (never a sandboxed function: see
+//! `crate::peer`); any other client signs as for the FC API and acts for its own account.
 //!
 //! Layout:
 //! - `mod.rs`: routes, auth, the answer format.
@@ -75,13 +76,20 @@ fn must_verify(peer: std::net::IpAddr, signed: bool) -> bool {
     signed || !peer.to_canonical().is_loopback()
 }
 
+/// Whether an unsigned loopback caller is trusted: it runs as this server's user, and functions cannot
+/// (see `crate::peer`).
+fn trusted_locally(state: &AppState, peer: SocketAddr) -> bool {
+    crate::peer::loopback_trust_possible(&state.config().invoker.sandbox) && crate::peer::is_own_user(peer)
+}
+
 async fn authenticate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, FormError> {
-    let account = if must_verify(peer.ip(), request.headers().contains_key(header::AUTHORIZATION)) {
+    let signed = request.headers().contains_key(header::AUTHORIZATION);
+    let account = if must_verify(peer.ip(), signed) || !trusted_locally(&state, peer) {
         let resource = ferric_types::signature::decode_path(request.uri().path());
         crate::auth::verify(&state, request.method(), request.headers(), &resource)?
     } else {
