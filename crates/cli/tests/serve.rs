@@ -5,6 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ferric_testkit::instance_alive;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ferric");
 
 /// Starts `ferric serve` on a free port and returns the process and the lines printed before it is ready.
@@ -144,7 +146,7 @@ fn stopping_the_server_stops_its_function_instances() {
         start(dir.path(), &["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123"]);
     let endpoint = endpoint(&lines);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let pid: String = runtime.block_on(async {
+    let id: String = runtime.block_on(async {
         let client = ferric_client::Client::new(&endpoint, "123456", "K1", "secret-123");
         client.create_service(&serde_json::json!({"serviceName": "s"})).await.expect("service");
         let mut zip = std::io::Cursor::new(Vec::new());
@@ -152,7 +154,7 @@ fn stopping_the_server_stops_its_function_instances() {
             use std::io::Write;
             let mut w = zip::ZipWriter::new(&mut zip);
             w.start_file("index.js", zip::write::SimpleFileOptions::default()).expect("entry");
-            w.write_all(b"exports.handler = (e, c, cb) => cb(null, String(process.pid));").expect("write");
+            w.write_all(b"exports.handler = (e, c, cb) => cb(null, process.env.FC_INSTANCE_ID);").expect("write");
             w.finish().expect("finish");
         }
         client.create_function("s", "f", "nodejs20", "index.handler", &zip.into_inner()).await.expect("function");
@@ -160,16 +162,15 @@ fn stopping_the_server_stops_its_function_instances() {
             .send(reqwest::Method::POST, "/services/s/functions/f/invocations", &[], &[], Some(Vec::new()))
             .await
             .expect("invoke");
-        String::from_utf8(r.body).expect("pid")
+        String::from_utf8(r.body).expect("instance id")
     });
-    let proc_dir = std::path::Path::new("/proc").join(pid.trim());
-    assert!(proc_dir.exists(), "the instance runs while the server does");
+    assert!(instance_alive(&id), "the instance runs while the server does");
     assert!(terminate(child).success());
     let deadline = Instant::now() + Duration::from_secs(5);
-    while proc_dir.exists() && Instant::now() < deadline {
+    while instance_alive(&id) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!proc_dir.exists(), "instance {pid} outlived the server");
+    assert!(!instance_alive(&id), "instance {id} outlived the server");
 }
 
 /// Every accepted async invocation runs at least once, even when the server is killed with SIGKILL
@@ -178,7 +179,10 @@ fn stopping_the_server_stops_its_function_instances() {
 fn no_accepted_async_invocation_is_lost_to_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let marks = tempfile::tempdir().expect("marks");
-    let keys = ["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123"];
+    // The function records each run in a host directory, which a sandboxed function cannot reach: this
+    // test is about the queue, so its functions run unconfined.
+    let keys =
+        ["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123", "--sandbox", "off"];
     let (mut child, lines) = start(dir.path(), &keys);
     let endpoint = endpoint(&lines);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -5,8 +5,10 @@
 //! - none: no cgroup can be made here (an unprivileged server without delegation); `RLIMIT_DATA` and
 //!   `RLIMIT_NPROC` bound the instance instead.
 //!
-//! The instance's reaper is placed in its cgroup once, before it forks the runtime, so everything the
-//! function ever starts is born inside; nothing is moved per invocation.
+//! Moving a process into a cgroup is slow and erratic here (0.1 to 16 ms on cgroup v1: the kernel waits
+//! for an RCU grace period), while a process born inside pays nothing. So the helper keeps "seeds":
+//! processes forked and placed in a fresh cgroup ahead of demand. An instance's reaper is cloned by a seed,
+//! born inside, and its limits are written just before; nothing is ever moved per invocation.
 
 use std::fs;
 use std::io::Write;
@@ -121,44 +123,50 @@ impl Driver {
         }
     }
 
-    /// Makes the instance's cgroup and writes its limits. `None` without a driver.
-    pub fn create(&self, name: &str, limits: &Limits) -> std::io::Result<Option<Cgroup>> {
-        let memory = u64::from(limits.memory_mb) << 20;
-        // FC allocates CPU in proportion to memory: shares (v1) and weight (v2) scale with memorySize.
-        let share = u64::from(limits.memory_mb).max(2);
+    /// Makes an (unlimited) instance cgroup. `None` without a driver.
+    pub fn create(&self, name: &str) -> std::io::Result<Option<Cgroup>> {
         let cgroup = match self {
             Driver::None => return Ok(None),
-            Driver::V2 { base } => {
-                let dir = base.join(name);
-                ensure_dir(&dir)?;
-                let cgroup = Cgroup { dirs: vec![dir.clone()], kind: CgroupKind::V2 };
-                write(&dir.join("memory.max"), &memory.to_string())?;
-                let _ = write(&dir.join("memory.swap.max"), "0");
-                write(&dir.join("pids.max"), &limits.pids.to_string())?;
-                let _ = write(&dir.join("cpu.weight"), &(share * 10_000 / 3072).clamp(1, 10_000).to_string());
-                cgroup
-            }
-            Driver::V1 { memory: m, pids, cpu } => {
-                let dirs = vec![m.join(name), pids.join(name), cpu.join(name)];
-                for dir in &dirs {
-                    ensure_dir(dir)?;
-                }
-                let cgroup = Cgroup { dirs, kind: CgroupKind::V1 };
-                let memory_dir = &cgroup.dirs[0];
-                write(&memory_dir.join("memory.limit_in_bytes"), &memory.to_string())?;
-                // No swap: past the limit the OOM killer acts, as on FC. memsw exists only with swap accounting.
-                let _ = write(&memory_dir.join("memory.memsw.limit_in_bytes"), &memory.to_string());
-                let _ = write(&memory_dir.join("memory.swappiness"), "0");
-                write(&cgroup.dirs[1].join("pids.max"), &limits.pids.to_string())?;
-                write(&cgroup.dirs[2].join("cpu.shares"), &share.to_string())?;
-                cgroup
+            Driver::V2 { base } => Cgroup { dirs: vec![base.join(name)], kind: CgroupKind::V2 },
+            Driver::V1 { memory, pids, cpu } => {
+                Cgroup { dirs: vec![memory.join(name), pids.join(name), cpu.join(name)], kind: CgroupKind::V1 }
             }
         };
+        for dir in &cgroup.dirs {
+            ensure_dir(dir)?;
+        }
         Ok(Some(cgroup))
     }
 }
 
 impl Cgroup {
+    /// Writes the instance's limits: memory (no swap), processes, and a CPU share proportional to memory.
+    pub fn set_limits(&self, limits: &Limits) -> std::io::Result<()> {
+        let memory = u64::from(limits.memory_mb) << 20;
+        // FC allocates CPU in proportion to memory: shares (v1) and weight (v2) scale with memorySize.
+        let share = u64::from(limits.memory_mb).max(2);
+        match self.kind {
+            CgroupKind::V2 => {
+                let dir = &self.dirs[0];
+                write(&dir.join("memory.max"), &memory.to_string())?;
+                let _ = write(&dir.join("memory.swap.max"), "0");
+                write(&dir.join("pids.max"), &limits.pids.to_string())?;
+                let _ = write(&dir.join("cpu.weight"), &(share * 10_000 / 3072).clamp(1, 10_000).to_string());
+            }
+            CgroupKind::V1 => {
+                let memory_dir = &self.dirs[0];
+                write(&memory_dir.join("memory.limit_in_bytes"), &memory.to_string())?;
+                // No swap: past the limit the OOM killer acts, as on FC. memsw exists only with swap accounting.
+                let _ = write(&memory_dir.join("memory.memsw.limit_in_bytes"), &memory.to_string());
+                let _ = write(&memory_dir.join("memory.swappiness"), "0");
+                write(&self.dirs[1].join("pids.max"), &limits.pids.to_string())?;
+                write(&self.dirs[2].join("cpu.shares"), &share.to_string())?;
+            }
+            CgroupKind::None => {}
+        }
+        Ok(())
+    }
+
     /// Places process `pid` (and so everything it forks later) in every directory of the cgroup.
     pub fn join(&self, pid: i32) -> std::io::Result<()> {
         for dir in &self.dirs {

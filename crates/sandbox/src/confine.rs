@@ -1,12 +1,12 @@
-//! What runs inside a new instance, in the two processes the helper's `clone` starts:
-//! - the reaper (pid 1 of the instance's pid namespace) maps its user namespace, builds the fresh root,
-//!   names the host, raises `lo`, waits until the helper has placed it in its cgroup, forks the runtime,
-//!   and then only reaps; it exits with the runtime's status, which ends the namespace and everything
-//!   left in it;
+//! What runs inside a new instance, in the two processes a seed's `clone` starts:
+//! - the reaper (pid 1 of the instance's pid namespace, a child of the helper through `CLONE_PARENT`)
+//!   maps its user namespace, builds the fresh root, names the host, raises `lo`, forks the runtime, and
+//!   then only reaps; it exits with the runtime's status, which ends the namespace and everything left
+//!   in it;
 //! - the runtime child wires its descriptors, drops privileges (own uid, rlimits, `no_new_privs`,
 //!   landlock, seccomp last) and `exec`s the interpreter.
 //!
-//! Both are forks of the single-threaded helper, so they may allocate freely. Any failure is sent to the
+//! Both descend from the single-threaded helper, so they may allocate freely. Any failure is sent to the
 //! helper on the report socket as `E<text>`; just before `exec` the runtime sends `R`, which carries its
 //! pid (translated by the kernel into the helper's pid namespace) as credentials.
 
@@ -47,13 +47,14 @@ const SHARED_ETC: &[&str] = &[
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 /// The namespaces and features this instance uses.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Plan {
     pub userns: bool,
     pub mountns: bool,
     pub pidns: bool,
     pub netns: bool,
     pub utsns: bool,
+    pub ipcns: bool,
     pub cgroup: bool,
     pub landlock: u32,
 }
@@ -74,8 +75,6 @@ pub(crate) struct Context<'a> {
     pub stdout: &'a OwnedFd,
     pub stderr: &'a OwnedFd,
     pub report: &'a OwnedFd,
-    /// Readable once the helper has placed the reaper in its cgroup.
-    pub go: &'a OwnedFd,
     pub helper_pid: i32,
 }
 
@@ -128,14 +127,6 @@ fn prepare_and_reap(ctx: &Context<'_>) -> Result<i32, String> {
     }
     if ctx.plan.netns {
         loopback_up()?;
-    }
-    // Wait for the helper: the runtime must be born inside the cgroup.
-    let mut byte = [0u8; 1];
-    #[allow(unsafe_code)]
-    // SAFETY: read into a one-byte buffer we own.
-    let n = unsafe { libc::read(ctx.go.as_raw_fd(), byte.as_mut_ptr().cast(), 1) };
-    if n != 1 {
-        return Err("the sandbox helper gave up on this instance".into());
     }
     #[allow(unsafe_code)]
     // SAFETY: fork in a single-threaded process; the child only runs `runtime`, which never returns.

@@ -58,11 +58,14 @@ pub fn helper_main(fd: &str, config: &str) -> i32 {
         dying: Vec::new(),
         free_uids: VecDeque::new(),
         next_uid: 0,
+        seeds: VecDeque::new(),
+        seed_count: 0,
         pid: std::process::id() as i32,
         #[allow(unsafe_code)]
         // SAFETY: getuid/getgid cannot fail.
         outer: unsafe { (libc::getuid(), libc::getgid()) },
     };
+    helper.replenish();
     helper.run();
     0
 }
@@ -88,9 +91,31 @@ struct Helper {
     dying: Vec<Cgroup>,
     free_uids: VecDeque<u32>,
     next_uid: u32,
+    seeds: VecDeque<Seed>,
+    seed_count: u64,
     pid: i32,
     outer: (u32, u32),
 }
+
+/// A process forked ahead of demand, already in its own cgroup, waiting for one [`SeedOrder`]; it clones
+/// the instance's reaper (as the helper's child) and exits.
+struct Seed {
+    pid: i32,
+    socket: OwnedFd,
+    cgroup: Option<Cgroup>,
+}
+
+/// What a seed is told. Descriptors: control socket, stdout, stderr, report socket.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SeedOrder {
+    job: Job,
+    plan: Plan,
+    uid: Option<u32>,
+    hostname: String,
+}
+
+/// Seeds kept ready: one per spawn that may arrive before the helper has made the next.
+const SEEDS: usize = 2;
 
 impl Helper {
     fn run(&mut self) {
@@ -132,16 +157,18 @@ impl Helper {
                     Err(error) => FromHelper::Failed { id, error },
                 };
                 let _ = wire::send(self.socket.as_raw_fd(), &answer, &[], 0);
+                // The runtime is now loading its code: time to make the next seed.
+                self.replenish();
             }
             ToHelper::Kill { id } => {
                 if let Some(pid) = self.by_id.get(&id) {
-                    self.kill(*pid);
+                    self.kill_instance(*pid);
                 }
             }
         }
     }
 
-    fn kill(&self, pid: i32) {
+    fn kill_instance(&self, pid: i32) {
         #[allow(unsafe_code)]
         // SAFETY: kill with integers. The pid is our unreaped child, so it cannot have been reused.
         unsafe {
@@ -163,6 +190,7 @@ impl Helper {
             pidns: namespaces && f.pidns,
             netns: namespaces && f.netns && job.network == wire::Network::Isolated,
             utsns: namespaces && f.utsns,
+            ipcns: namespaces && f.ipcns,
             cgroup,
             landlock: f.landlock,
         }
@@ -171,8 +199,11 @@ impl Helper {
     fn spawn(&mut self, id: u64, job: &Job, fds: Vec<OwnedFd>) -> Result<FromHelper, String> {
         let [control, stdout, stderr]: [OwnedFd; 3] =
             fds.try_into().map_err(|_| "a spawn needs three descriptors".to_string())?;
-        let name = format!("{}-{id}", self.pid);
-        let cgroup = self.driver.create(&name, &job.limits).map_err(|e| format!("cgroup {name}: {e}"))?;
+        let seed = match self.seeds.pop_front() {
+            Some(seed) => seed,
+            None => self.make_seed()?,
+        };
+        let Seed { pid: seed_pid, socket: seed_socket, cgroup } = seed;
         let plan = self.plan(job, cgroup.is_some());
         let uid = self.features.root.then(|| self.take_uid());
         let release = |helper: &mut Helper, cgroup: Option<Cgroup>| {
@@ -180,84 +211,87 @@ impl Helper {
                 helper.free_uids.push_back(uid);
             }
             if let Some(cgroup) = cgroup {
-                if !cgroup.remove() {
-                    helper.dying.push(cgroup);
-                }
+                helper.dying.push(cgroup);
             }
         };
-        let channels = report_pair().and_then(|report| go_pipe().map(|go| (report, go)));
-        let ((report_parent, report_child), (go_read, go_write)) = match channels {
-            Ok(channels) => channels,
+        if let Some(Err(e)) = cgroup.as_ref().map(|c| c.set_limits(&job.limits)) {
+            kill(seed_pid);
+            release(self, cgroup);
+            return Err(format!("cgroup limits: {e}"));
+        }
+        let (report_parent, report_child) = match report_pair() {
+            Ok(pair) => pair,
             Err(e) => {
+                kill(seed_pid);
                 release(self, cgroup);
-                return Err(format!("setup channels: {e}"));
+                return Err(format!("report socket: {e}"));
             }
         };
-        let hostname = format!("c-{:x}-{id}", self.pid);
-        let mut flags = libc::SIGCHLD as libc::c_ulong;
-        for (on, flag) in [
-            (plan.userns, libc::CLONE_NEWUSER),
-            (plan.mountns, libc::CLONE_NEWNS),
-            (plan.pidns, libc::CLONE_NEWPID),
-            (plan.netns, libc::CLONE_NEWNET),
-            (self.features.ipcns && (self.features.root || self.features.userns), libc::CLONE_NEWIPC),
-            (plan.utsns, libc::CLONE_NEWUTS),
-        ] {
-            if on {
-                flags |= flag as libc::c_ulong;
-            }
-        }
-        let context = Context {
-            job,
-            plan,
-            root_mount_point: &self.config.root_mount_point,
-            uid,
-            outer_uid: self.outer.0,
-            outer_gid: self.outer.1,
-            hostname: &hostname,
-            filters: self.filters.as_ref(),
-            control: &control,
-            stdout: &stdout,
-            stderr: &stderr,
-            report: &report_child,
-            go: &go_read,
-            helper_pid: self.pid,
-        };
-        #[allow(unsafe_code)]
-        // SAFETY: a fork-like clone (no new stack, SIGCHLD on exit) of this single-threaded process; the
-        // child runs only `reaper`, which never returns.
-        let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) } as i32;
-        if pid == 0 {
-            confine::reaper(&context);
-        }
-        drop((control, stdout, stderr, report_child, go_read));
-        if pid < 0 {
-            let error = std::io::Error::last_os_error();
+        let order = SeedOrder { job: job.clone(), plan, uid, hostname: format!("c-{:x}-{id}", self.pid) };
+        let fds = [control.as_raw_fd(), stdout.as_raw_fd(), stderr.as_raw_fd(), report_child.as_raw_fd()];
+        let sent = wire::send(seed_socket.as_raw_fd(), &order, &fds, 0);
+        drop((control, stdout, stderr, report_child, seed_socket));
+        if let Err(e) = sent {
+            kill(seed_pid);
             release(self, cgroup);
-            return Err(format!("clone: {error}"));
+            return Err(format!("seed: {e}"));
         }
-        if let Some(e) = cgroup.as_ref().and_then(|c| c.join(pid).err()) {
-            self.abandon(pid);
-            release(self, cgroup);
-            return Err(format!("joining the instance's cgroup: {e}"));
-        }
-        #[allow(unsafe_code)]
-        // SAFETY: write one byte from a static buffer.
-        unsafe {
-            libc::write(go_write.as_raw_fd(), b"g".as_ptr().cast(), 1);
-        }
-        drop(go_write);
         match collect_reports(&report_parent) {
-            Ok(runtime_pid) => {
+            Ok((pid, runtime_pid)) => {
                 let memory_peak_file = cgroup.as_ref().map(Cgroup::memory_peak_file);
                 self.running.insert(pid, Running { id, runtime_pid, cgroup, uid });
                 self.by_id.insert(id, pid);
                 Ok(FromHelper::Started { id, pid: pid as u32, runtime_pid: runtime_pid as u32, memory_peak_file })
             }
-            Err(error) => {
-                self.abandon(pid);
+            Err((pid, error)) => {
+                if let Some(pid) = pid {
+                    self.abandon(pid);
+                }
+                kill(seed_pid);
                 release(self, cgroup);
                 Err(error)
+            }
+        }
+    }
+
+    /// Forks a seed and places it in a fresh cgroup: the slow part of a spawn, done ahead of demand.
+    fn make_seed(&mut self) -> Result<Seed, String> {
+        self.seed_count += 1;
+        let name = format!("{}-{}", self.pid, self.seed_count);
+        let cgroup = self.driver.create(&name).map_err(|e| format!("cgroup {name}: {e}"))?;
+        let (ours, theirs) = match wire::seqpacket_pair() {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.dying.extend(cgroup);
+                return Err(format!("seed socket: {e}"));
+            }
+        };
+        #[allow(unsafe_code)]
+        // SAFETY: fork of this single-threaded process; the child runs only `seed_main`, which never returns.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            drop(ours);
+            seed_main(self, theirs);
+        }
+        drop(theirs);
+        if pid < 0 {
+            self.dying.extend(cgroup);
+            return Err(format!("fork: {}", std::io::Error::last_os_error()));
+        }
+        if let Some(e) = cgroup.as_ref().and_then(|c| c.join(pid).err()) {
+            kill(pid);
+            self.dying.extend(cgroup);
+            return Err(format!("joining cgroup {name}: {e}"));
+        }
+        Ok(Seed { pid, socket: ours, cgroup })
+    }
+
+    /// Keeps [`SEEDS`] seeds ready.
+    fn replenish(&mut self) {
+        while self.seeds.len() < SEEDS {
+            match self.make_seed() {
+                Ok(seed) => self.seeds.push_back(seed),
+                Err(_) => return,
             }
         }
     }
@@ -322,9 +356,13 @@ impl Helper {
 
     /// The server is gone: so are its instances.
     fn shutdown(&mut self) {
+        for seed in std::mem::take(&mut self.seeds) {
+            kill(seed.pid);
+            self.dying.extend(seed.cgroup);
+        }
         let pids: Vec<i32> = self.running.keys().copied().collect();
         for pid in &pids {
-            self.kill(*pid);
+            self.kill_instance(*pid);
         }
         for pid in pids {
             let mut status = 0;
@@ -349,32 +387,106 @@ impl Helper {
     }
 }
 
-/// Waits for the runtime's `R` (its pid rides along as credentials) and the close that follows `exec`.
-fn collect_reports(report: &OwnedFd) -> Result<i32, String> {
-    let mut runtime_pid = None;
+/// Collects the reports of one spawn until the report socket closes (the seed has exited, the reaper
+/// keeps no copy and the runtime's closed with `exec`): `P<pid>` from the seed (the reaper's pid), `R`
+/// from the runtime just before `exec` (its pid rides along as credentials), or `E<error>` from any.
+/// Returns (reaper pid, runtime pid), or the reaper's pid if known and the error.
+fn collect_reports(report: &OwnedFd) -> Result<(i32, i32), (Option<i32>, String)> {
+    let mut reaper = None;
+    let mut runtime = None;
     loop {
         let mut poll = libc::pollfd { fd: report.as_raw_fd(), events: libc::POLLIN, revents: 0 };
         #[allow(unsafe_code)]
         // SAFETY: poll on one descriptor we own.
         let ready = unsafe { libc::poll(&mut poll, 1, SETUP_TIMEOUT_MS) };
         if ready == 0 {
-            return Err("the instance did not start within 10 s".into());
+            return Err((reaper, "the instance did not start within 10 s".into()));
         }
         if ready < 0 {
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            return Err(format!("poll: {}", std::io::Error::last_os_error()));
+            return Err((reaper, format!("poll: {}", std::io::Error::last_os_error())));
         }
-        let (bytes, pid) = recv_report(report.as_raw_fd()).map_err(|e| format!("report: {e}"))?;
+        let (bytes, pid) = recv_report(report.as_raw_fd()).map_err(|e| (reaper, format!("report: {e}")))?;
         match bytes.first() {
             None => break,
-            Some(b'R') => runtime_pid = pid,
-            Some(b'E') => return Err(String::from_utf8_lossy(&bytes[1..]).into_owned()),
-            Some(_) => return Err("garbled report".into()),
+            Some(b'P') => reaper = std::str::from_utf8(&bytes[1..]).ok().and_then(|p| p.parse().ok()),
+            Some(b'R') => runtime = pid,
+            Some(b'E') => return Err((reaper, String::from_utf8_lossy(&bytes[1..]).into_owned())),
+            Some(_) => return Err((reaper, "garbled report".into())),
         }
     }
-    runtime_pid.ok_or_else(|| "the instance exited during setup".to_string())
+    match (reaper, runtime) {
+        (Some(reaper), Some(runtime)) => Ok((reaper, runtime)),
+        (reaper, _) => Err((reaper, "the instance exited during setup".to_string())),
+    }
+}
+
+/// A seed: waits for its order, clones the reaper as the helper's child, reports its pid, exits.
+fn seed_main(helper: &Helper, socket: OwnedFd) -> ! {
+    #[allow(unsafe_code)]
+    // SAFETY: prctl with integers and close_range around the one descriptor the seed keeps; `_exit` at the
+    // end leaves without running the helper's exit handlers.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        let keep = socket.as_raw_fd() as u32;
+        if keep > 3 {
+            libc::syscall(libc::SYS_close_range, 3u32, keep - 1, 0u32);
+        }
+        libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0u32);
+    }
+    let code = seed_order(helper, &socket);
+    #[allow(unsafe_code)]
+    // SAFETY: see above.
+    unsafe {
+        libc::_exit(code)
+    }
+}
+
+fn seed_order(helper: &Helper, socket: &OwnedFd) -> i32 {
+    let Ok(received) = wire::recv(socket.as_raw_fd(), 0) else { return 1 };
+    let Ok(order) = serde_json::from_slice::<SeedOrder>(&received.bytes) else { return 1 };
+    let Ok([control, stdout, stderr, report]): Result<[OwnedFd; 4], _> = received.fds.try_into() else { return 1 };
+    let plan = order.plan;
+    let mut flags = (libc::SIGCHLD | libc::CLONE_PARENT) as libc::c_ulong;
+    for (on, flag) in [
+        (plan.userns, libc::CLONE_NEWUSER),
+        (plan.mountns, libc::CLONE_NEWNS),
+        (plan.pidns, libc::CLONE_NEWPID),
+        (plan.netns, libc::CLONE_NEWNET),
+        (plan.ipcns, libc::CLONE_NEWIPC),
+        (plan.utsns, libc::CLONE_NEWUTS),
+    ] {
+        if on {
+            flags |= flag as libc::c_ulong;
+        }
+    }
+    let context = Context {
+        job: &order.job,
+        plan,
+        root_mount_point: &helper.config.root_mount_point,
+        uid: order.uid,
+        outer_uid: helper.outer.0,
+        outer_gid: helper.outer.1,
+        hostname: &order.hostname,
+        filters: helper.filters.as_ref(),
+        control: &control,
+        stdout: &stdout,
+        stderr: &stderr,
+        report: &report,
+        helper_pid: helper.pid,
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: a fork-like clone (no new stack) of this single-threaded process. CLONE_PARENT makes the
+    // reaper the helper's child, so the helper reaps it; the child runs only `reaper`, which never returns.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) } as i32;
+    if pid == 0 {
+        confine::reaper(&context);
+    }
+    let message = if pid < 0 { format!("Eclone: {}", std::io::Error::last_os_error()) } else { format!("P{pid}") };
+    let _ = wire::send_bytes(report.as_raw_fd(), message.as_bytes(), &[], 0);
+    0
 }
 
 /// One report datagram and the sender's pid (from `SCM_CREDENTIALS`).
@@ -427,18 +539,6 @@ fn report_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
         return Err(std::io::Error::last_os_error());
     }
     Ok((parent, child))
-}
-
-fn go_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    #[allow(unsafe_code)]
-    // SAFETY: pipe2 fills our array with two new descriptors, which we then own.
-    unsafe {
-        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])))
-    }
 }
 
 /// SIGCHLD, blocked and read from a descriptor so the poll loop sees it.
@@ -564,4 +664,13 @@ fn probe_namespaces(root: bool) -> Vec<(libc::c_int, bool)> {
         found.push((*flag, bits & (2 << i) != 0));
     }
     found
+}
+
+/// SIGKILL to one of our children (unreaped, so its pid cannot have been reused).
+fn kill(pid: i32) {
+    #[allow(unsafe_code)]
+    // SAFETY: kill with integers.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
 }

@@ -146,6 +146,17 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
 }
 
+/// Whether a process of instance `id` still runs on this machine, found by its `FC_INSTANCE_ID`
+/// (inside the sandbox pids belong to the instance's own namespace and say nothing on the host).
+pub fn instance_alive(id: &str) -> bool {
+    let needle = format!("FC_INSTANCE_ID={id}\0");
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    entries.flatten().any(|entry| {
+        std::fs::read(entry.path().join("environ"))
+            .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    })
+}
+
 /// A unique resource name for one test.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -2,7 +2,7 @@
 //! memory budget, and the memory limit.
 
 use base64::Engine;
-use ferric_testkit::{unique, zip_of, TestServer};
+use ferric_testkit::{instance_alive, unique, zip_of, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -39,15 +39,6 @@ async fn call(server: &TestServer, svc: &str, event: &str) -> (u16, String, Opti
 /// Answers with the instance's id (pids say nothing: every sandboxed runtime is pid 2 of its namespace).
 const PID: &str = "exports.handler = (e, c, cb) => {\n  const ms = Number(e.toString() || 0);\n\
                    setTimeout(() => cb(null, process.env.FC_INSTANCE_ID), ms);\n};\n";
-
-/// Whether a process of the instance `id` still runs on this machine (found by its environment).
-fn instance_alive(id: &str) -> bool {
-    let needle = format!("FC_INSTANCE_ID={id}\0");
-    std::fs::read_dir("/proc").expect("proc").flatten().any(|entry| {
-        std::fs::read(entry.path().join("environ"))
-            .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn environment_is_cleared_and_carries_fc_variables() {

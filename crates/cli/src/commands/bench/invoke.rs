@@ -36,7 +36,7 @@ pub struct InvokeArgs {
 
 pub(super) const NODE_EVENT: &str = "exports.handler = (event, context, callback) => callback(null, 'ok');\n";
 const NODE_HTTP: &str = "exports.handler = (req, resp, context) => resp.send('ok');\n";
-const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'\n";
+pub(super) const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'\n";
 const PY_HTTP: &str = "def handler(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n";
 
 fn zip(file: &str, source: &str) -> Result<Vec<u8>> {
@@ -140,17 +140,18 @@ async fn measure(name: &'static str, addr: &str, request: &[u8], args: &InvokeAr
 }
 
 /// Median cold start of `runtime`: (first invocation alone, create → first result).
-async fn cold_start(
+pub(super) async fn cold_start(
     client: &Client,
     runtime: &str,
     file: &str,
     source: &str,
     n: usize,
+    tag: &str,
 ) -> Result<(Duration, Duration)> {
     let mut first = Vec::new();
     let mut total = Vec::new();
     for i in 0..n {
-        let name = format!("cold-{}-{i}", runtime.replace('.', "-"));
+        let name = format!("cold{tag}-{}-{i}", runtime.replace('.', "-"));
         // A distinct package each time, so nothing is shared with a warm instance.
         let source = format!("{source}\n{} {i}\n", if file.ends_with(".py") { "#" } else { "//" });
         let created = Instant::now();
@@ -172,7 +173,7 @@ async fn cold_start(
     Ok((percentile(&first, 0.5), percentile(&total, 0.5)))
 }
 
-fn us(d: Duration) -> f64 {
+pub(super) fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
@@ -201,8 +202,8 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
         measure("http trigger python3.10", &host, &get_request(&host, "/2016-08-15/proxy/bench/py-http/"), &args)
             .await?,
     );
-    let (node_cold, node_total) = cold_start(&client, "nodejs20", "index.js", NODE_EVENT, args.cold).await?;
-    let (py_cold, py_total) = cold_start(&client, "python3.10", "index.py", PY_EVENT, args.cold).await?;
+    let (node_cold, node_total) = cold_start(&client, "nodejs20", "index.js", NODE_EVENT, args.cold, "").await?;
+    let (py_cold, py_total) = cold_start(&client, "python3.10", "index.py", PY_EVENT, args.cold, "").await?;
     let (rss, peak) = server.rss_mb()?;
 
     let base = &rows[0];

@@ -7,12 +7,14 @@
 //! - `invoke`: noop Node.js and Python functions through InvokeFunction and HTTP triggers, beside a bare
 //!   Node `http` server.
 //! - `async_queue`: durable async enqueues per second and enqueue -> start latency.
+//! - `sandbox`: warm latency and cold start with the sandbox on and off, servers side by side.
 //! - `load`: a minimal keep-alive HTTP/1.1 load generator (latency at 1 connection, throughput at N).
 
 mod async_queue;
 mod control_plane;
 mod invoke;
 mod load;
+mod sandbox;
 mod server;
 
 use anyhow::Result;
@@ -32,6 +34,8 @@ enum Which {
     Invoke(invoke::InvokeArgs),
     /// Durable async enqueues per second and enqueue -> start latency.
     Async(async_queue::AsyncArgs),
+    /// What the sandbox costs: warm p50 and cold start with --sandbox best-effort vs off, in one run.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -40,6 +44,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         Which::ControlPlane(a) => runtime.block_on(control_plane::run(a)),
         Which::Invoke(a) => runtime.block_on(invoke::run(a)),
         Which::Async(a) => runtime.block_on(async_queue::run(a)),
+        Which::Sandbox(a) => runtime.block_on(sandbox::run(a)),
     }
 }
 

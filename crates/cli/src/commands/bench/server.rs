@@ -19,10 +19,16 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start() -> Result<ServerProcess> {
+        ServerProcess::start_with(&[])
+    }
+
+    /// Starts one with extra `serve` flags (`--sandbox off`).
+    pub fn start_with(extra: &[&str]) -> Result<ServerProcess> {
         let dir = tempfile::tempdir()?;
         let mut child = Command::new(std::env::current_exe()?)
             .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
             .arg(dir.path())
+            .args(extra)
             .args(["--account-id", ACCOUNT, "--access-key-id", KEY_ID, "--access-key-secret", KEY_SECRET])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
