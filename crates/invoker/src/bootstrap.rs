@@ -22,6 +22,23 @@ pub fn write_all(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Byte-compiles the Python runtime's helpers with the interpreter that will run them. Sandboxed instances
+/// see the runtime directory read-only, so without this every cold start would compile them again (about
+/// 7 ms). Best effort: a failure only costs that time.
+pub fn compile_python(python: &Path, dir: &Path) {
+    let package = dir.join("python/_ferric_runtime");
+    let status = std::process::Command::new(python)
+        .args(["-I", "-S", "-c", "import compileall, sys; sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1))"])
+        .arg(&package)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        tracing::warn!(dir = %package.display(), "cannot byte-compile the Python runtime; cold starts will be slower");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

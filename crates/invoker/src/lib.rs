@@ -190,6 +190,9 @@ impl Invoker {
         let _ = std::fs::remove_dir_all(&config.instances_dir);
         let _ = std::fs::create_dir_all(&config.instances_dir);
         let runtimes = Runtimes::discover(config.node.as_deref(), config.python.as_deref());
+        if let Some(python) = &runtimes.python {
+            bootstrap::compile_python(&python.path, &config.runtimes_dir);
+        }
         let describe = |i: &Option<Interpreter>| match i {
             Some(i) => format!("{} ({})", i.path.display(), i.version),
             None => "not found".to_string(),
