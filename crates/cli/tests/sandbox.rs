@@ -705,6 +705,8 @@ struct Server {
     secret: String,
     log: PathBuf,
     _logs: tempfile::TempDir,
+    /// A copy of the binary uid 65534 can run (the checkout may sit below a private directory).
+    _bin: Option<tempfile::TempDir>,
     /// Dropped after the server is stopped (see `Drop`).
     data: tempfile::TempDir,
 }
@@ -754,8 +756,16 @@ impl Server {
         }
         let log = logs.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
+        let bin_dir = launch.as_nobody.then(|| {
+            let dir = tempfile::Builder::new().prefix("ferric-sandbox-bin-").tempdir().expect("bin dir");
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod bin dir");
+            std::fs::copy(BIN, dir.path().join("ferric")).expect("copy ferric");
+            dir
+        });
+        let binary =
+            bin_dir.as_ref().map_or_else(|| BIN.to_string(), |d| d.path().join("ferric").display().to_string());
 
-        let mut command = launch.command(BIN);
+        let mut command = launch.command(&binary);
         command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data.path());
         command.args(["--memory-budget-mb", "8192", "--idle-timeout", "600"]);
         if supports_sandbox {
@@ -816,6 +826,7 @@ impl Server {
             endpoint,
             log,
             _logs: logs,
+            _bin: bin_dir,
             data,
         }
     }
