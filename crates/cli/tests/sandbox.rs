@@ -200,6 +200,7 @@ fn run_suite(launch: Launch) {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let mut ctx = Ctx::setup(launch);
     let ran = runtime.block_on(async {
+        ctx.check_sandbox_report().await;
         ctx.deploy().await;
         let mut ran = 0;
         for attack in ATTACKS {
@@ -291,6 +292,49 @@ impl Ctx {
             sacrificial,
             host_pid_ns,
             failures,
+        }
+    }
+
+    /// `/metrics` names the mode and what is missing; strict has nothing missing, and a best-effort server
+    /// that lacks something has a strict twin (same user, same machine) that refuses to start.
+    async fn check_sandbox_report(&mut self) {
+        let url = format!("{}/metrics", self.server.endpoint);
+        let metrics = match self.http.get(&url).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(e) => {
+                self.failures.push(format!("GET /metrics: {e}"));
+                return;
+            }
+        };
+        let mode = self.launch.sandbox_mode();
+        if !metrics.contains(&format!("ferric_sandbox_mode{{mode=\"{mode}\"}} 1")) {
+            self.failures.push(format!("/metrics does not report mode {mode}:\n{metrics}"));
+        }
+        let missing: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("ferric_sandbox_missing_features "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(u64::MAX);
+        if mode == "strict" && missing != 0 {
+            self.failures.push(format!("strict mode runs with {missing} missing features:\n{metrics}"));
+        }
+        if mode == "best-effort" && missing > 0 && missing != u64::MAX {
+            let data = tempfile::Builder::new().prefix("ferric-sandbox-strict-").tempdir().expect("data dir");
+            if self.launch.as_nobody {
+                std::os::unix::fs::chown(data.path(), Some(NOBODY), Some(NOBODY)).expect("chown");
+            }
+            let output = self
+                .launch
+                .command(&self.server.binary)
+                .args(["serve", "--listen", "127.0.0.1:0", "--sandbox", "strict", "--data-dir"])
+                .arg(data.path())
+                .stdin(Stdio::null())
+                .output()
+                .expect("ferric serve --sandbox strict");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if output.status.success() || !stderr.contains("the sandbox is strict") {
+                self.failures.push(format!("strict mode started without every feature: {stderr}"));
+            }
         }
     }
 
@@ -705,7 +749,9 @@ struct Server {
     secret: String,
     log: PathBuf,
     _logs: tempfile::TempDir,
-    /// A copy of the binary uid 65534 can run (the checkout may sit below a private directory).
+    /// The binary the server runs: a copy uid 65534 can reach (the checkout may sit below a private
+    /// directory) in the unprivileged variant.
+    binary: String,
     _bin: Option<tempfile::TempDir>,
     /// Dropped after the server is stopped (see `Drop`).
     data: tempfile::TempDir,
@@ -826,6 +872,7 @@ impl Server {
             endpoint,
             log,
             _logs: logs,
+            binary,
             _bin: bin_dir,
             data,
         }

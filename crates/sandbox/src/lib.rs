@@ -41,6 +41,7 @@ mod wire;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -376,6 +377,9 @@ impl HelperLink {
             .arg(serde_json::to_string(&helper_config).map_err(|e| helper_error(&e))?)
             .env_clear()
             .stdin(std::process::Stdio::null())
+            // Its own process group: Ctrl-C at a terminal stops the server (which drains, then closes the
+            // socket, which ends the helper), not the helper under the instances still answering.
+            .process_group(0)
             .spawn();
         drop(theirs);
         let child = spawned.map_err(|e| SandboxError::Helper(format!("{}: {e}", Path::new(program).display())))?;
