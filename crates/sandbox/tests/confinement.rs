@@ -71,3 +71,46 @@ async fn an_instance_sees_only_its_own_world() {
     assert!(out.contains("code-ro") && out.contains("etc-ro") && out.contains("tmp-rw"), "{out}");
     assert!(!out.contains(&dir.path().display().to_string()), "{out}");
 }
+
+#[tokio::test]
+async fn an_isolated_instance_has_only_loopback_and_a_host_one_shares_the_network() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = sandbox(dir.path()).await;
+    let script = "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '";
+    let (code, isolated, _) = run(&sandbox, dir.path(), script, Network::Isolated, 128).await;
+    assert_eq!(code, 0, "{isolated}");
+    assert_eq!(isolated.trim(), "lo", "an isolated instance sees only lo");
+    let (_, host, _) = run(&sandbox, dir.path(), script, Network::Host, 128).await;
+    assert!(host.split_whitespace().count() > 1, "a host-network instance sees the host's interfaces: {host}");
+}
+
+#[tokio::test]
+async fn killing_an_instance_ends_everything_in_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = sandbox(dir.path()).await;
+    let code = dir.path().join("code");
+    std::fs::create_dir_all(&code).expect("dir");
+    let (_ours, theirs) = UnixStream::pair().expect("pair");
+    let process = sandbox
+        .spawn(SpawnSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "sleep 1234.5678 & sleep 1234.5678 & wait".into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            code_dir: code.clone(),
+            runtime_dir: code.clone(),
+            scratch_dir: code,
+            control: theirs.into(),
+            limits: Limits { memory_mb: 64, pids: 16, open_files: 64, tmp_mb: 1 },
+            network: Network::Host,
+        })
+        .await
+        .expect("spawn");
+    let memory_readable = process.memory().peak_kib().map(|_| ()).is_some();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    process.killer().kill();
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(5), process.wait()).await.expect("exits");
+    assert_eq!(exit.code, 128 + libc::SIGKILL, "{exit:?}");
+    assert!(memory_readable, "the instance's memory can be read while it runs");
+    let left = std::process::Command::new("pgrep").args(["-f", "sleep 1234.5678"]).output().expect("pgrep");
+    assert!(left.stdout.is_empty(), "left behind: {}", String::from_utf8_lossy(&left.stdout));
+}
