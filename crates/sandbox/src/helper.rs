@@ -408,7 +408,8 @@ fn collect_reports(report: &OwnedFd) -> Result<(i32, i32), (Option<i32>, String)
             }
             return Err((reaper, format!("poll: {}", std::io::Error::last_os_error())));
         }
-        let (bytes, pid) = recv_report(report.as_raw_fd()).map_err(|e| (reaper, format!("report: {e}")))?;
+        let received = wire::recv(report.as_raw_fd(), 0).map_err(|e| (reaper, format!("report: {e}")))?;
+        let (bytes, pid) = (received.bytes, received.sender_pid);
         match bytes.first() {
             None => break,
             Some(b'P') => reaper = std::str::from_utf8(&bytes[1..]).ok().and_then(|p| p.parse().ok()),
@@ -487,37 +488,6 @@ fn seed_order(helper: &Helper, socket: &OwnedFd) -> i32 {
     let message = if pid < 0 { format!("Eclone: {}", std::io::Error::last_os_error()) } else { format!("P{pid}") };
     let _ = wire::send_bytes(report.as_raw_fd(), message.as_bytes(), &[], 0);
     0
-}
-
-/// One report datagram and the sender's pid (from `SCM_CREDENTIALS`).
-fn recv_report(fd: RawFd) -> std::io::Result<(Vec<u8>, Option<i32>)> {
-    let mut bytes = vec![0u8; 4096];
-    let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr().cast(), iov_len: bytes.len() };
-    let mut control = [0u64; 8];
-    #[allow(unsafe_code)]
-    // SAFETY: recvmsg into buffers we own; the credentials are read from inside the control buffer.
-    unsafe {
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = std::mem::size_of_val(&control) as _;
-        let n = libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
-        if n < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let mut pid = None;
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_CREDENTIALS {
-                let cred: libc::ucred = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
-                pid = Some(cred.pid);
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-        }
-        bytes.truncate(n as usize);
-        Ok((bytes, pid))
-    }
 }
 
 /// The report socketpair; the helper's end asks for the sender's credentials.

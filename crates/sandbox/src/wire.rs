@@ -175,10 +175,13 @@ pub(crate) fn send_bytes(socket: RawFd, bytes: &[u8], fds: &[RawFd], flags: i32)
     }
 }
 
-/// One received datagram: its bytes (empty when the peer closed) and the descriptors it carried.
+/// One received datagram: its bytes (empty when the peer closed), the descriptors it carried, and the
+/// sender's pid when the socket asked for credentials (`SO_PASSCRED`), translated by the kernel into the
+/// receiver's pid namespace.
 pub(crate) struct Received {
     pub bytes: Vec<u8>,
     pub fds: Vec<OwnedFd>,
+    pub sender_pid: Option<i32>,
 }
 
 pub(crate) fn recv(socket: RawFd, flags: i32) -> std::io::Result<Received> {
@@ -205,6 +208,7 @@ pub(crate) fn recv(socket: RawFd, flags: i32) -> std::io::Result<Received> {
             }
         };
         let mut fds = Vec::new();
+        let mut sender_pid = None;
         let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
         while !cmsg.is_null() {
             if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
@@ -213,6 +217,9 @@ pub(crate) fn recv(socket: RawFd, flags: i32) -> std::io::Result<Received> {
                 for i in 0..count {
                     fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
                 }
+            } else if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_CREDENTIALS {
+                let credentials: libc::ucred = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                sender_pid = Some(credentials.pid);
             }
             cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
@@ -220,7 +227,7 @@ pub(crate) fn recv(socket: RawFd, flags: i32) -> std::io::Result<Received> {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "sandbox message truncated"));
         }
         bytes.truncate(received);
-        Ok(Received { bytes, fds })
+        Ok(Received { bytes, fds, sender_pid })
     }
 }
 
