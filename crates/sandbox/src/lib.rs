@@ -111,6 +111,7 @@ impl Mode {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub mode: Mode,
     /// The helper's command line, without its arguments: the `ferric` binary and `sandbox-exec`.
@@ -220,7 +221,41 @@ impl MemoryProbe {
 #[derive(Clone)]
 pub struct Sandbox {
     mode: Mode,
-    link: Option<Arc<HelperLink>>,
+    helper: Option<Arc<HelperSlot>>,
+}
+
+/// The helper in use, and how to start another if it dies (its instances die with it; new ones must not).
+struct HelperSlot {
+    config: SandboxConfig,
+    current: Mutex<Arc<HelperLink>>,
+    /// Held while a replacement starts, so concurrent spawns start one, not several.
+    restarting: tokio::sync::Mutex<()>,
+    /// What the first helper found: the machine does not change under a running server.
+    features: Features,
+    missing: Vec<String>,
+}
+
+impl HelperSlot {
+    fn current(&self) -> Arc<HelperLink> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The live helper, started anew if the current one has exited.
+    async fn live(&self) -> Result<Arc<HelperLink>, SandboxError> {
+        let link = self.current();
+        if link.alive.load(Ordering::Acquire) {
+            return Ok(link);
+        }
+        let _one_at_a_time = self.restarting.lock().await;
+        let link = self.current();
+        if link.alive.load(Ordering::Acquire) {
+            return Ok(link);
+        }
+        let fresh = HelperLink::start(&self.config).await?;
+        tracing::warn!("sandbox: the helper had exited; started a new one");
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -232,7 +267,7 @@ impl std::fmt::Debug for Sandbox {
 impl Sandbox {
     /// No confinement: runtimes are plain child processes.
     pub fn off() -> Sandbox {
-        Sandbox { mode: Mode::Off, link: None }
+        Sandbox { mode: Mode::Off, helper: None }
     }
 
     /// Starts the helper and learns what this machine offers. In strict mode a missing feature is an error.
@@ -244,7 +279,14 @@ impl Sandbox {
         if config.mode == Mode::Strict && !link.missing.is_empty() {
             return Err(SandboxError::Unavailable(link.missing.clone()));
         }
-        Ok(Sandbox { mode: config.mode, link: Some(link) })
+        let slot = HelperSlot {
+            features: link.features.clone(),
+            missing: link.missing.clone(),
+            current: Mutex::new(link),
+            restarting: tokio::sync::Mutex::new(()),
+            config,
+        };
+        Ok(Sandbox { mode: slot.config.mode, helper: Some(Arc::new(slot)) })
     }
 
     pub fn mode(&self) -> Mode {
@@ -253,12 +295,12 @@ impl Sandbox {
 
     /// What the helper found; all false in `off` mode.
     pub fn features(&self) -> Features {
-        self.link.as_ref().map(|l| l.features.clone()).unwrap_or_default()
+        self.helper.as_ref().map(|h| h.features.clone()).unwrap_or_default()
     }
 
     /// The features best-effort mode goes without, one line each.
     pub fn missing(&self) -> Vec<String> {
-        self.link.as_ref().map(|l| l.missing.clone()).unwrap_or_default()
+        self.helper.as_ref().map(|h| h.missing.clone()).unwrap_or_default()
     }
 
     /// One line for the start-up log: `mode=best-effort userns=yes pidns=yes seccomp=yes landlock=abi7 ...`.
@@ -284,7 +326,7 @@ impl Sandbox {
 
     /// Where instances see their code, bootstraps and scratch space.
     pub fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path) -> Layout {
-        if self.link.as_ref().is_some_and(|l| l.features.mountns) {
+        if self.helper.as_ref().is_some_and(|h| h.features.mountns) {
             Layout { code: CODE_DIR.into(), runtime: RUNTIME_DIR.into(), tmp: TMP_DIR.into() }
         } else {
             Layout { code: code_dir.to_path_buf(), runtime: runtime_dir.to_path_buf(), tmp: scratch_dir.to_path_buf() }
@@ -293,15 +335,22 @@ impl Sandbox {
 
     /// Whether the instance needs a scratch directory on the host (no private tmpfs).
     pub fn needs_host_scratch(&self) -> bool {
-        !self.link.as_ref().is_some_and(|l| l.features.mountns)
+        !self.helper.as_ref().is_some_and(|h| h.features.mountns)
     }
 
     /// Starts one instance with stdin from `/dev/null` and stdout/stderr piped to the returned process.
     pub async fn spawn(&self, spec: SpawnSpec) -> Result<Process, SandboxError> {
-        match &self.link {
+        match &self.helper {
             None => direct::spawn(spec),
-            Some(link) => link.spawn(spec).await,
+            Some(helper) => helper.live().await?.spawn(spec).await,
         }
+    }
+
+    /// The helper process's pid (for diagnostics and tests); `None` in `off` mode.
+    pub fn helper_pid(&self) -> Option<u32> {
+        let link = self.helper.as_ref()?.current();
+        let child = link.child.lock().unwrap_or_else(|p| p.into_inner());
+        child.as_ref().map(std::process::Child::id)
     }
 }
 
@@ -355,7 +404,8 @@ struct HelperLink {
     waiting: Mutex<HashMap<u64, Waiting>>,
     next_id: AtomicU64,
     alive: AtomicBool,
-    _child: Mutex<std::process::Child>,
+    /// Taken (and waited for) once the helper has exited.
+    child: Mutex<Option<std::process::Child>>,
 }
 
 impl HelperLink {
@@ -401,7 +451,7 @@ impl HelperLink {
             waiting: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             alive: AtomicBool::new(true),
-            _child: Mutex::new(child),
+            child: Mutex::new(Some(child)),
         });
         tokio::spawn(read_helper(Arc::downgrade(&link)));
         Ok(link)
@@ -495,17 +545,19 @@ async fn recv_message(socket: &AsyncFd<OwnedFd>) -> std::io::Result<Option<wire:
 async fn read_helper(link: std::sync::Weak<HelperLink>) {
     loop {
         let Some(strong) = link.upgrade() else { return };
-        let message = {
-            // Hold only a clone of the fd's readiness while waiting, so the link can be dropped.
-            let received = recv_message(&strong.socket).await;
-            match received {
-                Ok(Some(message)) => message,
-                Ok(None) | Err(_) => {
-                    strong.alive.store(false, Ordering::Release);
-                    tracing::error!("the sandbox helper exited; new instances cannot start");
-                    strong.lock().clear();
-                    return;
+        // The task keeps the link (and so the helper) alive until the helper exits or the runtime stops.
+        let message = match recv_message(&strong.socket).await {
+            Ok(Some(message)) => message,
+            Ok(None) | Err(_) => {
+                strong.alive.store(false, Ordering::Release);
+                tracing::error!("the sandbox helper exited, and its instances with it; the next start replaces it");
+                // Pending spawns fail and running instances count as killed (their senders drop here).
+                strong.lock().clear();
+                let child = strong.child.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(mut child) = child {
+                    tokio::task::spawn_blocking(move || child.wait());
                 }
+                return;
             }
         };
         match message {

@@ -114,3 +114,42 @@ async fn killing_an_instance_ends_everything_in_it() {
     let left = std::process::Command::new("pgrep").args(["-f", "sleep 1234.5678"]).output().expect("pgrep");
     assert!(left.stdout.is_empty(), "left behind: {}", String::from_utf8_lossy(&left.stdout));
 }
+
+#[tokio::test]
+async fn a_dead_helper_takes_its_instances_and_is_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = sandbox(dir.path()).await;
+    let first = sandbox.helper_pid().expect("helper pid");
+    let code = dir.path().join("code");
+    std::fs::create_dir_all(&code).expect("dir");
+    let spec = |control: UnixStream| SpawnSpec {
+        program: "/bin/sh".into(),
+        args: vec!["-c".into(), "sleep 1234.9876".into()],
+        env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        code_dir: code.clone(),
+        runtime_dir: code.clone(),
+        scratch_dir: code.clone(),
+        control: control.into(),
+        limits: Limits { memory_mb: 64, pids: 16, open_files: 64, tmp_mb: 1 },
+        network: Network::Host,
+    };
+    let (_a, theirs) = UnixStream::pair().expect("pair");
+    let orphan = sandbox.spawn(spec(theirs)).await.expect("spawn");
+    std::process::Command::new("kill").args(["-KILL", &first.to_string()]).status().expect("kill helper");
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(5), orphan.wait()).await.expect("ends");
+    assert_eq!(exit.code, 128 + libc::SIGKILL, "an instance of a dead helper counts as killed");
+    for _ in 0..100 {
+        let left = std::process::Command::new("pgrep").args(["-f", "sleep 1234.9876"]).output().expect("pgrep");
+        if left.stdout.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let left = std::process::Command::new("pgrep").args(["-f", "sleep 1234.9876"]).output().expect("pgrep");
+    assert!(left.stdout.is_empty(), "the instance died with its helper");
+    let (_b, theirs) = UnixStream::pair().expect("pair");
+    let next = sandbox.spawn(spec(theirs)).await.expect("a new helper starts the next instance");
+    assert_ne!(sandbox.helper_pid(), Some(first));
+    next.killer().kill();
+    assert_eq!(next.wait().await.code, 128 + libc::SIGKILL);
+}
