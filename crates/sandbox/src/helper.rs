@@ -41,7 +41,16 @@ pub fn helper_main(fd: &str, config: &str) -> i32 {
             return 1;
         }
     };
-    let (features, missing, driver, filters) = probe();
+    let (mut features, mut missing, driver, filters) = probe();
+    if features.mountns {
+        if let Err(e) = confine::build_etc_template(&config.etc_template) {
+            features.mountns = false;
+            missing.push(format!(
+                "mount namespace: cannot build the /etc template in {}: {e}",
+                config.etc_template.display()
+            ));
+        }
+    }
     let hello = FromHelper::Hello { features: features.clone(), missing };
     if wire::send(socket.as_raw_fd(), &hello, &[], 0).is_err() {
         return 1;
@@ -467,6 +476,7 @@ fn seed_order(helper: &Helper, socket: &OwnedFd) -> i32 {
         job: &order.job,
         plan,
         root_mount_point: &helper.config.root_mount_point,
+        etc_template: &helper.config.etc_template,
         uid: order.uid,
         outer_uid: helper.outer.0,
         outer_gid: helper.outer.1,

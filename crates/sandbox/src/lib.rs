@@ -116,8 +116,9 @@ pub struct SandboxConfig {
     pub mode: Mode,
     /// The helper's command line, without its arguments: the `ferric` binary and `sandbox-exec`.
     pub helper: Vec<OsString>,
-    /// An empty directory each instance mounts its new root over (inside its own mount namespace).
-    pub root_mount_point: PathBuf,
+    /// A directory the sandbox owns (`<data-dir>/sandbox`): `root/`, the empty directory each instance
+    /// mounts its new root over (inside its own mount namespace), and `etc/`, the curated `/etc`.
+    pub work_dir: PathBuf,
     /// First uid handed to instances when the server runs as root.
     pub uid_base: u32,
 }
@@ -412,9 +413,11 @@ impl HelperLink {
     async fn start(config: &SandboxConfig) -> Result<Arc<HelperLink>, SandboxError> {
         let helper_error = |e: &dyn std::fmt::Display| SandboxError::Helper(e.to_string());
         let (ours, theirs) = wire::seqpacket_pair().map_err(|e| helper_error(&e))?;
-        std::fs::create_dir_all(&config.root_mount_point).map_err(|e| helper_error(&e))?;
+        let root_mount_point = config.work_dir.join("root");
+        std::fs::create_dir_all(&root_mount_point).map_err(|e| helper_error(&e))?;
         let helper_config = wire::HelperConfig {
-            root_mount_point: config.root_mount_point.clone(),
+            root_mount_point,
+            etc_template: config.work_dir.join("etc"),
             strict: config.mode == Mode::Strict,
             uid_base: config.uid_base,
         };

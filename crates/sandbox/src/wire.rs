@@ -20,6 +20,8 @@ const MAX_FDS: usize = 4;
 pub(crate) struct HelperConfig {
     /// An empty directory the instance's new root is mounted over (each instance in its own mount namespace).
     pub root_mount_point: PathBuf,
+    /// Where the helper builds the curated `/etc` every instance binds.
+    pub etc_template: PathBuf,
     /// Whether unavailable features may be skipped (best-effort) or must fail the spawn (strict).
     pub strict: bool,
     /// First uid handed to instances when the helper runs as root.

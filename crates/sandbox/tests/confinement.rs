@@ -11,7 +11,7 @@ async fn sandbox(root: &Path) -> Sandbox {
     Sandbox::start(SandboxConfig {
         mode: Mode::BestEffort,
         helper: vec![env!("CARGO_BIN_EXE_ferric-sandbox-exec").into()],
-        root_mount_point: root.join("mnt"),
+        work_dir: root.join("sandbox"),
         uid_base: 1_900_000_000,
     })
     .await
@@ -59,7 +59,8 @@ async fn an_instance_sees_only_its_own_world() {
     let (code, out, _) = run(
         &sandbox,
         dir.path(),
-        "id -u; pwd; cat hello.txt; echo; ls /; ls /proc | grep -c '^[0-9]'; hostname; \
+        "id -u; id -un; test -e /etc/ssl/private || echo no-private-keys; pwd; cat hello.txt; echo; ls /; \
+         ls /proc | grep -c '^[0-9]'; hostname; \
          touch /code/x 2>&1 || echo code-ro; touch /etc/x 2>&1 || echo etc-ro; echo t > /tmp/t && echo tmp-rw",
         Network::Isolated,
         128,
@@ -68,6 +69,8 @@ async fn an_instance_sees_only_its_own_world() {
     eprintln!("{out}");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("/code\nhello"), "{out}");
+    assert!(out.contains("sbx_user\n"), "the instance's uid has a name: {out}");
+    assert!(out.contains("no-private-keys"), "root-only /etc entries stay out: {out}");
     assert!(out.contains("code-ro") && out.contains("etc-ro") && out.contains("tmp-rw"), "{out}");
     assert!(!out.contains(&dir.path().display().to_string()), "{out}");
 }

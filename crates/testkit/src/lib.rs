@@ -110,7 +110,7 @@ pub async fn sandbox(data_dir: &Path) -> ferric_sandbox::Sandbox {
     ferric_sandbox::Sandbox::start(ferric_sandbox::SandboxConfig {
         mode,
         helper: vec![helper_binary().into()],
-        root_mount_point: data_dir.join("sandbox-root"),
+        work_dir: data_dir.join("sandbox"),
         uid_base: 1_900_000_000,
     })
     .await

@@ -168,7 +168,7 @@ async fn start_sandbox(mode: &str, data_dir: &std::path::Path) -> Result<ferric_
     let sandbox = ferric_sandbox::Sandbox::start(ferric_sandbox::SandboxConfig {
         mode,
         helper: vec![exe.into(), "sandbox-exec".into()],
-        root_mount_point: data_dir.join("sandbox-root"),
+        work_dir: data_dir.join("sandbox"),
         uid_base: SANDBOX_UID_BASE,
     })
     .await
