@@ -1,6 +1,6 @@
 //! What runs inside a new instance, in the two processes a seed's `clone` starts:
 //! - the reaper (pid 1 of the instance's pid namespace, a child of the helper through `CLONE_PARENT`)
-//!   maps its user namespace, builds the fresh root, names the host, raises `lo`, forks the runtime, and
+//!   maps its user namespace, builds the fresh root (`rootfs`), names the host, raises `lo`, forks the runtime, and
 //!   then only reaps; it exits with the runtime's status, which ends the namespace and everything left
 //!   in it;
 //! - the runtime child wires its descriptors, drops privileges (own uid, rlimits, `no_new_privs`,
@@ -16,35 +16,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::landlock::{self, Access};
+use crate::rootfs;
 use crate::seccomp::Filters;
-use crate::wire::{Job, Network};
+use crate::wire::Job;
 use crate::{CODE_DIR, CONTROL_FD, RUNTIME_DIR, TMP_DIR};
 
 /// The uid and gid a runtime has inside its user namespace (user-namespace mode): not 0, so `exec` clears
 /// every capability.
 pub(crate) const INSIDE_ID: u32 = 1000;
-
-/// Host `/etc` entries a runtime may read; the rest of `/etc` is not there.
-const SHARED_ETC: &[&str] = &[
-    "ld.so.cache",
-    "ld.so.conf",
-    "ld.so.conf.d",
-    "ssl",
-    "ca-certificates",
-    "ca-certificates.conf",
-    "alternatives",
-    "localtime",
-    "timezone",
-    "nsswitch.conf",
-    "host.conf",
-    "gai.conf",
-    "protocols",
-    "services",
-    "mime.types",
-];
-
-/// Host devices bound into the minimal `/dev`.
-const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 /// The namespaces and features this instance uses.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -119,7 +98,7 @@ fn prepare_and_reap(ctx: &Context<'_>) -> Result<i32, String> {
         libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong);
     }
     if ctx.plan.mountns {
-        build_root(ctx)?;
+        rootfs::build_root(ctx)?;
     }
     if ctx.plan.utsns {
         let name = ctx.hostname.as_bytes();
@@ -321,13 +300,13 @@ fn landlock_rules(ctx: &Context<'_>) -> Vec<(PathBuf, Access)> {
     for dir in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
         rules.push((dir.into(), Access::ReadExec));
     }
-    if let Some(root) = interpreter_root(&job.program) {
+    if let Some(root) = rootfs::interpreter_root(&job.program) {
         rules.push((root, Access::ReadExec));
     }
     if ctx.plan.mountns {
         // The fresh root holds only what is listed here, so listing it reveals nothing of the host.
         rules.push(("/".into(), Access::List));
-        rules.push((GENERATED_DIR.into(), Access::ReadExec));
+        rules.push((rootfs::GENERATED_DIR.into(), Access::ReadExec));
         rules.push((CODE_DIR.into(), Access::ReadExec));
         rules.push((RUNTIME_DIR.into(), Access::ReadExec));
         rules.push((TMP_DIR.into(), Access::Full));
@@ -337,240 +316,6 @@ fn landlock_rules(ctx: &Context<'_>) -> Vec<(PathBuf, Access)> {
         rules.push((job.scratch_dir.clone(), Access::Full));
     }
     rules
-}
-
-/// An interpreter outside `/usr` (pyenv, nvm, /opt) brings its installation: `<root>/bin/<program>`.
-pub(crate) fn interpreter_root(program: &Path) -> Option<PathBuf> {
-    if program.starts_with("/usr") {
-        return None;
-    }
-    let root = program.parent()?.parent()?;
-    (root != Path::new("/")).then(|| root.to_path_buf())
-}
-
-/// Mounts the instance's root over the mount point and pivots into it.
-fn build_root(ctx: &Context<'_>) -> Result<(), String> {
-    let job = ctx.job;
-    let root = ctx.root_mount_point;
-    let at = |inside: &str| root.join(inside.trim_start_matches('/'));
-    mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE, None)?;
-    mount(
-        Some("tmpfs"),
-        root,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
-        Some("size=4m,nr_inodes=4096,mode=755"),
-    )?;
-
-    for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
-        let host = Path::new("/").join(top);
-        match std::fs::symlink_metadata(&host) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = std::fs::read_link(&host).map_err(|e| format!("readlink {top}: {e}"))?;
-                std::os::unix::fs::symlink(target, at(top)).map_err(|e| format!("symlink {top}: {e}"))?;
-            }
-            Ok(meta) if meta.is_dir() => bind_read_only(&host, &at(top))?,
-            _ => {}
-        }
-    }
-    bind_read_only(Path::new("/usr"), &at("/usr"))?;
-    build_etc(ctx, root)?;
-    bind_read_only(&job.code_dir, &at(CODE_DIR))?;
-    bind_read_only(&job.runtime_dir, &at(RUNTIME_DIR))?;
-    if let Some(interpreter) = interpreter_root(&job.program) {
-        bind_read_only(&interpreter, &root.join(interpreter.strip_prefix("/").unwrap_or(&interpreter)))?;
-    }
-    let tmp = at(TMP_DIR);
-    make_dir(&tmp)?;
-    let tmp_options = format!("size={}m,mode=1777", job.limits.tmp_mb);
-    mount(Some("tmpfs"), &tmp, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(&tmp_options))?;
-    build_dev(&at("/dev"))?;
-    let proc_dir = at("/proc");
-    make_dir(&proc_dir)?;
-    mount(Some("proc"), &proc_dir, Some("proc"), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, None)?;
-
-    let old = at("/.old");
-    make_dir(&old)?;
-    let new_root = cpath(root)?;
-    let put_old = cpath(&old)?;
-    #[allow(unsafe_code)]
-    // SAFETY: pivot_root and chdir with NUL-terminated paths we own.
-    unsafe {
-        check(libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) as i32, "pivot_root")?;
-        check(libc::chdir(c"/".as_ptr()), "chdir /")?;
-        check(libc::umount2(c"/.old".as_ptr(), libc::MNT_DETACH), "umount old root")?;
-        libc::rmdir(c"/.old".as_ptr());
-    }
-    // The root itself (the mount points and generated /etc files) becomes read-only last.
-    mount(
-        None,
-        Path::new("/"),
-        None,
-        libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
-        None,
-    )
-}
-
-/// The generated `/etc` files: the template links them to `/run/ferric`, written per instance.
-const GENERATED_ETC: &[&str] = &["passwd", "group", "hostname", "hosts", "resolv.conf"];
-const GENERATED_DIR: &str = "/run/ferric";
-
-/// Builds the curated `/etc` template once, when the helper starts: world-readable copies of the
-/// [`SHARED_ETC`] entries (symlinks kept as symlinks; nothing only root may read, such as TLS private
-/// keys, is copied) and links for the generated files. Each instance then needs one bind, not one per
-/// entry (binding each cost about 0.4 ms of every cold start).
-pub(crate) fn build_etc_template(template: &Path) -> std::io::Result<()> {
-    match std::fs::remove_dir_all(template) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    std::fs::create_dir_all(template)?;
-    for name in SHARED_ETC {
-        copy_world_readable(&Path::new("/etc").join(name), &template.join(name))?;
-    }
-    for name in GENERATED_ETC {
-        std::os::unix::fs::symlink(Path::new(GENERATED_DIR).join(name), template.join(name))?;
-    }
-    Ok(())
-}
-
-fn copy_world_readable(source: &Path, target: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(meta) = std::fs::symlink_metadata(source) else { return Ok(()) };
-    let mode = meta.permissions().mode();
-    if meta.file_type().is_symlink() {
-        std::os::unix::fs::symlink(std::fs::read_link(source)?, target)
-    } else if meta.is_dir() {
-        if mode & 0o005 != 0o005 {
-            return Ok(());
-        }
-        std::fs::create_dir(target)?;
-        for entry in std::fs::read_dir(source)? {
-            let entry = entry?;
-            copy_world_readable(&entry.path(), &target.join(entry.file_name()))?;
-        }
-        Ok(())
-    } else if meta.is_file() && mode & 0o004 != 0 {
-        std::fs::copy(source, target).map(drop)
-    } else {
-        Ok(())
-    }
-}
-
-/// `/etc` from the template, and this instance's generated files behind its links.
-fn build_etc(ctx: &Context<'_>, root: &Path) -> Result<(), String> {
-    bind_read_only(ctx.etc_template, &root.join("etc"))?;
-    let generated = root.join(GENERATED_DIR.trim_start_matches('/'));
-    make_dir(&generated)?;
-    let (uid, gid) = ctx.uid.map_or((INSIDE_ID, INSIDE_ID), |u| (u, u));
-    let mut files = vec![
-        ("passwd", format!("root:x:0:0:root:/root:/bin/sh\nsbx_user:x:{uid}:{gid}:function:{TMP_DIR}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")),
-        ("group", format!("root:x:0:\nsbx_user:x:{gid}:\nnogroup:x:65534:\n")),
-        ("hostname", format!("{}\n", ctx.hostname)),
-        ("hosts", format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", ctx.hostname)),
-    ];
-    if ctx.job.network == Network::Host {
-        // Name resolution as the host has it; an isolated instance has nothing to resolve with.
-        if let Ok(text) = std::fs::read_to_string("/etc/resolv.conf") {
-            files.push(("resolv.conf", text));
-        }
-    }
-    for (name, text) in files {
-        std::fs::write(generated.join(name), text).map_err(|e| format!("write /etc/{name}: {e}"))?;
-    }
-    Ok(())
-}
-
-fn build_dev(dev: &Path) -> Result<(), String> {
-    make_dir(dev)?;
-    mount(
-        Some("tmpfs"),
-        dev,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NOEXEC,
-        Some("size=64k,nr_inodes=64,mode=755"),
-    )?;
-    for name in DEVICES {
-        let inside = dev.join(name);
-        std::fs::File::create(&inside).map_err(|e| format!("create /dev/{name}: {e}"))?;
-        mount(Some(&format!("/dev/{name}")), &inside, None, libc::MS_BIND, None)?;
-    }
-    for (name, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("shm", TMP_DIR),
-    ] {
-        std::os::unix::fs::symlink(target, dev.join(name)).map_err(|e| format!("symlink /dev/{name}: {e}"))?;
-    }
-    mount(None, dev, None, libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_RDONLY, None)
-}
-
-/// Binds `source` at `target` (made to match: a directory or an empty file) read-only, keeping the
-/// flags the source mount is locked with (a user namespace may not drop `nodev` and the like).
-fn bind_read_only(source: &Path, target: &Path) -> Result<(), String> {
-    let meta = std::fs::metadata(source).map_err(|e| format!("{}: {e}", source.display()))?;
-    if meta.is_dir() {
-        make_dir(target)?;
-    } else {
-        if let Some(parent) = target.parent() {
-            make_dir(parent)?;
-        }
-        std::fs::File::create(target).map_err(|e| format!("create {}: {e}", target.display()))?;
-    }
-    let source_text = source.to_str().ok_or_else(|| format!("not UTF-8: {}", source.display()))?;
-    mount(Some(source_text), target, None, libc::MS_BIND | libc::MS_REC, None)?;
-    let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
-    flags |= locked_flags(source);
-    mount(None, target, None, flags, None)
-}
-
-fn locked_flags(path: &Path) -> libc::c_ulong {
-    let Ok(c_path) = cpath(path) else { return 0 };
-    #[allow(unsafe_code)]
-    // SAFETY: statvfs fills a zeroed struct we own from a NUL-terminated path.
-    let f_flag = unsafe {
-        let mut stat: libc::statvfs = std::mem::zeroed();
-        if libc::statvfs(c_path.as_ptr(), &mut stat) != 0 {
-            return 0;
-        }
-        stat.f_flag
-    };
-    let mut flags = 0;
-    for (st, ms) in [
-        (libc::ST_NOEXEC, libc::MS_NOEXEC),
-        (libc::ST_NOATIME, libc::MS_NOATIME),
-        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
-    ] {
-        if f_flag & st != 0 {
-            flags |= ms;
-        }
-    }
-    flags
-}
-
-fn mount(
-    source: Option<&str>,
-    target: &Path,
-    fs_type: Option<&str>,
-    flags: libc::c_ulong,
-    data: Option<&str>,
-) -> Result<(), String> {
-    let what = || format!("mount {} on {}", source.unwrap_or("-"), target.display());
-    let source_c = source.map(|s| cstring(s.as_bytes())).transpose()?;
-    let fs_c = fs_type.map(|s| cstring(s.as_bytes())).transpose()?;
-    let data_c = data.map(|s| cstring(s.as_bytes())).transpose()?;
-    let target_c = cpath(target)?;
-    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-    #[allow(unsafe_code)]
-    // SAFETY: every pointer is null or a NUL-terminated string that outlives the call.
-    let rc = unsafe { libc::mount(ptr(&source_c), target_c.as_ptr(), ptr(&fs_c), flags, ptr(&data_c).cast()) };
-    if rc != 0 {
-        return Err(format!("{}: {}", what(), std::io::Error::last_os_error()));
-    }
-    Ok(())
 }
 
 /// Brings `lo` up in a new network namespace (it starts down).
@@ -608,23 +353,19 @@ fn report(fd: RawFd, text: &str) {
     }
 }
 
-fn make_dir(path: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(path).map_err(|e| format!("mkdir {}: {e}", path.display()))
-}
-
 fn write_file(path: &str, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("write {path}: {e}"))
 }
 
-fn cstring(bytes: &[u8]) -> Result<CString, String> {
+pub(crate) fn cstring(bytes: &[u8]) -> Result<CString, String> {
     CString::new(bytes).map_err(|_| "a string holds a NUL byte".to_string())
 }
 
-fn cpath(path: &Path) -> Result<CString, String> {
+pub(crate) fn cpath(path: &Path) -> Result<CString, String> {
     cstring(path.as_os_str().as_encoded_bytes())
 }
 
-fn check(rc: i32, what: &str) -> Result<(), String> {
+pub(crate) fn check(rc: i32, what: &str) -> Result<(), String> {
     if rc < 0 {
         return Err(format!("{what}: {}", std::io::Error::last_os_error()));
     }

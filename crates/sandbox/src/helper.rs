@@ -6,9 +6,10 @@ use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::cgroup::{Cgroup, Driver};
-use crate::confine::{self, Context, Plan};
-use crate::seccomp::{self, Filters};
+use crate::confine::Plan;
+use crate::seccomp::Filters;
 use crate::wire::{self, Features, FromHelper, HelperConfig, Job, ToHelper};
+use crate::{probe, seed};
 
 /// How many distinct uids root mode hands out.
 const UID_COUNT: u32 = 65_536;
@@ -41,16 +42,7 @@ pub fn helper_main(fd: &str, config: &str) -> i32 {
             return 1;
         }
     };
-    let (mut features, mut missing, driver, filters) = probe();
-    if features.mountns {
-        if let Err(e) = confine::build_etc_template(&config.etc_template) {
-            features.mountns = false;
-            missing.push(format!(
-                "mount namespace: cannot build the /etc template in {}: {e}",
-                config.etc_template.display()
-            ));
-        }
-    }
+    let (features, missing, driver, filters) = probe::probe();
     let hello = FromHelper::Hello { features: features.clone(), missing };
     if wire::send(socket.as_raw_fd(), &hello, &[], 0).is_err() {
         return 1;
@@ -73,7 +65,15 @@ pub fn helper_main(fd: &str, config: &str) -> i32 {
         #[allow(unsafe_code)]
         // SAFETY: getuid/getgid cannot fail.
         outer: unsafe { (libc::getuid(), libc::getgid()) },
+        etc_problem: None,
     };
+    // After the hello, so the server's start does not wait for it (copying /etc/ssl and /etc/alternatives
+    // takes ~100 ms); a spawn sent meanwhile waits in the socket.
+    if helper.features.mountns {
+        helper.etc_problem = crate::rootfs::build_etc_template(&helper.config.etc_template)
+            .err()
+            .map(|e| format!("cannot build the /etc template in {}: {e}", helper.config.etc_template.display()));
+    }
     helper.replenish();
     helper.run();
     0
@@ -104,6 +104,8 @@ struct Helper {
     seed_count: u64,
     pid: i32,
     outer: (u32, u32),
+    /// Why the curated `/etc` could not be built: every instance that needs it fails with this.
+    etc_problem: Option<String>,
 }
 
 /// A process forked ahead of demand, already in its own cgroup, waiting for one [`SeedOrder`]; it clones
@@ -112,15 +114,6 @@ struct Seed {
     pid: i32,
     socket: OwnedFd,
     cgroup: Option<Cgroup>,
-}
-
-/// What a seed is told. Descriptors: control socket, stdout, stderr, report socket.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SeedOrder {
-    job: Job,
-    plan: Plan,
-    uid: Option<u32>,
-    hostname: String,
 }
 
 /// Seeds kept ready: one per spawn that may arrive before the helper has made the next.
@@ -208,6 +201,9 @@ impl Helper {
     fn spawn(&mut self, id: u64, job: &Job, fds: Vec<OwnedFd>) -> Result<FromHelper, String> {
         let [control, stdout, stderr]: [OwnedFd; 3] =
             fds.try_into().map_err(|_| "a spawn needs three descriptors".to_string())?;
+        if let (true, Some(problem)) = (self.features.mountns, &self.etc_problem) {
+            return Err(problem.clone());
+        }
         let seed = match self.seeds.pop_front() {
             Some(seed) => seed,
             None => self.make_seed()?,
@@ -236,7 +232,7 @@ impl Helper {
                 return Err(format!("report socket: {e}"));
             }
         };
-        let order = SeedOrder { job: job.clone(), plan, uid, hostname: format!("c-{:x}-{id}", self.pid) };
+        let order = seed::SeedOrder { job: job.clone(), plan, uid, hostname: format!("c-{:x}-{id}", self.pid) };
         let fds = [control.as_raw_fd(), stdout.as_raw_fd(), stderr.as_raw_fd(), report_child.as_raw_fd()];
         let sent = wire::send(seed_socket.as_raw_fd(), &order, &fds, 0);
         drop((control, stdout, stderr, report_child, seed_socket));
@@ -280,7 +276,15 @@ impl Helper {
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             drop(ours);
-            seed_main(self, theirs);
+            seed::seed_main(
+                seed::Inherited {
+                    config: &self.config,
+                    filters: self.filters.as_ref(),
+                    outer: self.outer,
+                    helper_pid: self.pid,
+                },
+                theirs,
+            );
         }
         drop(theirs);
         if pid < 0 {
@@ -433,73 +437,6 @@ fn collect_reports(report: &OwnedFd) -> Result<(i32, i32), (Option<i32>, String)
     }
 }
 
-/// A seed: waits for its order, clones the reaper as the helper's child, reports its pid, exits.
-fn seed_main(helper: &Helper, socket: OwnedFd) -> ! {
-    #[allow(unsafe_code)]
-    // SAFETY: prctl with integers and close_range around the one descriptor the seed keeps; `_exit` at the
-    // end leaves without running the helper's exit handlers.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-        let keep = socket.as_raw_fd() as u32;
-        if keep > 3 {
-            libc::syscall(libc::SYS_close_range, 3u32, keep - 1, 0u32);
-        }
-        libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0u32);
-    }
-    let code = seed_order(helper, &socket);
-    #[allow(unsafe_code)]
-    // SAFETY: see above.
-    unsafe {
-        libc::_exit(code)
-    }
-}
-
-fn seed_order(helper: &Helper, socket: &OwnedFd) -> i32 {
-    let Ok(received) = wire::recv(socket.as_raw_fd(), 0) else { return 1 };
-    let Ok(order) = serde_json::from_slice::<SeedOrder>(&received.bytes) else { return 1 };
-    let Ok([control, stdout, stderr, report]): Result<[OwnedFd; 4], _> = received.fds.try_into() else { return 1 };
-    let plan = order.plan;
-    let mut flags = (libc::SIGCHLD | libc::CLONE_PARENT) as libc::c_ulong;
-    for (on, flag) in [
-        (plan.userns, libc::CLONE_NEWUSER),
-        (plan.mountns, libc::CLONE_NEWNS),
-        (plan.pidns, libc::CLONE_NEWPID),
-        (plan.netns, libc::CLONE_NEWNET),
-        (plan.ipcns, libc::CLONE_NEWIPC),
-        (plan.utsns, libc::CLONE_NEWUTS),
-    ] {
-        if on {
-            flags |= flag as libc::c_ulong;
-        }
-    }
-    let context = Context {
-        job: &order.job,
-        plan,
-        root_mount_point: &helper.config.root_mount_point,
-        etc_template: &helper.config.etc_template,
-        uid: order.uid,
-        outer_uid: helper.outer.0,
-        outer_gid: helper.outer.1,
-        hostname: &order.hostname,
-        filters: helper.filters.as_ref(),
-        control: &control,
-        stdout: &stdout,
-        stderr: &stderr,
-        report: &report,
-        helper_pid: helper.pid,
-    };
-    #[allow(unsafe_code)]
-    // SAFETY: a fork-like clone (no new stack) of this single-threaded process. CLONE_PARENT makes the
-    // reaper the helper's child, so the helper reaps it; the child runs only `reaper`, which never returns.
-    let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) } as i32;
-    if pid == 0 {
-        confine::reaper(&context);
-    }
-    let message = if pid < 0 { format!("Eclone: {}", std::io::Error::last_os_error()) } else { format!("P{pid}") };
-    let _ = wire::send_bytes(report.as_raw_fd(), message.as_bytes(), &[], 0);
-    0
-}
-
 /// The report socketpair; the helper's end asks for the sender's credentials.
 fn report_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let (parent, child) = wire::seqpacket_pair()?;
@@ -538,112 +475,6 @@ fn child_signals() -> std::io::Result<OwnedFd> {
         }
         Ok(OwnedFd::from_raw_fd(fd))
     }
-}
-
-/// What this machine allows, and a line for each thing best-effort mode will do without.
-fn probe() -> (Features, Vec<String>, Driver, Option<Filters>) {
-    #[allow(unsafe_code)]
-    // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let namespaces = probe_namespaces(root);
-    let has = |flag: libc::c_int| namespaces.iter().any(|(f, ok)| *f == flag && *ok);
-    let userns = has(libc::CLONE_NEWUSER);
-    let mut missing = Vec::new();
-    let usable = root || userns;
-    if !usable {
-        missing.push(
-            "user namespaces: not available to this user, so no namespace can be made (instances share the \
-             host's filesystem view, processes and network; landlock and seccomp still apply)"
-                .to_string(),
-        );
-    }
-    let mut flag = |name: &str, flag: libc::c_int, consequence: &str| -> bool {
-        let ok = usable && has(flag);
-        if usable && !ok {
-            missing.push(format!("{name} namespace: {consequence}"));
-        }
-        ok
-    };
-    let mountns = flag("mount", libc::CLONE_NEWNS, "instances see the host's filesystem, guarded by landlock only");
-    let pidns = flag("pid", libc::CLONE_NEWPID, "instances can see host processes");
-    let netns = flag("network", libc::CLONE_NEWNET, "internetAccess=false cannot be enforced");
-    let ipcns = flag("ipc", libc::CLONE_NEWIPC, "instances share System V IPC with the host");
-    let utsns = flag("uts", libc::CLONE_NEWUTS, "instances see the host's name");
-    let filters = if seccomp::available() {
-        match seccomp::compile() {
-            Ok(filters) => Some(filters),
-            Err(e) => {
-                missing.push(format!("seccomp: cannot build the filter: {e}"));
-                None
-            }
-        }
-    } else {
-        missing.push("seccomp: not supported by this kernel".into());
-        None
-    };
-    let landlock = crate::landlock::abi();
-    if landlock == 0 {
-        missing.push("landlock: not supported by this kernel".into());
-    }
-    let (driver, cgroup_problem) = Driver::detect();
-    if let Some(problem) = cgroup_problem {
-        missing.push(format!("{problem}; memory is bounded by RLIMIT_DATA and processes by RLIMIT_NPROC"));
-    }
-    let features = Features {
-        root,
-        userns,
-        mountns,
-        pidns,
-        netns,
-        ipcns,
-        utsns,
-        seccomp: filters.is_some(),
-        landlock,
-        cgroup: driver.kind(),
-    };
-    (features, missing, driver, filters)
-}
-
-/// Tries each namespace in a throwaway child (user namespace first when not root).
-fn probe_namespaces(root: bool) -> Vec<(libc::c_int, bool)> {
-    let flags = [libc::CLONE_NEWNS, libc::CLONE_NEWPID, libc::CLONE_NEWNET, libc::CLONE_NEWIPC, libc::CLONE_NEWUTS];
-    #[allow(unsafe_code)]
-    // SAFETY: fork of this single-threaded process; the child only calls unshare and _exit.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        let mut bits = 0;
-        #[allow(unsafe_code)]
-        // SAFETY: unshare and _exit with integers. Root tries the namespaces as itself (its instances
-        // use no user namespace) and the user namespace last, for the record.
-        unsafe {
-            let user_ok = !root && libc::unshare(libc::CLONE_NEWUSER) == 0;
-            if root || user_ok {
-                for (i, flag) in flags.iter().enumerate() {
-                    if libc::unshare(*flag) == 0 {
-                        bits |= 2 << i;
-                    }
-                }
-            }
-            if user_ok || (root && libc::unshare(libc::CLONE_NEWUSER) == 0) {
-                bits |= 1;
-            }
-            libc::_exit(bits);
-        }
-    }
-    let mut status = 0;
-    if pid > 0 {
-        #[allow(unsafe_code)]
-        // SAFETY: waitpid on our child.
-        unsafe {
-            libc::waitpid(pid, &mut status, 0);
-        }
-    }
-    let bits = if pid > 0 && libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 0 };
-    let mut found = vec![(libc::CLONE_NEWUSER, bits & 1 != 0)];
-    for (i, flag) in flags.iter().enumerate() {
-        found.push((*flag, bits & (2 << i) != 0));
-    }
-    found
 }
 
 /// SIGKILL to one of our children (unreaped, so its pid cannot have been reused).

@@ -22,8 +22,6 @@ pub(crate) struct HelperConfig {
     pub root_mount_point: PathBuf,
     /// Where the helper builds the curated `/etc` every instance binds.
     pub etc_template: PathBuf,
-    /// Whether unavailable features may be skipped (best-effort) or must fail the spawn (strict).
-    pub strict: bool,
     /// First uid handed to instances when the helper runs as root.
     pub uid_base: u32,
 }
