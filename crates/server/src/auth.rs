@@ -22,12 +22,15 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Account(pub String);
 
-/// Middleware for the FC API: verifies the signature and attaches the [`Account`].
+/// Middleware for the FC API: verifies the signature and attaches the [`Account`] to the request (for
+/// the route) and to the response (for the access log).
 pub async fn fc_api(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let resource = signature::decode_path(request.uri().path());
     let account = verify(&state, request.method(), request.headers(), &resource)?;
-    request.extensions_mut().insert(Account(account));
-    Ok(next.run(request).await)
+    request.extensions_mut().insert(Account(account.clone()));
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(Account(account));
+    Ok(response)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {

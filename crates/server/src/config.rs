@@ -76,6 +76,10 @@ pub struct ServerConfig {
     pub max_async_payload_bytes: usize,
     pub log_retention: Retention,
     pub queue: ferric_queue::QueueConfig,
+    /// Client timeouts, the connection cap and request-head bounds.
+    pub connections: crate::conn::ConnLimits,
+    /// Whether every request is logged on the `ferric::access` target.
+    pub access_log: bool,
 }
 
 impl ServerConfig {
@@ -95,6 +99,8 @@ impl ServerConfig {
             max_async_payload_bytes: 128 * 1024,
             log_retention: Retention::default(),
             queue: ferric_queue::QueueConfig::default(),
+            connections: crate::conn::ConnLimits::default(),
+            access_log: true,
         }
     }
 

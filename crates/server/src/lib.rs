@@ -10,6 +10,8 @@
 //! - `state`: [`AppState`], opened from the data directory.
 //! - `auth`: signature verification as the official SDKs sign.
 //! - `error`: [`ApiError`] and the status mapping.
+//! - `conn`: accepting connections, their timeouts and cap, and heads refused in FC's format.
+//! - `access_log`: one line per request.
 //! - `body`: bounded request bodies.
 //! - `control`: the control-plane commands shared by the FC API and the form API.
 //! - `catalog`: the data plane's cache of resolved functions, invalidated by control-plane writes.
@@ -17,10 +19,12 @@
 //! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
 //!   triggers), logs, form, health.
 
+mod access_log;
 mod auth;
 mod body;
 mod catalog;
 mod config;
+mod conn;
 mod control;
 mod error;
 mod logsink;
@@ -31,9 +35,10 @@ mod runner;
 mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
+pub use access_log::TARGET as ACCESS_LOG_TARGET;
 pub use config::{AccessKey, Keyring, ServerConfig};
+pub use conn::{ConnLimits, HeadLimits};
 pub use error::ApiError;
 pub use logsink::Retention;
 pub use request_id::RequestId;
@@ -55,8 +60,11 @@ pub async fn run(
     };
     let sweeper = state.clone();
     tokio::spawn(async move { control::sweep_unreferenced_code(&sweeper).await });
-    let app = routes::router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let served = conn::Served {
+        limits: state.config().connections,
+        stats: state.inner().conn_stats.clone(),
+        access_log: state.config().access_log,
+        router: routes::router(state),
+    };
+    conn::serve(listener, served, shutdown).await
 }

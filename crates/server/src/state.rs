@@ -62,6 +62,8 @@ pub(crate) struct Inner {
     pub closing: tokio::sync::watch::Sender<bool>,
     /// The address the server listens on, known once `run` starts.
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// What the connection limits did, for `/metrics`.
+    pub conn_stats: Arc<crate::conn::ConnStats>,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
                 logs,
                 closing: tokio::sync::watch::channel(false).0,
                 local_addr: std::sync::OnceLock::new(),
+                conn_stats: Arc::default(),
             }),
         })
     }

@@ -36,6 +36,12 @@ pub enum ErrorCode {
     StatefulAsyncInvocationNotFound,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
+    /// Transport-level refusals, answered before a request reaches a route (`server::conn`).
+    RequestHeaderFieldsTooLarge,
+    UriTooLong,
+    RequestTimeout,
+    /// The server holds as many connections as it may and none of them is idle.
+    TooManyConnections,
     InternalServerError,
 }
 
@@ -65,6 +71,10 @@ impl ErrorCode {
             ErrorCode::NotFound => "NotFound",
             ErrorCode::AsyncConfigNotExists => "AsyncConfigNotExists",
             ErrorCode::StatefulAsyncInvocationNotFound => "StatefulAsyncInvocationNotFound",
+            ErrorCode::RequestHeaderFieldsTooLarge => "RequestHeaderFieldsTooLarge",
+            ErrorCode::UriTooLong => "URITooLong",
+            ErrorCode::RequestTimeout => "RequestTimeout",
+            ErrorCode::TooManyConnections => "TooManyConnections",
             ErrorCode::InternalServerError => "InternalServerError",
         }
     }
@@ -97,6 +107,11 @@ impl ErrorCode {
             ErrorCode::PreconditionFailed => 412,
             ErrorCode::ResourceExhausted => 429,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTimeout => 408,
+            ErrorCode::UriTooLong => 414,
+            ErrorCode::RequestHeaderFieldsTooLarge => 431,
+            // Overload, not a fault; 503 tells clients to come back, and SDKs retry it.
+            ErrorCode::TooManyConnections => 503,
             ErrorCode::InternalServerError => 500,
         }
     }

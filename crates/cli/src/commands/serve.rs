@@ -66,20 +66,71 @@ pub struct ServeArgs {
     /// Log filter (tracing syntax), e.g. info or ferric_server=debug.
     #[arg(long, env = "FERRIC_LOG", default_value = "info")]
     pub log: String,
+    /// One line per request on stderr: text (with the rest of the log), json (one object a line) or off.
+    #[arg(long, env = "FERRIC_ACCESS_LOG", default_value = "text", value_parser = ["off", "text", "json"])]
+    pub access_log: String,
+    /// Seconds a client may take to send a request's head, from its first byte (answered 408).
+    #[arg(long, env = "FERRIC_HEADER_TIMEOUT", default_value_t = 20)]
+    pub header_timeout: u64,
+    /// Seconds a request body may pause while the server waits for it before the connection is closed.
+    #[arg(long, env = "FERRIC_BODY_TIMEOUT", default_value_t = 30)]
+    pub body_timeout: u64,
+    /// Seconds an idle keep-alive connection stays open between requests.
+    #[arg(long, env = "FERRIC_KEEP_ALIVE_TIMEOUT", default_value_t = 60)]
+    pub keep_alive_timeout: u64,
+    /// Most client connections at once (default: half the descriptor limit, at most 10000). At the
+    /// limit the longest-idle connection is closed for a new one; if none is idle, 503.
+    #[arg(long, env = "FERRIC_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("invalid --log filter")?)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging(&args.log, &args.access_log)?;
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.worker_threads {
         builder.worker_threads(n.max(1));
     }
     let runtime = builder.enable_all().build().context("cannot start tokio")?;
     runtime.block_on(serve(args))
+}
+
+/// The server's log on stderr. Access lines (target `ferric::access`) go with it in `text` mode; in
+/// `json` mode they are written as JSON objects by a layer of their own, and the text log leaves them out.
+fn init_logging(filter: &str, access_log: &str) -> Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
+    let access = ferric_server::ACCESS_LOG_TARGET;
+    let text_filter = tracing_subscriber::EnvFilter::try_new(filter).context("invalid --log filter")?;
+    let text_filter = match access_log {
+        "text" => text_filter,
+        _ => text_filter.add_directive(format!("{access}=off").parse().context("access log directive")?),
+    };
+    let text = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(text_filter);
+    let json = (access_log == "json").then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_writer(std::io::stderr)
+            .with_filter(tracing_subscriber::filter::Targets::new().with_target(access, tracing::Level::INFO))
+    });
+    tracing_subscriber::registry().with(text).with(json).init();
+    Ok(())
+}
+
+/// Half the open-file limit (instances and the store need descriptors too), within 64..=10000.
+fn default_max_connections() -> usize {
+    // "Max open files            20000                20000                files"
+    let soft = std::fs::read_to_string("/proc/self/limits").ok().and_then(|text| {
+        let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(3)?.parse::<usize>().ok()
+    });
+    (soft.unwrap_or(1024) / 2).clamp(64, 10_000)
 }
 
 /// Instances of a root server run as uids from here up (65536 of them), far from real users' ids.
@@ -130,6 +181,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.invoker.node = args.node.clone();
     config.invoker.python = args.python.clone();
     config.invoker.region = args.region.clone();
+    config.access_log = args.access_log != "off";
+    config.connections.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+    config.connections.body_timeout = std::time::Duration::from_secs(args.body_timeout.max(1));
+    config.connections.keep_alive = std::time::Duration::from_secs(args.keep_alive_timeout.max(1));
+    config.connections.max_connections = args.max_connections.unwrap_or_else(default_max_connections).max(1);
 
     // Handlers go in before the banner: a supervisor may signal as soon as it sees the endpoint.
     let shutdown = shutdown_signal()?;

@@ -15,7 +15,9 @@ pub async fn healthz() -> Response {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let mut response = (StatusCode::OK, render(&state.config().invoker.sandbox)).into_response();
+    let mut text = render(&state.config().invoker.sandbox);
+    state.inner().conn_stats.render(&mut text);
+    let mut response = (StatusCode::OK, text).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

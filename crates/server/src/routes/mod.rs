@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_supported)
         .method_not_allowed_fallback(not_supported)
         .layer(middleware::from_fn(crate::request_id::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::access_log::layer))
         .with_state(state)
 }
 

@@ -168,6 +168,7 @@ pub async fn proxy(
     };
     invocation_headers(&mut response, &version, &outcome);
     record_log(&state, &version, &request_id, outcome.log);
+    response.extensions_mut().insert(crate::auth::Account(account));
     Ok(response)
 }
 

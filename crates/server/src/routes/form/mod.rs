@@ -100,8 +100,10 @@ async fn authenticate(
             .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied, "this server has no default account"))?
             .to_string()
     };
-    request.extensions_mut().insert(Account(account));
-    Ok(next.run(request).await)
+    request.extensions_mut().insert(Account(account.clone()));
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(Account(account));
+    Ok(response)
 }
 
 #[cfg(test)]
