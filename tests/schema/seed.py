@@ -1,7 +1,7 @@
 """Creates the resources the spec's examples name, so the fuzzer's requests find something to answer
 with 200: service `demo`, function `hello` (Python; answers events and, behind its `web` HTTP trigger,
-HTTP requests), its timer trigger `every5m`, an async-invoke-config, one async invocation, and the form
-API's function `0001`.
+HTTP requests), its timer trigger `every5m`, an async-invoke-config, one async invocation
+(`demo-invocation-1`) and one sync one (a log to list), and the form API's function `0001`.
 
 Usage: python seed.py <endpoint>   (keys from FC_ACCESS_KEY_ID / FC_ACCESS_KEY_SECRET)
 """
@@ -53,7 +53,8 @@ def main(endpoint):
                             "methods": ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]}})
     call("PUT", "/2016-08-15/services/demo/functions/hello/async-invoke-config", {"maxAsyncRetryAttempts": 1})
     r = session.post(endpoint + "/2016-08-15/services/demo/functions/hello/invocations", data=b"{}",
-                     headers={"X-Fc-Invocation-Type": "Async"})
+                     headers={"X-Fc-Invocation-Type": "Async",
+                              "X-Fc-Stateful-Async-Invocation-Id": "demo-invocation-1"})
     if r.status_code != 202:
         sys.exit("seed: async invoke -> {0} {1}".format(r.status_code, r.text))
     r = session.post(endpoint + "/2016-08-15/services/demo/functions/hello/invocations", data=b"{}",
