@@ -218,7 +218,19 @@ async fn events_older_than_their_max_age_expire() {
 
     let get =
         server.client().call(Method::GET, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], None).await;
-    assert_eq!(get.expect("get").json().expect("json")["maxAsyncEventAgeInSeconds"], 1);
+    let got = get.expect("get").json().expect("json");
+    assert_eq!(got["maxAsyncEventAgeInSeconds"], 1);
+    // Fields never set are left out, not `null` (the spec types them as integers, objects, booleans).
+    let fields = got.as_object().expect("object");
+    assert!(fields.values().all(|v| !v.is_null()), "{got}");
+    assert!(!fields.contains_key("destinationConfig") && !fields.contains_key("statefulInvocation"), "{got}");
+    let list = server
+        .client()
+        .call(Method::GET, &format!("/services/{svc}/functions/f/async-invoke-configs"), &[], None)
+        .await;
+    let list = list.expect("list").json().expect("json");
+    assert_eq!(list["nextToken"], "", "{list}");
+    assert_eq!(list["configs"][0], got);
     server
         .client()
         .call(Method::DELETE, &format!("/services/{svc}/functions/f/async-invoke-config"), &[], None)

@@ -39,6 +39,8 @@ async fn create_get_update_config_delete() {
     assert_eq!(data["FunctionName"], "0001");
     assert_eq!(data["Runtime"], "python3.9");
     assert_eq!(data["Description"], "v1.0.0");
+    assert_eq!(data["FunctionConfig"], "", "present before any FunctionConfig is set");
+    assert_eq!(data["ServiceName"], "default");
     let checksum = data["CodeChecksum"].as_str().expect("checksum");
     let module = server.data_dir().join("code").join(checksum).join("index.py");
     assert_eq!(std::fs::read_to_string(module).expect("module file"), source);

@@ -47,6 +47,7 @@ async fn create_reports_checksum_size_and_defaults() {
     assert_eq!(created["instanceType"], "e1");
     assert_eq!(created["instanceConcurrency"], 1);
     assert_eq!(created["runtime"], "python3.9");
+    assert_eq!(created["initializer"], "", "no initializer is \"\", never null");
     assert!(created.get("code").is_none());
     let checksum = created["codeChecksum"].as_str().expect("checksum");
     let extracted = server.data_dir().join("code").join(checksum).join("index.py");

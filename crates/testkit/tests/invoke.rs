@@ -294,6 +294,7 @@ async fn logs_can_be_followed_live() {
         .expect("follow");
     assert_eq!(stream.status(), 200);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert_eq!(stream.headers()["x-fc-request-id"].len(), 36);
     let r = invoke(&server, &svc, &f, b"live", &[]).await;
     let rid = r.header("x-fc-request-id").expect("rid").to_string();
     let mut seen = String::new();
@@ -308,5 +309,18 @@ async fn logs_can_be_followed_live() {
     .await;
     assert!(read.is_ok(), "no event for {rid} in: {seen}");
     assert!(seen.contains("event: log") && seen.contains("got 4 bytes"), "{seen}");
+    // Each `log` event's data is one `LogEntry` of api/openapi.yaml: every required key, as a string.
+    let event = seen.split("\n\n").find(|e| e.contains(&rid)).expect("the event");
+    let mut lines = event.lines().filter(|l| !l.starts_with(':'));
+    assert_eq!(lines.next(), Some("event: log"), "{event}");
+    let data = lines.next().and_then(|l| l.strip_prefix("data: ")).expect("one data line");
+    let entry: Value = serde_json::from_str(data).expect("data is JSON");
+    for key in ["requestId", "serviceName", "functionName", "time", "content"] {
+        assert!(entry[key].is_string(), "LogEntry.{key} in {entry}");
+    }
+    assert_eq!(entry["requestId"], rid.as_str());
+    let time = entry["time"].as_str().unwrap_or_default();
+    assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "time {time}");
+    assert_eq!(lines.next(), None, "{event}");
     server.stop().await;
 }

@@ -110,3 +110,28 @@ async fn every_served_route_is_in_the_spec() {
         }
     }
 }
+
+/// The `ErrorCode` enum of the spec's `Error` schema, in order.
+fn spec_error_codes(spec: &str) -> Vec<String> {
+    let schema = spec.find("\n    Error:\n").expect("api/openapi.yaml has schemas.Error");
+    let rest = &spec[schema..];
+    let enum_at = rest.find("enum:\n").expect("Error.ErrorCode has an enum") + "enum:\n".len();
+    rest[enum_at..]
+        .lines()
+        .map_while(|line| line.trim_start().strip_prefix("- "))
+        .map(|code| code.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn every_error_code_sent_is_in_the_spec_enum() {
+    let spec = std::fs::read_to_string(repo_root().join("api/openapi.yaml")).expect("api/openapi.yaml");
+    let listed = spec_error_codes(&spec);
+    let sent: Vec<&str> = ferric_types::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    for code in &sent {
+        assert!(listed.iter().any(|l| l == code), "ErrorCode {code} is sent but not in Error.ErrorCode's enum");
+    }
+    for code in &listed {
+        assert!(sent.contains(&code.as_str()), "Error.ErrorCode's enum lists {code}, which the server never sends");
+    }
+}

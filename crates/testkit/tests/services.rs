@@ -25,6 +25,8 @@ async fn create_get_update_delete_with_fc_defaults() {
     assert_eq!(created["description"], "");
     assert_eq!(created["role"], "");
     assert!(created["logConfig"].is_object());
+    // FC's value for "no rule", never the empty string the spec's enum refuses.
+    assert_eq!(created["logConfig"]["logBeginRule"], "None");
     assert_eq!(created["internetAccess"], true);
     assert_eq!(created["serviceId"].as_str().map(str::len), Some(36));
     assert!(created["createdTime"].as_str().expect("time").ends_with('Z'));

@@ -46,6 +46,34 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, so a test can hold `api/openapi.yaml`'s `Error.ErrorCode` enum to the codes sent.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidArgument,
+        ErrorCode::MissingRequiredHeader,
+        ErrorCode::PathNotSupported,
+        ErrorCode::EntityTooLarge,
+        ErrorCode::LimitExceeded,
+        ErrorCode::AccessDenied,
+        ErrorCode::SignatureNotMatch,
+        ErrorCode::InvalidAccessKeyId,
+        ErrorCode::RequestTimeTooSkewed,
+        ErrorCode::ServiceNotFound,
+        ErrorCode::FunctionNotFound,
+        ErrorCode::TriggerNotFound,
+        ErrorCode::ServiceAlreadyExists,
+        ErrorCode::FunctionAlreadyExists,
+        ErrorCode::TriggerAlreadyExists,
+        ErrorCode::ServiceNotEmpty,
+        ErrorCode::FunctionNotEmpty,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::ResourceExhausted,
+        ErrorCode::AsyncConfigNotExists,
+        ErrorCode::StatefulAsyncInvocationNotFound,
+        ErrorCode::NotFound,
+        ErrorCode::InternalServerError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidArgument => "InvalidArgument",
@@ -187,5 +215,41 @@ mod tests {
             assert!(code.status() < 500, "{code}");
         }
         assert_eq!(ErrorCode::InvalidAccessKeyId.as_str(), "InvalidAccessKeyID");
+    }
+
+    #[test]
+    fn all_lists_every_code() {
+        // No wildcard arm: a new variant does not compile here until it is sorted in, and then `ALL`
+        // must hold it for this test to pass.
+        fn listed(code: ErrorCode) -> bool {
+            match code {
+                ErrorCode::InvalidArgument
+                | ErrorCode::MissingRequiredHeader
+                | ErrorCode::PathNotSupported
+                | ErrorCode::EntityTooLarge
+                | ErrorCode::LimitExceeded
+                | ErrorCode::AccessDenied
+                | ErrorCode::SignatureNotMatch
+                | ErrorCode::InvalidAccessKeyId
+                | ErrorCode::RequestTimeTooSkewed
+                | ErrorCode::ServiceNotFound
+                | ErrorCode::FunctionNotFound
+                | ErrorCode::TriggerNotFound
+                | ErrorCode::ServiceAlreadyExists
+                | ErrorCode::FunctionAlreadyExists
+                | ErrorCode::TriggerAlreadyExists
+                | ErrorCode::ServiceNotEmpty
+                | ErrorCode::FunctionNotEmpty
+                | ErrorCode::PreconditionFailed
+                | ErrorCode::MethodNotAllowed
+                | ErrorCode::ResourceExhausted
+                | ErrorCode::AsyncConfigNotExists
+                | ErrorCode::StatefulAsyncInvocationNotFound
+                | ErrorCode::NotFound
+                | ErrorCode::InternalServerError => ErrorCode::ALL.contains(&code),
+            }
+        }
+        assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
+        assert_eq!(ErrorCode::ALL.len(), 24, "a code was added to the match but not to ALL");
     }
 }

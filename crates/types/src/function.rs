@@ -31,6 +31,8 @@ pub struct FunctionSpec {
     pub description: String,
     pub runtime: String,
     pub handler: String,
+    /// On the wire (and in the store) a function without one says `""`, as FC does, never `null`.
+    #[serde(serialize_with = "empty_if_none", deserialize_with = "none_if_empty", default)]
     pub initializer: Option<String>,
     pub timeout: u32,
     pub initialization_timeout: u32,
@@ -63,6 +65,15 @@ impl Default for FunctionSpec {
             passthrough: Map::new(),
         }
     }
+}
+
+fn empty_if_none<S: serde::Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_deref().unwrap_or(""))
+}
+
+/// `""` and `null` both mean "no initializer" (functions stored before this rule have `null`).
+fn none_if_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.filter(|v| !v.is_empty()))
 }
 
 /// Where a function's code comes from in a request.
@@ -372,6 +383,24 @@ mod tests {
         let v = serde_json::to_value(&spec).expect("serialises");
         assert_eq!(v["layers"][0], "x");
         assert!(v.get("bogus").is_none());
+    }
+
+    #[test]
+    fn no_initializer_is_an_empty_string_on_the_wire() {
+        let mut spec =
+            FunctionSpec { runtime: "nodejs20".into(), handler: "index.handler".into(), ..Default::default() };
+        assert_eq!(serde_json::to_value(&spec).expect("serialises")["initializer"], "");
+        spec.apply(patch(r#"{"initializer":"index.init"}"#)).expect("valid");
+        let text = serde_json::to_string(&spec).expect("serialises");
+        let back: FunctionSpec = serde_json::from_str(&text).expect("round-trips");
+        assert_eq!(back.initializer.as_deref(), Some("index.init"));
+        spec.apply(patch(r#"{"initializer":""}"#)).expect("valid");
+        let text = serde_json::to_string(&spec).expect("serialises");
+        let back: FunctionSpec = serde_json::from_str(&text).expect("round-trips");
+        assert_eq!(back.initializer, None, "an empty initializer reads back as none, so none runs");
+        let old = text.replace(r#""initializer":"""#, r#""initializer":null"#);
+        assert_ne!(old, text);
+        assert_eq!(serde_json::from_str::<FunctionSpec>(&old).expect("old rows parse").initializer, None);
     }
 
     #[test]

@@ -17,14 +17,39 @@ pub struct Meta {
     pub modified_ms: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// FC's values of `logConfig.logBeginRule`: split log lines at a default timestamp pattern, or not at all.
+pub const LOG_BEGIN_RULES: &[&str] = &["DefaultRegex", "None"];
+/// What FC reports when no rule was set.
+pub const DEFAULT_LOG_BEGIN_RULE: &str = "None";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LogConfig {
     pub project: String,
     pub logstore: String,
     pub enable_request_metrics: bool,
     pub enable_instance_metrics: bool,
+    /// Never empty: an empty or absent rule reads as FC's default, so stored and sent values agree.
+    #[serde(deserialize_with = "log_begin_rule")]
     pub log_begin_rule: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            project: String::new(),
+            logstore: String::new(),
+            enable_request_metrics: false,
+            enable_instance_metrics: false,
+            log_begin_rule: DEFAULT_LOG_BEGIN_RULE.to_string(),
+        }
+    }
+}
+
+/// `""` and `null` mean "not set" (services stored before the default existed have `""`).
+fn log_begin_rule<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let rule = Option::<String>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(if rule.is_empty() { DEFAULT_LOG_BEGIN_RULE.to_string() } else { rule })
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -172,6 +197,13 @@ impl ServiceSpec {
     fn validate(&self) -> Result<(), FcError> {
         check_description(&self.description)?;
         check_short("role", &self.role)?;
+        if !LOG_BEGIN_RULES.contains(&self.log_config.log_begin_rule.as_str()) {
+            return Err(FcError::invalid(format!(
+                "logConfig.logBeginRule '{}' is not valid; expected one of {}",
+                self.log_config.log_begin_rule.chars().take(64).collect::<String>(),
+                LOG_BEGIN_RULES.join(", ")
+            )));
+        }
         if !self.tracing_config.is_object() {
             return Err(FcError::invalid("tracingConfig must be an object"));
         }
@@ -260,5 +292,26 @@ mod tests {
         assert_eq!(v["description"], "");
         assert_eq!(v["internetAccess"], true);
         assert_eq!(v["createdTime"], "1970-01-01T00:00:00Z");
+        assert_eq!(v["logConfig"]["logBeginRule"], "None");
+    }
+
+    #[test]
+    fn log_begin_rule_is_fcs_value_never_empty() {
+        let mut spec = ServiceSpec::default();
+        let patch: ServicePatch =
+            parse_body(br#"{"logConfig": {"project": "p", "logBeginRule": ""}}"#, &SERVICE_SHAPE).expect("parses");
+        spec.apply(patch).expect("valid");
+        assert_eq!(spec.log_config.log_begin_rule, "None");
+        let patch: ServicePatch =
+            parse_body(br#"{"logConfig": {"logBeginRule": "DefaultRegex"}}"#, &SERVICE_SHAPE).expect("parses");
+        spec.apply(patch).expect("valid");
+        assert_eq!(spec.log_config.log_begin_rule, "DefaultRegex");
+        let patch: ServicePatch =
+            parse_body(br#"{"logConfig": {"logBeginRule": "sometimes"}}"#, &SERVICE_SHAPE).expect("parses");
+        assert!(spec.apply(patch).is_err());
+        // A service stored with the old empty default reads back with FC's value.
+        let stored: ServiceSpec =
+            serde_json::from_str(r#"{"logConfig": {"logBeginRule": ""}}"#).expect("stored spec parses");
+        assert_eq!(stored.log_config.log_begin_rule, "None");
     }
 }

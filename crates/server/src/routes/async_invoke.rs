@@ -22,8 +22,13 @@ use crate::state::AppState;
 
 const QUALIFIER: &str = "LATEST";
 
+/// FC's async-invoke-config object. Fields that were never set are left out rather than sent as `null`
+/// (the SDKs read them as absent either way; the spec types them as plain integers, objects, booleans).
 fn config_view(service: &str, function: &str, config: &AsyncInvokeConfig, created: i64, modified: i64) -> Value {
     let mut view = serde_json::to_value(config).unwrap_or_else(|_| json!({}));
+    if let Value::Object(fields) = &mut view {
+        fields.retain(|_, value| !value.is_null());
+    }
     view["service"] = json!(service);
     view["function"] = json!(function);
     view["qualifier"] = json!(QUALIFIER);
@@ -97,7 +102,8 @@ pub async fn list_configs(
         .map(|(text, created, modified)| config_view(&service, &function, &stored(&text), created, modified))
         .into_iter()
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "configs": configs }), None))
+    // One page always: FC answers `"nextToken": ""` here (the Python SDK's own test reads the key).
+    Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": "" }), None))
 }
 
 /// FC's stateful async invocation object.

@@ -46,8 +46,10 @@ fn entry(r: &ferric_store::LogRecord) -> serde_json::Value {
         "requestId": r.request_id,
         "serviceName": r.service,
         "functionName": r.function,
+        // Never `null` (the spec's `LogEntry.time` is a date-time): an out-of-range time reads as the epoch.
         "time": chrono::DateTime::<chrono::Utc>::from_timestamp_millis(r.time_ms)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "content": String::from_utf8_lossy(&r.content),
     })
 }

@@ -91,6 +91,8 @@ async fn ensure_service(state: &AppState, account: &str) -> Result<(), ApiError>
     Ok(())
 }
 
+/// A function as the form API shows it. `config` is the stored `FunctionConfig` text for a single GET
+/// (`""` when never set); list items leave that field out (`None`), keeping a page one store read.
 fn view(function: &Function, config: Option<String>) -> Json {
     let mut data = json!({
         "FunctionName": function.name,
@@ -216,7 +218,7 @@ pub async fn get(
     let name = function_name(&mut Form::query(&uri))?;
     let function = require(&state, &account, &name).await?;
     let config = state.inner().store.get_form_config(&account.0, &function.service, &name).await?;
-    Ok(ok(Some(view(&function, config))))
+    Ok(ok(Some(view(&function, Some(config.unwrap_or_default())))))
 }
 
 /// Stores the base64 `FunctionConfig`. When it decodes to a JSON object, its FC function fields
