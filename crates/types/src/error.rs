@@ -71,6 +71,10 @@ impl ErrorCode {
         ErrorCode::AsyncConfigNotExists,
         ErrorCode::StatefulAsyncInvocationNotFound,
         ErrorCode::NotFound,
+        ErrorCode::RequestHeaderFieldsTooLarge,
+        ErrorCode::UriTooLong,
+        ErrorCode::RequestTimeout,
+        ErrorCode::TooManyConnections,
         ErrorCode::InternalServerError,
     ];
 
@@ -246,10 +250,14 @@ mod tests {
                 | ErrorCode::AsyncConfigNotExists
                 | ErrorCode::StatefulAsyncInvocationNotFound
                 | ErrorCode::NotFound
+                | ErrorCode::RequestHeaderFieldsTooLarge
+                | ErrorCode::UriTooLong
+                | ErrorCode::RequestTimeout
+                | ErrorCode::TooManyConnections
                 | ErrorCode::InternalServerError => ErrorCode::ALL.contains(&code),
             }
         }
         assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
-        assert_eq!(ErrorCode::ALL.len(), 24, "a code was added to the match but not to ALL");
+        assert_eq!(ErrorCode::ALL.len(), 28, "a code was added to the match but not to ALL");
     }
 }
