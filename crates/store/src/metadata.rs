@@ -235,16 +235,17 @@ pub trait MetadataStore: Send + Sync {
     /// Puts a failed run back in the queue to run again at `available_ms`.
     async fn retry_job(&self, id: &str, available_ms: i64, error: String) -> Result<(), StoreError>;
     async fn get_job(&self, account: &str, id: &str) -> Result<Option<Job>, StoreError>;
-    /// One function's jobs, newest first, optionally by status; `before` pages by creation.
+    /// One function's jobs, newest first (by creation, then id), optionally by status. `next_token` is
+    /// opaque to clients; a malformed one is `Rejected`.
     async fn list_jobs(
         &self,
         account: &str,
         service: &str,
         function: &str,
         status: Option<JobStatus>,
-        before_ms: Option<i64>,
+        next_token: Option<String>,
         limit: u32,
-    ) -> Result<Vec<Job>, StoreError>;
+    ) -> Result<Page<Job>, StoreError>;
     /// Queues a finished-but-unsuccessful job (failed, expired, stopped) again as if new; returns whether it was.
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Deletes finished jobs (succeeded, failed, expired, stopped) that ended before `before_ms`.

@@ -290,11 +290,11 @@ impl MetadataStore for SqliteStore {
         service: &str,
         function: &str,
         status: Option<JobStatus>,
-        before_ms: Option<i64>,
+        next_token: Option<String>,
         limit: u32,
-    ) -> Result<Vec<Job>, StoreError> {
+    ) -> Result<Page<Job>, StoreError> {
         let (account, service, function) = (account.to_string(), service.to_string(), function.to_string());
-        self.read(move |c| jobs::list(c, &account, &service, &function, status, before_ms, limit)).await
+        self.read(move |c| jobs::list(c, &account, &service, &function, status, next_token.as_deref(), limit)).await
     }
 
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
