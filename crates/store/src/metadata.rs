@@ -230,6 +230,9 @@ pub trait MetadataStore: Send + Sync {
         error: Option<String>,
         now_ms: i64,
     ) -> Result<(), StoreError>;
+    /// Extends a running job's lease to `lease_until_ms`, only while it is still the run that leased it
+    /// (`attempts` unchanged); returns whether it was.
+    async fn renew_job_lease(&self, id: &str, attempts: u32, lease_until_ms: i64) -> Result<bool, StoreError>;
     /// Queues again every job left running: at start, their worker was the process that died.
     async fn requeue_running(&self) -> Result<u64, StoreError>;
     /// Puts a failed run back in the queue to run again at `available_ms`.

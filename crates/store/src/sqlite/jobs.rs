@@ -96,6 +96,16 @@ pub(super) fn finish(
     Ok(())
 }
 
+pub(super) fn renew_lease(tx: &Transaction<'_>, id: &str, attempts: u32, until_ms: i64) -> Result<bool, StoreError> {
+    let changed = tx
+        .execute(
+            "UPDATE jobs SET lease_until_ms = ?3 WHERE id = ?1 AND status = 'Running' AND attempts = ?2",
+            params![id, attempts, until_ms],
+        )
+        .map_err(db("renew job lease"))?;
+    Ok(changed > 0)
+}
+
 pub(super) fn requeue_running(tx: &Transaction<'_>) -> Result<u64, StoreError> {
     let n = tx
         .execute("UPDATE jobs SET status = 'Enqueued', available_ms = 0 WHERE status = 'Running'", [])
@@ -285,6 +295,13 @@ mod tests {
         assert_eq!(leased.len(), 2);
         assert!(leased.iter().all(|j| j.status == JobStatus::Running && j.attempts == 1));
         assert!(store.lease_jobs(20, 1_000, 10).await.expect("lease").is_empty(), "a leased job is not leased twice");
+        // A renewed lease holds past its first end; a stale run (other attempt count) cannot renew.
+        assert!(store.renew_job_lease("one", 1, 5_000).await.expect("renew"));
+        assert!(!store.renew_job_lease("one", 7, 9_000).await.expect("renew"), "only the run that leased it");
+        assert!(store.lease_jobs(2_000, 3_000, 10).await.expect("lease").iter().all(|j| j.id == "two"));
+        assert!(store.renew_job_lease("one", 1, 1_000).await.expect("renew"));
+        assert_eq!(store.requeue_running().await.expect("requeue"), 2);
+        assert_eq!(store.lease_jobs(10, 1_000, 10).await.expect("lease").len(), 2);
         // A lease that ran out, or a restart, makes a running job runnable again.
         assert_eq!(store.lease_jobs(2_000, 3_000, 1).await.expect("lease").len(), 1);
         assert_eq!(store.requeue_running().await.expect("requeue"), 2);

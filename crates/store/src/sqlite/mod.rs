@@ -270,6 +270,11 @@ impl MetadataStore for SqliteStore {
         self.write(move |tx| jobs::finish(tx, &id, status, result.as_deref(), error.as_deref(), now_ms)).await
     }
 
+    async fn renew_job_lease(&self, id: &str, attempts: u32, lease_until_ms: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.write(move |tx| jobs::renew_lease(tx, &id, attempts, lease_until_ms)).await
+    }
+
     async fn requeue_running(&self) -> Result<u64, StoreError> {
         self.write(jobs::requeue_running).await
     }
