@@ -29,27 +29,57 @@ impl Runtimes {
         Runtimes { node: find_node(node), python: find_python(python) }
     }
 
-    /// The interpreter for an FC runtime string, if this server offers it.
+    /// The interpreter for an FC runtime string, if this server offers it: a `nodejsN` or `python3.Y`
+    /// function runs on an installed interpreter of that version or newer, never an older one (code
+    /// written for 3.12 may not parse on 3.11).
     pub fn for_runtime(&self, runtime: &str) -> Option<&Interpreter> {
         let parsed = Runtime::parse(runtime)?;
-        match parsed.family() {
-            Family::Node => self.node.as_ref(),
+        let wanted = parsed.version()?;
+        let interpreter = match parsed.family() {
+            Family::Node => self.node.as_ref()?,
             // python2.7 code does not run on CPython 3.
-            Family::Python if runtime.starts_with("python3") => self.python.as_ref(),
-            _ => None,
-        }
+            Family::Python if runtime.starts_with("python3") => self.python.as_ref()?,
+            _ => return None,
+        };
+        let installed = interpreter.version(parsed.family())?;
+        let compatible = match parsed.family() {
+            Family::Node => wanted.0 <= installed.0,
+            _ => wanted.0 == installed.0 && wanted.1 <= installed.1,
+        };
+        compatible.then_some(interpreter)
     }
 
-    /// The runtime strings this server can run, for error messages and the start-up log line.
-    pub fn offered(&self) -> Vec<&'static str> {
+    /// The runtime strings this server can run, for error messages and the start-up log line: the ones FC
+    /// documents that an installed interpreter satisfies, plus each interpreter's own version when FC
+    /// never had it (`python3.11`).
+    pub fn offered(&self) -> Vec<String> {
         let mut offered = Vec::new();
-        if self.node.is_some() {
-            offered.extend(ferric_types::runtime::KNOWN_RUNTIMES.iter().filter(|r| r.starts_with("nodejs")));
-        }
-        if self.python.is_some() {
-            offered.extend(ferric_types::runtime::KNOWN_RUNTIMES.iter().filter(|r| r.starts_with("python3")));
+        for (prefix, interpreter, family) in
+            [("nodejs", &self.node, Family::Node), ("python3", &self.python, Family::Python)]
+        {
+            let Some(interpreter) = interpreter else { continue };
+            let known = ferric_types::runtime::KNOWN_RUNTIMES.iter().filter(|r| r.starts_with(prefix));
+            offered.extend(known.filter(|r| self.for_runtime(r).is_some()).map(|r| r.to_string()));
+            let own = match (family, interpreter.version(family)) {
+                (Family::Node, Some((major, _))) => Some(format!("nodejs{major}")),
+                (_, Some((major, minor))) => Some(format!("python{major}.{minor}")),
+                _ => None,
+            };
+            if let Some(own) = own.filter(|own| !offered.contains(own)) {
+                offered.push(own);
+            }
         }
         offered
+    }
+}
+
+impl Interpreter {
+    /// (major, minor) of `v20.20.2` or `3.11.7`; Node's minor does not matter to FC's runtime names.
+    fn version(&self, family: Family) -> Option<(u32, u32)> {
+        let mut parts = self.version.trim_start_matches('v').split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = if family == Family::Node { 0 } else { parts.next()?.parse().ok()? };
+        Some((major, minor))
     }
 }
 
@@ -122,7 +152,27 @@ mod tests {
         assert!(found.for_runtime("python3.9").is_some());
         assert!(found.for_runtime("python2.7").is_none());
         assert!(found.for_runtime("java8").is_none());
-        assert!(found.offered().contains(&"nodejs18"));
+        assert!(found.offered().iter().any(|r| r == "nodejs18"));
+    }
+
+    fn at(node: &str, python: &str) -> Runtimes {
+        let interpreter = |version: &str| Interpreter { path: "/x".into(), version: version.into() };
+        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)) }
+    }
+
+    #[test]
+    fn a_runtime_runs_on_its_version_or_newer_and_the_installed_one_is_offered() {
+        let runtimes = at("v20.20.2", "3.11.7");
+        for runs in ["nodejs4.4", "nodejs20", "python3", "python3.9", "python3.10", "python3.11"] {
+            assert!(runtimes.for_runtime(runs).is_some(), "{runs}");
+        }
+        for refused in ["nodejs22", "python3.12", "python2.7", "java8", "ws"] {
+            assert!(runtimes.for_runtime(refused).is_none(), "{refused}");
+        }
+        let offered = runtimes.offered();
+        assert!(offered.iter().any(|r| r == "python3.11"), "{offered:?}");
+        assert!(!offered.iter().any(|r| r == "python3.12" || r == "nodejs22"), "{offered:?}");
+        assert_eq!(at("v22.1.0", "3.10.0").offered().iter().filter(|r| r.as_str() == "nodejs22").count(), 1);
     }
 
     #[test]

@@ -425,10 +425,7 @@ impl Inner {
             return Ok(pool.clone());
         }
         let interpreter = self.runtimes.for_runtime(&version.spec.runtime).cloned().ok_or_else(|| {
-            InvokeError::RuntimeUnavailable {
-                runtime: version.spec.runtime.clone(),
-                offered: self.runtimes.offered().into_iter().map(str::to_string).collect(),
-            }
+            InvokeError::RuntimeUnavailable { runtime: version.spec.runtime.clone(), offered: self.runtimes.offered() }
         })?;
         let previous =
             self.current.lock().unwrap_or_else(|p| p.into_inner()).insert(version.function_key(), key.clone());

@@ -1,15 +1,19 @@
 //! Async invocations, at least once and nothing lost.
 //!
-//! An accepted event is a [`Job`] row committed before the caller hears 202. Workers lease jobs (a lease
-//! that outlives its worker makes the job leasable again; at start every job left running by a dead
-//! process is queued again), run them through a [`Runner`] the server provides (the consumer of this
+//! An accepted event is a [`Job`] row committed before the caller hears 202. Workers lease jobs and renew
+//! the lease every third of its length while the job runs, so a job that runs longer than a lease (a
+//! function may run for a day) is never leased, and run, twice at once; a lease that outlives its worker
+//! makes the job leasable again, and at start every job left running by a dead process is queued again.
+//! Workers run jobs through a [`Runner`] the server provides (the consumer of this
 //! crate owns the invoker), and then finish them, retry them with exponential backoff, or expire them
 //! past their maximum event age. Destinations receive FC's destination event as a new async invocation.
 //!
 //! Layout:
 //! - `lib.rs`: [`Runner`], [`RunOutcome`], [`Policy`], [`QueueConfig`], and the worker loop ([`Queue`]).
 //! - `config`: FC's async-invoke-config wire format and the [`Policy`] it yields.
+//! - `clock`: the queue's time (wall time at start, then tokio's clock), so tests drive it.
 
+mod clock;
 pub mod config;
 
 use std::sync::Arc;
@@ -18,6 +22,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ferric_store::{Job, JobStatus, MetadataStore};
 use tokio::sync::{Notify, Semaphore};
+
+use crate::clock::Clock;
 
 pub use config::{AsyncInvokeConfig, Destination, Policy};
 
@@ -43,7 +49,9 @@ pub trait Runner: Send + Sync + 'static {
 pub struct QueueConfig {
     /// Jobs run at once.
     pub workers: usize,
-    /// How long a leased job belongs to its worker.
+    /// How long a leased job belongs to its worker without renewal; a running job's worker renews it every
+    /// third of this, so it bounds only how long a dead worker's job waits (in a cluster; a single node
+    /// requeues at start).
     pub lease: Duration,
     /// How often to look for due jobs when nothing woke the queue.
     pub poll: Duration,
@@ -72,17 +80,18 @@ impl Default for QueueConfig {
 pub struct Queue {
     store: Arc<dyn MetadataStore>,
     wake: Arc<Notify>,
+    clock: Clock,
 }
 
-fn now_ms() -> i64 {
-    ferric_types::time::now_ms()
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
 
 impl Queue {
     /// Starts the workers. Jobs a previous process left running are queued again first.
     pub fn start(store: Arc<dyn MetadataStore>, runner: Arc<dyn Runner>, config: QueueConfig) -> Queue {
-        let queue = Queue { store, wake: Arc::new(Notify::new()) };
-        tokio::spawn(prune_forever(Arc::downgrade(&queue.store), config.retention));
+        let queue = Queue { store, wake: Arc::new(Notify::new()), clock: Clock::start() };
+        tokio::spawn(prune_forever(Arc::downgrade(&queue.store), config.retention, queue.clock));
         tokio::spawn(dispatch(queue.clone(), runner, config));
         queue
     }
@@ -99,9 +108,9 @@ impl Queue {
         self.wake.notify_one();
     }
 
-    /// A new job for `payload`, runnable now.
+    /// A new job for `payload`, runnable now (by the wall clock: callers have no queue at hand).
     pub fn job(id: &str, account: &str, service: &str, function: &str, qualifier: &str, payload: Vec<u8>) -> Job {
-        let now = now_ms();
+        let now = ferric_types::time::now_ms();
         Job {
             id: id.to_string(),
             account_id: account.to_string(),
@@ -134,8 +143,8 @@ async fn dispatch(queue: Queue, runner: Arc<dyn Runner>, config: QueueConfig) {
         let leased = if free == 0 {
             Vec::new()
         } else {
-            let now = now_ms();
-            let until = now + i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX / 2);
+            let now = queue.clock.now_ms();
+            let until = now + millis(config.lease);
             match queue.store.lease_jobs(now, until, free).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
@@ -147,10 +156,11 @@ async fn dispatch(queue: Queue, runner: Arc<dyn Runner>, config: QueueConfig) {
         let busy = leased.len() as u32 == free && free > 0;
         for job in leased {
             let Ok(permit) = slots.clone().acquire_owned().await else { return };
-            let (store, runner, config, wake) =
-                (queue.store.clone(), runner.clone(), config.clone(), queue.wake.clone());
+            let (store, runner, config, wake, clock) =
+                (queue.store.clone(), runner.clone(), config.clone(), queue.wake.clone(), queue.clock);
             tokio::spawn(async move {
-                process(store.as_ref(), runner.as_ref(), &config, job).await;
+                let worker = Worker { store: store.as_ref(), runner: runner.as_ref(), config: &config, clock };
+                worker.process(job).await;
                 drop(permit);
                 wake.notify_one();
             });
@@ -166,11 +176,11 @@ async fn dispatch(queue: Queue, runner: Arc<dyn Runner>, config: QueueConfig) {
 }
 
 /// Deletes finished invocations past their retention, once a minute.
-async fn prune_forever(store: std::sync::Weak<dyn MetadataStore>, retention: Duration) {
+async fn prune_forever(store: std::sync::Weak<dyn MetadataStore>, retention: Duration, clock: Clock) {
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
         let Some(store) = store.upgrade() else { return };
-        let cutoff = now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
+        let cutoff = clock.now_ms() - millis(retention);
         if let Err(e) = store.prune_jobs(cutoff).await {
             tracing::warn!(error = %e, "cannot prune finished async invocations");
         }
@@ -183,45 +193,76 @@ pub fn backoff(config: &QueueConfig, attempt: u32) -> Duration {
     config.backoff.saturating_mul(factor).min(config.max_backoff)
 }
 
-async fn process(store: &dyn MetadataStore, runner: &dyn Runner, config: &QueueConfig, job: Job) {
-    let policy = runner.policy(&job).await;
-    let age = Duration::from_millis(u64::try_from(now_ms() - job.created_ms).unwrap_or(0));
-    if age > policy.max_age {
-        let error = format!("the event expired after {} s (maxAsyncEventAgeInSeconds)", policy.max_age.as_secs());
-        finish(store, runner, &job, JobStatus::Expired, None, Some(error), &policy).await;
-        return;
-    }
-    let outcome = runner.run(&job).await;
-    match outcome.error {
-        None => finish(store, runner, &job, JobStatus::Succeeded, Some(outcome.body), None, &policy).await,
-        Some(error) if job.attempts < policy.max_attempts() => {
-            let at = now_ms() + i64::try_from(backoff(config, job.attempts).as_millis()).unwrap_or(0);
-            if let Err(e) = store.retry_job(&job.id, at, error).await {
-                tracing::warn!(job = %job.id, error = %e, "cannot reschedule an async invocation");
-            }
-        }
-        Some(error) => finish(store, runner, &job, JobStatus::Failed, Some(outcome.body), Some(error), &policy).await,
-    }
+/// What one job's run needs.
+struct Worker<'a> {
+    store: &'a dyn MetadataStore,
+    runner: &'a dyn Runner,
+    config: &'a QueueConfig,
+    clock: Clock,
 }
 
-async fn finish(
-    store: &dyn MetadataStore,
-    runner: &dyn Runner,
-    job: &Job,
-    status: JobStatus,
-    body: Option<Vec<u8>>,
-    error: Option<String>,
-    policy: &Policy,
-) {
-    let destination = match status {
-        JobStatus::Succeeded => policy.on_success.as_ref(),
-        _ => policy.on_failure.as_ref(),
-    };
-    if let Some(destination) = destination {
-        let event = config::destination_event(job, status, body.as_deref(), error.as_deref());
-        runner.deliver(job, destination, event).await;
+impl Worker<'_> {
+    async fn process(&self, job: Job) {
+        let policy = self.runner.policy(&job).await;
+        let age = Duration::from_millis(u64::try_from(self.clock.now_ms() - job.created_ms).unwrap_or(0));
+        if age > policy.max_age {
+            let error = format!("the event expired after {} s (maxAsyncEventAgeInSeconds)", policy.max_age.as_secs());
+            self.finish(&job, JobStatus::Expired, None, Some(error), &policy).await;
+            return;
+        }
+        let outcome = self.run_holding_the_lease(&job).await;
+        match outcome.error {
+            None => self.finish(&job, JobStatus::Succeeded, Some(outcome.body), None, &policy).await,
+            Some(error) if job.attempts < policy.max_attempts() => {
+                let at = self.clock.now_ms() + millis(backoff(self.config, job.attempts));
+                if let Err(e) = self.store.retry_job(&job.id, at, error).await {
+                    tracing::warn!(job = %job.id, error = %e, "cannot reschedule an async invocation");
+                }
+            }
+            Some(error) => self.finish(&job, JobStatus::Failed, Some(outcome.body), Some(error), &policy).await,
+        }
     }
-    if let Err(e) = store.finish_job(&job.id, status, body, error, now_ms()).await {
-        tracing::warn!(job = %job.id, error = %e, "cannot record the end of an async invocation");
+
+    /// Runs the job, renewing its lease every third of the lease while it runs.
+    async fn run_holding_the_lease(&self, job: &Job) -> RunOutcome {
+        let every = (self.config.lease / 3).max(Duration::from_millis(10));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let run = self.runner.run(job);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                outcome = &mut run => return outcome,
+                _ = renew.tick() => {
+                    let until = self.clock.now_ms() + millis(self.config.lease);
+                    match self.store.renew_job_lease(&job.id, job.attempts, until).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(job = %job.id, "an async invocation's lease was lost while it ran"),
+                        Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot renew an async invocation's lease"),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn finish(
+        &self,
+        job: &Job,
+        status: JobStatus,
+        body: Option<Vec<u8>>,
+        error: Option<String>,
+        policy: &Policy,
+    ) {
+        let destination = match status {
+            JobStatus::Succeeded => policy.on_success.as_ref(),
+            _ => policy.on_failure.as_ref(),
+        };
+        if let Some(destination) = destination {
+            let event = config::destination_event(job, status, body.as_deref(), error.as_deref());
+            self.runner.deliver(job, destination, event).await;
+        }
+        if let Err(e) = self.store.finish_job(&job.id, status, body, error, self.clock.now_ms()).await {
+            tracing::warn!(job = %job.id, error = %e, "cannot record the end of an async invocation");
+        }
     }
 }

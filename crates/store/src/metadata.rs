@@ -230,21 +230,25 @@ pub trait MetadataStore: Send + Sync {
         error: Option<String>,
         now_ms: i64,
     ) -> Result<(), StoreError>;
+    /// Extends a running job's lease to `lease_until_ms`, only while it is still the run that leased it
+    /// (`attempts` unchanged); returns whether it was.
+    async fn renew_job_lease(&self, id: &str, attempts: u32, lease_until_ms: i64) -> Result<bool, StoreError>;
     /// Queues again every job left running: at start, their worker was the process that died.
     async fn requeue_running(&self) -> Result<u64, StoreError>;
     /// Puts a failed run back in the queue to run again at `available_ms`.
     async fn retry_job(&self, id: &str, available_ms: i64, error: String) -> Result<(), StoreError>;
     async fn get_job(&self, account: &str, id: &str) -> Result<Option<Job>, StoreError>;
-    /// One function's jobs, newest first, optionally by status; `before` pages by creation.
+    /// One function's jobs, newest first (by creation, then id), optionally by status. `next_token` is
+    /// opaque to clients; a malformed one is `Rejected`.
     async fn list_jobs(
         &self,
         account: &str,
         service: &str,
         function: &str,
         status: Option<JobStatus>,
-        before_ms: Option<i64>,
+        next_token: Option<String>,
         limit: u32,
-    ) -> Result<Vec<Job>, StoreError>;
+    ) -> Result<Page<Job>, StoreError>;
     /// Queues a finished-but-unsuccessful job (failed, expired, stopped) again as if new; returns whether it was.
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Deletes finished jobs (succeeded, failed, expired, stopped) that ended before `before_ms`.

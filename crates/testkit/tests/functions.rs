@@ -86,7 +86,16 @@ async fn validation_uses_fc_messages() {
     let svc = service(&server).await;
     let zip = zip_of(&[("index.py", "x")]);
     let (status, c, message) = code(server.client().create_function(&svc, "f", "10", "index.handler", &zip).await);
-    assert_eq!((status, c.as_str(), message.as_str()), (400, "InvalidArgument", "Runtime is set to an invalid value"));
+    assert_eq!((status, c.as_str()), (400, "InvalidArgument"));
+    // FC's phrase first (the SDKs' suites look for it), then what this server runs (issue 9).
+    assert!(message.starts_with("Runtime is set to an invalid value"), "{message}");
+    assert!(message.contains("'10'") && message.contains("nodejs20") && message.contains("python3"), "{message}");
+    let f = format!("/services/{svc}/functions/f");
+    server.client().create_function(&svc, "f", "python3", "index.handler", &zip).await.expect("create");
+    let (status, _, message) = code(server.client().call(Method::PUT, &f, &[], Some(&json!({"runtime": "ws"}))).await);
+    assert_eq!(status, 400);
+    assert!(message.starts_with("Runtime is set to an invalid value") && message.contains("nodejs20"), "{message}");
+    server.client().call(Method::DELETE, &f, &[], None).await.expect("delete");
     let path = format!("/services/{svc}/functions");
     let cases = [
         json!({"functionName": "f", "runtime": "python3", "handler": "index.handler", "code": {"ossBucketName": "b", "ossObjectName": "o"}}),

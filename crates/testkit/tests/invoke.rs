@@ -170,6 +170,48 @@ async fn timeouts_kill_the_instance_and_updates_take_effect() {
     assert_eq!(text(&invoke(&server, &svc, &f, b"", &[]).await), "v2", "the next call runs the new code");
 }
 
+/// `python3.<minor>` of the installed CPython, as `python3` reports it.
+fn installed_python_minor() -> u32 {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.version_info[1])"])
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout).trim().parse().expect("a minor version")
+}
+
+/// Issue 9: `python3.11` (the installed Python) was refused while `python3.12` silently ran on 3.11.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_python_is_offered_and_newer_ones_are_not_run_on_it() {
+    let server = TestServer::start().await;
+    let minor = installed_python_minor();
+    let installed = format!("python3.{minor}");
+    let code = "def handler(event, context):\n    return 'ran'\n";
+    let (svc, f) = function(&server, &installed, &[("index.py", code)], json!({})).await;
+    let r = invoke(&server, &svc, &f, b"", &[]).await;
+    assert_eq!((r.status, text(&r).as_str()), (200, "ran"), "{installed}");
+
+    // A newer Python FC documents is accepted (templates name it) but refused when invoked, with the list.
+    let (svc, f) = function(&server, "python3.12", &[("index.py", code)], json!({})).await;
+    let r = invoke(&server, &svc, &f, b"", &[]).await;
+    if minor < 12 {
+        assert_eq!(r.status, 400, "{}", text(&r));
+        let body: Value = serde_json::from_slice(&r.body).expect("json");
+        let message = body["ErrorMessage"].as_str().expect("message");
+        assert!(message.contains("python3.12") && message.contains(&installed), "{message}");
+    }
+    // A version neither FC nor this server offers is refused at create, with the list.
+    let body = json!({"functionName": "g", "runtime": "python3.99", "handler": "index.handler",
+                      "code": {"zipFile": base64::engine::general_purpose::STANDARD.encode(zip_of(&[("index.py", code)]))}});
+    let err = server.client().call(Method::POST, &format!("/services/{svc}/functions"), &[], Some(&body)).await;
+    match err {
+        Err(ferric_client::ClientError::Api { status, message, .. }) => {
+            assert_eq!(status, 400);
+            assert!(message.contains("python3.99") && message.contains(&installed), "{message}");
+        }
+        other => panic!("python3.99 must be refused: {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unavailable_runtimes_name_what_the_server_offers() {
     let server = TestServer::start().await;

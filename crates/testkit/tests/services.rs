@@ -176,3 +176,46 @@ async fn every_response_carries_a_request_id_and_unknown_paths_are_fc_errors() {
 fn uuid_like(id: &str) -> bool {
     id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
 }
+
+/// Issue 9: `?limit=`, `?startTime=`, `?endTime=` and an empty PUT body were read as "absent".
+#[tokio::test]
+async fn empty_values_the_spec_refuses_are_refused() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let svc = unique("svc");
+    client.create_service(&json!({"serviceName": svc})).await.expect("service");
+    client
+        .create_function(&svc, "f", "nodejs20", "index.handler", &ferric_testkit::zip_of(&[("index.js", "x")]))
+        .await
+        .expect("function");
+    let triggers = format!("/services/{svc}/functions/f/triggers");
+    let trigger = json!({"triggerName": "t", "triggerType": "http",
+                         "triggerConfig": {"authType": "anonymous", "methods": ["GET"]}});
+    client.call(Method::POST, &triggers, &[], Some(&trigger)).await.expect("trigger");
+
+    // What the Go SDK sends stays fine: empty nextToken, prefix and startKey mean absent.
+    let listed = client.call(Method::GET, "/services", &[("nextToken", ""), ("prefix", ""), ("startKey", "")], None);
+    assert_eq!(listed.await.expect("list").status, 200);
+    for path in ["/services".to_string(), format!("/services/{svc}/functions"), triggers.clone()] {
+        let (status, code, message) = api_error(client.call(Method::GET, &path, &[("limit", "")], None).await);
+        assert_eq!((status, code.as_str()), (400, "InvalidArgument"), "{path}?limit=");
+        assert!(message.contains("limit"), "{message}");
+    }
+    let stateful = format!("/services/{svc}/functions/f/stateful-async-invocations");
+    assert_eq!(api_error(client.call(Method::GET, &stateful, &[("limit", "")], None).await).0, 400);
+    for key in ["startTime", "endTime", "limit"] {
+        let response = client.send_to(Method::GET, "/ferric/v1/logs", &[(key, "")], &[], None).await.expect("send");
+        assert_eq!(response.status, 400, "logs?{key}=");
+        assert_eq!(response.json().expect("json")["ErrorCode"], "InvalidArgument");
+    }
+
+    // An empty PUT body is refused; `{}` (what the Python SDK sends when nothing changes) is not.
+    for path in [format!("/services/{svc}"), format!("/services/{svc}/functions/f"), format!("{triggers}/t")] {
+        let response = client.send(Method::PUT, &path, &[], &[], Some(Vec::new())).await.expect("send");
+        assert_eq!(response.status, 400, "empty PUT {path}");
+        let body = response.json().expect("json");
+        assert_eq!(body["ErrorCode"], "InvalidArgument", "{path}: {body}");
+        let response = client.send(Method::PUT, &path, &[], &[], Some(b"{}".to_vec())).await.expect("send");
+        assert_eq!(response.status, 200, "PUT {{}} {path}");
+    }
+}

@@ -59,13 +59,14 @@ pub fn fold_keys(value: &mut Value, shape: &Shape) {
     *map = folded;
 }
 
-/// Parses a request body of the given shape. An empty body reads as `{}`.
+/// Parses a request body of the given shape. An empty body is refused as FC refuses it: every official
+/// SDK sends a JSON object (at least `{}`) on create and update.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8], shape: &Shape) -> Result<T, FcError> {
-    let mut value: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Map::new())
-    } else {
-        serde_json::from_slice(body).map_err(|e| FcError::invalid(format!("Bad data in request body: {e}")))?
-    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(FcError::invalid("Bad data in request body: the body is empty; send a JSON object"));
+    }
+    let mut value: Value =
+        serde_json::from_slice(body).map_err(|e| FcError::invalid(format!("Bad data in request body: {e}")))?;
     if !value.is_object() {
         return Err(FcError::invalid("Bad data in request body: expected a JSON object"));
     }
@@ -103,8 +104,10 @@ mod tests {
     }
 
     #[test]
-    fn empty_body_is_an_empty_object_and_garbage_is_invalid() {
-        let v: Value = parse_body(b"  ", &OUTER).expect("empty ok");
+    fn empty_body_and_garbage_are_invalid_but_an_empty_object_is_fine() {
+        assert!(parse_body::<Value>(b"", &OUTER).is_err());
+        assert!(parse_body::<Value>(b"  ", &OUTER).is_err());
+        let v: Value = parse_body(b"{}", &OUTER).expect("empty object ok");
         assert_eq!(v, json!({}));
         assert!(parse_body::<Value>(b"[1]", &OUTER).is_err());
         assert!(parse_body::<Value>(b"{nope", &OUTER).is_err());

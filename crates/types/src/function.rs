@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::error::FcError;
 use crate::fields::{opaque, Field, Nested, Shape};
 use crate::limits;
-use crate::runtime::{Runtime, INVALID_RUNTIME_MESSAGE};
+use crate::runtime::INVALID_RUNTIME_MESSAGE;
 use crate::service::{check_description, Meta};
 
 /// FC fields Ferric accepts and echoes without acting on them yet (custom containers, layers, ...).
@@ -198,8 +198,16 @@ impl FunctionSpec {
     /// Checks every field against FC's rules.
     pub fn validate(&self) -> Result<(), FcError> {
         check_description(&self.description)?;
-        if Runtime::parse(&self.runtime).is_none() {
-            return Err(FcError::invalid(INVALID_RUNTIME_MESSAGE));
+        // Which runtimes an API accepts is that API's rule (the FC API's list, the form API's free text,
+        // see `runtime`); every stored runtime is at least a short printable string.
+        if self.runtime.is_empty()
+            || self.runtime.chars().count() > limits::RUNTIME_CHARS
+            || !self.runtime.chars().all(|c| c.is_ascii_graphic())
+        {
+            return Err(FcError::invalid(format!(
+                "{INVALID_RUNTIME_MESSAGE}: a runtime is 1 to {} printable characters",
+                limits::RUNTIME_CHARS
+            )));
         }
         check_entry_point("handler", &self.handler)?;
         if let Some(init) = &self.initializer {
@@ -360,8 +368,9 @@ mod tests {
     fn rejects_bad_values_with_fc_messages() {
         let base =
             || FunctionSpec { runtime: "nodejs20".into(), handler: "index.handler".into(), ..Default::default() };
-        let err = base().apply(patch(r#"{"runtime":"10"}"#)).expect_err("bad runtime");
-        assert_eq!(err.message, INVALID_RUNTIME_MESSAGE);
+        let err = base().apply(patch(r#"{"runtime":"a b"}"#)).expect_err("bad runtime");
+        assert!(err.message.starts_with(INVALID_RUNTIME_MESSAGE));
+        assert!(base().apply(patch(r#"{"runtime":""}"#)).is_err());
         assert!(base().apply(patch(r#"{"memorySize":100}"#)).is_err());
         assert!(base().apply(patch(r#"{"memorySize":200}"#)).is_err());
         assert!(base().apply(patch(r#"{"timeout":0}"#)).is_err());

@@ -17,6 +17,8 @@ pub const ENVIRONMENT_BYTES: usize = 4096;
 pub const DESCRIPTION_CHARS: usize = 256;
 /// `handler` / `initializer` characters.
 pub const HANDLER_CHARS: usize = 128;
+/// Longest runtime string stored (the form API's are free text); FC's longest is `custom-container`.
+pub const RUNTIME_CHARS: usize = 64;
 /// Bytes of a trigger's `triggerConfig` once serialised.
 pub const TRIGGER_CONFIG_BYTES: usize = 16 * 1024;
 /// Bytes of any other free-form string field (role, ARNs, nested config values).

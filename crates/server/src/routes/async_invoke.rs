@@ -204,17 +204,10 @@ pub async fn list_invocations(
         None => None,
     };
     let limit = super::page_limit("limit", q.remove("limit").as_deref())?;
-    let before = match q.remove("nextToken").filter(|s| !s.is_empty()) {
-        Some(t) => Some(t.parse::<i64>().map_err(|_| ApiError::invalid("nextToken is not valid"))?),
-        None => None,
-    };
-    let mut jobs = state.inner().store.list_jobs(&account.0, &service, &function, status, before, limit + 1).await?;
-    let next = (jobs.len() > limit as usize).then(|| {
-        jobs.truncate(limit as usize);
-        jobs.last().map(|j| j.created_ms.to_string())
-    });
-    let mut body = json!({ "invocations": jobs.iter().map(invocation_view).collect::<Vec<_>>() });
-    if let Some(Some(token)) = next {
+    let next_token = q.remove("nextToken").filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
+    let page = state.inner().store.list_jobs(&account.0, &service, &function, status, next_token, limit).await?;
+    let mut body = json!({ "invocations": page.items.iter().map(invocation_view).collect::<Vec<_>>() });
+    if let Some(token) = page.next_token {
         body["nextToken"] = json!(token);
     }
     Ok(json(StatusCode::OK, &body, None))

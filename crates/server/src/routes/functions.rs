@@ -9,6 +9,7 @@ use axum::Extension;
 use ferric_types::fields::parse_body;
 use ferric_types::function::{FunctionPatch, FUNCTION_SHAPE};
 use ferric_types::name::{validate_name, NameRule};
+use ferric_types::runtime::{invalid_runtime_message, Runtime};
 use ferric_types::{FcError, QualifiedName};
 
 use super::{if_match, json, no_content, page_response, ListParams, Params};
@@ -31,6 +32,21 @@ fn zip_input(patch: &mut FunctionPatch) -> Result<Option<ZipInput>, ApiError> {
     }
 }
 
+/// The FC API's runtime rule: a runtime FC documents, or one this server offers (`python3.11` when that
+/// is the installed Python). A refusal starts with FC's message (the SDKs' suites look for it) and names
+/// what this server runs. `None` is absent on update and invalid on create.
+fn check_runtime(state: &AppState, runtime: Option<&str>, creating: bool) -> Result<(), ApiError> {
+    let Some(runtime) = runtime.or(creating.then_some("")) else { return Ok(()) };
+    if Runtime::parse(runtime).is_some_and(|r| r.is_documented()) {
+        return Ok(());
+    }
+    let offered = state.inner().invoker.runtimes().offered();
+    if offered.iter().any(|r| r == runtime) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(invalid_runtime_message(runtime, &offered)))
+}
+
 /// Resolves `svc[.qualifier]` on read paths. Only `LATEST` exists until versions do.
 pub(super) fn read_service(segment: &str) -> Result<String, ApiError> {
     let name = QualifiedName::parse("service", segment)?;
@@ -50,6 +66,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     validate_name("service", &service, NameRule::Lenient)?;
     let mut patch = read_patch(&state, body).await?;
+    check_runtime(&state, patch.runtime.as_deref(), true)?;
     let zip = match zip_input(&mut patch)? {
         Some(zip) => zip,
         None if patch.runtime.as_deref() == Some("custom-container") => {
@@ -110,6 +127,7 @@ pub async fn update(
     validate_name("service", &service, NameRule::Lenient)?;
     validate_name("function", &function, NameRule::Lenient)?;
     let mut patch = read_patch(&state, body).await?;
+    check_runtime(&state, patch.runtime.as_deref(), false)?;
     let zip = zip_input(&mut patch)?;
     let updated =
         control::update_function(&state, &account.0, &service, &function, if_match(&headers), patch, zip).await?;

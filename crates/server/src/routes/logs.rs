@@ -108,8 +108,9 @@ pub async fn list(
     let service = name_filter(&mut q, "serviceName", "service")?;
     let function = name_filter(&mut q, "functionName", "function")?;
     let request_id = q.remove("requestId").filter(|v| !v.is_empty()).map(|v| v.chars().take(64).collect());
-    let since_ms = q.remove("startTime").filter(|v| !v.is_empty()).map(|t| time_ms("startTime", &t)).transpose()?;
-    let until_ms = q.remove("endTime").filter(|v| !v.is_empty()).map(|t| time_ms("endTime", &t)).transpose()?;
+    // An empty time is refused rather than read as "no bound": `startTime=` is a client's mistake.
+    let since_ms = q.remove("startTime").map(|t| time_ms("startTime", &t)).transpose()?;
+    let until_ms = q.remove("endTime").map(|t| time_ms("endTime", &t)).transpose()?;
     let before_id = match q.remove("nextToken").filter(|v| !v.is_empty()) {
         Some(token) => Some(token.parse::<i64>().map_err(|_| ApiError::invalid("nextToken is not valid"))?),
         None => None,

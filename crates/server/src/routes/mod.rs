@@ -166,7 +166,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListParams {
 }
 
 impl ListParams {
-    /// Validates paging parameters. Empty strings mean absent (the Go SDK sends `nextToken=&prefix=`).
+    /// Validates paging parameters. An empty `nextToken`, `prefix` or `startKey` means absent (the Go SDK
+    /// sends `nextToken=&prefix=`); an empty `limit` is refused (no SDK sends one: Python drops unset
+    /// parameters, Node sends what it is given, Go formats an integer).
     pub(crate) fn into_query(self) -> Result<ListQuery, ApiError> {
         let limit = page_limit("limit", self.limit.as_deref())?;
         let bounded = |v: Option<String>| v.filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
@@ -179,9 +181,9 @@ impl ListParams {
     }
 }
 
-/// A page size: absent or empty means the default; otherwise an integer in FC's 1–100.
+/// A page size: absent means the default; otherwise an integer in FC's 1–100 (so `limit=` is refused).
 pub(crate) fn page_limit(field: &str, text: Option<&str>) -> Result<u32, ApiError> {
-    match text.filter(|t| !t.is_empty()) {
+    match text {
         None => Ok(limits::LIST_DEFAULT_LIMIT),
         Some(t) => t.parse::<u32>().ok().filter(|n| limits::LIST_LIMIT.contains(n)).ok_or_else(|| {
             ApiError::invalid(format!(

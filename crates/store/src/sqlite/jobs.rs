@@ -4,7 +4,9 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql, Transaction};
 
 use super::db;
-use crate::metadata::{Job, JobStatus, StoreError};
+use ferric_types::FcError;
+
+use crate::metadata::{Job, JobStatus, Page, StoreError};
 
 const COLUMNS: &str = "id, account_id, service, function, qualifier, payload, status, attempts, created_ms, \
                        available_ms, lease_until_ms, started_ms, ended_ms, result, error";
@@ -94,6 +96,16 @@ pub(super) fn finish(
     Ok(())
 }
 
+pub(super) fn renew_lease(tx: &Transaction<'_>, id: &str, attempts: u32, until_ms: i64) -> Result<bool, StoreError> {
+    let changed = tx
+        .execute(
+            "UPDATE jobs SET lease_until_ms = ?3 WHERE id = ?1 AND status = 'Running' AND attempts = ?2",
+            params![id, attempts, until_ms],
+        )
+        .map_err(db("renew job lease"))?;
+    Ok(changed > 0)
+}
+
 pub(super) fn requeue_running(tx: &Transaction<'_>) -> Result<u64, StoreError> {
     let n = tx
         .execute("UPDATE jobs SET status = 'Enqueued', available_ms = 0 WHERE status = 'Running'", [])
@@ -120,15 +132,37 @@ pub(super) fn get(conn: &Connection, account: &str, id: &str) -> Result<Option<J
     .map_err(db("get job"))
 }
 
+/// Where a page of one function's jobs starts: strictly after `(created_ms, id)` in the newest-first order.
+/// Ids break ties, so jobs created in the same millisecond are neither skipped nor repeated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct JobCursor {
+    created_ms: i64,
+    id: String,
+}
+
+impl JobCursor {
+    fn token(job: &Job) -> String {
+        format!("{}.{}", job.created_ms, job.id)
+    }
+
+    /// `<created_ms>.<id>`; a bare `<created_ms>` (the tokens of earlier versions) starts before that
+    /// millisecond.
+    fn parse(token: &str) -> Result<JobCursor, StoreError> {
+        let (ms, id) = token.split_once('.').unwrap_or((token, ""));
+        let created_ms = ms.parse::<i64>().map_err(|_| FcError::invalid("nextToken is not valid"))?;
+        Ok(JobCursor { created_ms, id: id.to_string() })
+    }
+}
+
 pub(super) fn list(
     conn: &Connection,
     account: &str,
     service: &str,
     function: &str,
     status: Option<JobStatus>,
-    before_ms: Option<i64>,
+    next_token: Option<&str>,
     limit: u32,
-) -> Result<Vec<Job>, StoreError> {
+) -> Result<Page<Job>, StoreError> {
     let mut sql = format!("SELECT {COLUMNS} FROM jobs WHERE account_id = ? AND service = ? AND function = ?");
     let mut values: Vec<Box<dyn ToSql>> =
         vec![Box::new(account.to_string()), Box::new(service.to_string()), Box::new(function.to_string())];
@@ -136,16 +170,25 @@ pub(super) fn list(
         sql.push_str(" AND status = ?");
         values.push(Box::new(status.as_str()));
     }
-    if let Some(before) = before_ms {
-        sql.push_str(" AND created_ms < ?");
-        values.push(Box::new(before));
+    if let Some(token) = next_token {
+        let cursor = JobCursor::parse(token)?;
+        sql.push_str(" AND (created_ms, id) < (?, ?)");
+        values.push(Box::new(cursor.created_ms));
+        values.push(Box::new(cursor.id));
     }
-    sql.push_str(" ORDER BY created_ms DESC LIMIT ?");
-    values.push(Box::new(i64::from(limit)));
+    sql.push_str(" ORDER BY created_ms DESC, id DESC LIMIT ?");
+    values.push(Box::new(i64::from(limit) + 1));
     let mut stmt = conn.prepare_cached(&sql).map_err(db("prepare list jobs"))?;
     let params: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
     let rows = stmt.query_map(params.as_slice(), from_row).map_err(db("list jobs"))?;
-    rows.collect::<Result<_, _>>().map_err(db("read job"))
+    let mut items: Vec<Job> = rows.collect::<Result<_, _>>().map_err(db("read job"))?;
+    let next_token = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(JobCursor::token)
+    } else {
+        None
+    };
+    Ok(Page { items, next_token })
 }
 
 pub(super) fn redrive(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
@@ -252,6 +295,13 @@ mod tests {
         assert_eq!(leased.len(), 2);
         assert!(leased.iter().all(|j| j.status == JobStatus::Running && j.attempts == 1));
         assert!(store.lease_jobs(20, 1_000, 10).await.expect("lease").is_empty(), "a leased job is not leased twice");
+        // A renewed lease holds past its first end; a stale run (other attempt count) cannot renew.
+        assert!(store.renew_job_lease("one", 1, 5_000).await.expect("renew"));
+        assert!(!store.renew_job_lease("one", 7, 9_000).await.expect("renew"), "only the run that leased it");
+        assert!(store.lease_jobs(2_000, 3_000, 10).await.expect("lease").iter().all(|j| j.id == "two"));
+        assert!(store.renew_job_lease("one", 1, 1_000).await.expect("renew"));
+        assert_eq!(store.requeue_running().await.expect("requeue"), 2);
+        assert_eq!(store.lease_jobs(10, 1_000, 10).await.expect("lease").len(), 2);
         // A lease that ran out, or a restart, makes a running job runnable again.
         assert_eq!(store.lease_jobs(2_000, 3_000, 1).await.expect("lease").len(), 1);
         assert_eq!(store.requeue_running().await.expect("requeue"), 2);
@@ -264,5 +314,45 @@ mod tests {
         let two = store.get_job("a", "two").await.expect("get").expect("kept");
         assert_eq!((two.status, two.error.as_deref()), (JobStatus::Failed, Some("boom")));
         assert!(store.get_job("other", "two").await.expect("get").is_none(), "accounts are separate");
+    }
+
+    /// Issue 9: the cursor was `created_ms` alone, so a page ending inside a millisecond lost the rest of it.
+    #[tokio::test]
+    async fn paging_loses_nothing_created_in_one_millisecond() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("db")).expect("open");
+        let mut expected = Vec::new();
+        for n in 0..250 {
+            // 240 jobs share one millisecond; a few older ones follow them.
+            let mut j = job(&format!("job-{n:03}"));
+            j.created_ms = if n < 240 { 1_000 } else { 900 - n };
+            expected.push(j.id.clone());
+            store.enqueue_job(j).await.expect("enqueue");
+        }
+        for limit in [1, 7, 100] {
+            let mut seen = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = store.list_jobs("a", "s", "f", None, token.clone(), limit).await.expect("list");
+                assert!(page.items.len() <= limit as usize);
+                seen.extend(page.items.into_iter().map(|j| j.id));
+                match page.next_token {
+                    Some(t) => token = Some(t),
+                    None => break,
+                }
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), seen.len(), "no job listed twice (limit {limit})");
+            let mut all = expected.clone();
+            all.sort();
+            assert_eq!(sorted, all, "every job listed (limit {limit})");
+        }
+        // A token of the earlier format (a bare millisecond) still pages from before that millisecond.
+        let page = store.list_jobs("a", "s", "f", None, Some("1000".into()), 100).await.expect("list");
+        assert_eq!(page.items.len(), 10);
+        let bad = store.list_jobs("a", "s", "f", None, Some("x.y".into()), 10).await;
+        assert!(matches!(bad, Err(crate::StoreError::Rejected(_))), "a malformed token is the client's fault");
     }
 }

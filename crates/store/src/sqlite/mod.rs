@@ -270,6 +270,11 @@ impl MetadataStore for SqliteStore {
         self.write(move |tx| jobs::finish(tx, &id, status, result.as_deref(), error.as_deref(), now_ms)).await
     }
 
+    async fn renew_job_lease(&self, id: &str, attempts: u32, lease_until_ms: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.write(move |tx| jobs::renew_lease(tx, &id, attempts, lease_until_ms)).await
+    }
+
     async fn requeue_running(&self) -> Result<u64, StoreError> {
         self.write(jobs::requeue_running).await
     }
@@ -290,11 +295,11 @@ impl MetadataStore for SqliteStore {
         service: &str,
         function: &str,
         status: Option<JobStatus>,
-        before_ms: Option<i64>,
+        next_token: Option<String>,
         limit: u32,
-    ) -> Result<Vec<Job>, StoreError> {
+    ) -> Result<Page<Job>, StoreError> {
         let (account, service, function) = (account.to_string(), service.to_string(), function.to_string());
-        self.read(move |c| jobs::list(c, &account, &service, &function, status, before_ms, limit)).await
+        self.read(move |c| jobs::list(c, &account, &service, &function, status, next_token.as_deref(), limit)).await
     }
 
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {

@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (status, available_ms);
-CREATE INDEX IF NOT EXISTS jobs_by_function ON jobs (account_id, service, function, created_ms);
+DROP INDEX IF EXISTS jobs_by_function;
+CREATE INDEX IF NOT EXISTS jobs_by_function_created ON jobs (account_id, service, function, created_ms, id);
 CREATE TABLE IF NOT EXISTS async_configs (
     account_id TEXT NOT NULL,
     service TEXT NOT NULL,
@@ -82,5 +83,5 @@ CREATE TABLE IF NOT EXISTS async_configs (
     modified_ms INTEGER NOT NULL,
     PRIMARY KEY (account_id, service, function, qualifier)
 ) WITHOUT ROWID;
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 ";

@@ -12,7 +12,7 @@ use ferric_store::FunctionSearch;
 use ferric_types::fields::parse_body;
 use ferric_types::function::{Function, FunctionPatch, FUNCTION_SHAPE};
 use ferric_types::name::{validate_name, NameRule};
-use ferric_types::runtime::{Runtime, INVALID_RUNTIME_MESSAGE};
+use ferric_types::runtime::Runtime;
 use ferric_types::service::ServiceSpec;
 use ferric_types::{ErrorCode, FcError};
 use serde_json::{json, Value as Json};
@@ -29,7 +29,8 @@ const DEFAULT_RUNTIME: &str = "python3.10";
 const DEFAULT_HANDLER: &str = "index.handler";
 
 /// Turns the `Code` field into a zip: a zip as base64 text or as an uploaded file, or else the text of one
-/// source file, stored as the handler's module (`index.handler` in Python → `index.py`).
+/// source file named after the handler's module, with the runtime's extension when it has one
+/// (`index.handler` in Python → `index.py`; the seed's `Handler=C` with `Runtime=ws` → `C`).
 fn code_zip(value: Value, runtime: &str, handler: &str) -> Result<Vec<u8>, ApiError> {
     let bytes = match value {
         Value::File(bytes) => bytes,
@@ -44,19 +45,13 @@ fn code_zip(value: Value, runtime: &str, handler: &str) -> Result<Vec<u8>, ApiEr
     if looks_like_zip(&bytes) {
         return Ok(bytes);
     }
-    let runtime = Runtime::parse(runtime).ok_or_else(|| ApiError::invalid(INVALID_RUNTIME_MESSAGE))?;
-    let extension = runtime.module_extension().ok_or_else(|| {
-        ApiError::invalid(format!(
-            "Code given as source text needs a Node.js or Python runtime; for '{}' upload a zip",
-            runtime.as_str()
-        ))
-    })?;
-    let module = handler
-        .rsplit_once('.')
-        .map(|(module, _)| module)
-        .filter(|m| !m.is_empty())
-        .ok_or_else(|| ApiError::invalid(format!("Handler '{handler}' must have the form 'file.function'")))?;
-    Ok(zip_single_file(&format!("{module}.{extension}"), &bytes)?)
+    let module = handler.rsplit_once('.').map_or(handler, |(module, _)| module);
+    let module = if module.is_empty() || module.starts_with('.') { "code" } else { module };
+    let file = match Runtime::parse(runtime).and_then(|r| r.module_extension()) {
+        Some(extension) => format!("{module}.{extension}"),
+        None => module.to_string(),
+    };
+    Ok(zip_single_file(&file, &bytes)?)
 }
 
 /// The required `FunctionName`, checked with the lenient rule (the spec's own example is `0001`).
@@ -126,11 +121,10 @@ pub async fn create(
     let mut form = Form::read(&headers, body, limit(&state)).await?;
     let name = function_name(&mut form)?;
     let mut patch = patch_from(&mut form)?;
+    // Runtime and Handler are free strings here (the seed's own example is `ws` and `C`): stored as given,
+    // and a runtime this server cannot run is refused when invoked, naming what runs.
     let runtime = patch.runtime.get_or_insert_with(|| DEFAULT_RUNTIME.to_string()).clone();
     let handler = patch.handler.get_or_insert_with(|| DEFAULT_HANDLER.to_string()).clone();
-    if Runtime::parse(&runtime).is_none() {
-        return Err(ApiError::invalid(INVALID_RUNTIME_MESSAGE).into());
-    }
     let zip = match form.take("Code") {
         Some(value) => code_zip(value, &runtime, &handler)?,
         None => empty_zip(),
@@ -221,8 +215,9 @@ pub async fn get(
     Ok(ok(Some(view(&function, Some(config.unwrap_or_default())))))
 }
 
-/// Stores the base64 `FunctionConfig`. When it decodes to a JSON object, its FC function fields
-/// (memorySize, timeout, environmentVariables, initializer, ...) are applied as an UpdateFunction would.
+/// Stores the `FunctionConfig`, base64 as the seed says. When it decodes to a JSON object, its FC function
+/// fields (memorySize, timeout, environmentVariables, initializer, ...) are applied as an UpdateFunction
+/// would. Text that is not base64 (the seed's own example is `xxxxx`) is stored as given.
 pub async fn config(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
@@ -233,22 +228,22 @@ pub async fn config(
     let name = function_name(&mut form)?;
     let encoded = form.require_text("FunctionConfig")?;
     let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let decoded = STANDARD
-        .decode(compact)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::invalid("FunctionConfig must be base64 of UTF-8 text"))?;
+    let decoded = STANDARD.decode(compact).ok().and_then(|bytes| String::from_utf8(bytes).ok());
     let service = &state.config().form_service;
     require(&state, &account, &name).await?;
-    if let Ok(Json::Object(_)) = serde_json::from_str::<Json>(&decoded) {
-        let mut patch: FunctionPatch = parse_body(decoded.as_bytes(), &FUNCTION_SHAPE)?;
-        patch.function_name = None;
-        if patch.code.is_some() {
-            return Err(ApiError::invalid("FunctionConfig cannot carry code; send Code to /api/v1/func/update").into());
+    if let Some(decoded) = &decoded {
+        if let Ok(Json::Object(_)) = serde_json::from_str::<Json>(decoded) {
+            let mut patch: FunctionPatch = parse_body(decoded.as_bytes(), &FUNCTION_SHAPE)?;
+            patch.function_name = None;
+            if patch.code.is_some() {
+                return Err(
+                    ApiError::invalid("FunctionConfig cannot carry code; send Code to /api/v1/func/update").into()
+                );
+            }
+            control::update_function(&state, &account.0, service, &name, None, patch, None).await?;
         }
-        control::update_function(&state, &account.0, service, &name, None, patch, None).await?;
     }
-    state.inner().store.set_form_config(&account.0, service, &name, decoded).await?;
+    state.inner().store.set_form_config(&account.0, service, &name, decoded.unwrap_or(encoded)).await?;
     Ok(ok(None))
 }
 

@@ -1,4 +1,4 @@
-//! Reading the form API's inputs: multipart/form-data (as the spec shows), or urlencoded, or the query.
+//! Reading the form API's inputs: multipart/form-data (as the spec shows) or urlencoded bodies, and the query.
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, Uri};
@@ -30,12 +30,17 @@ pub struct Form {
 
 impl Form {
     pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Form, ApiError> {
-        let bytes = crate::body::read(body, limit).await?;
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
-            multipart(content_type, bytes).await
-        } else {
-            Ok(Form::urlencoded(&bytes))
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        // Only the two form encodings: anything else (`text/plain` in particular, which a page on another
+        // site may send without a CORS preflight) is refused before the body is read.
+        match essence.as_str() {
+            "multipart/form-data" => multipart(content_type, crate::body::read(body, limit).await?).await,
+            "application/x-www-form-urlencoded" => Ok(Form::urlencoded(&crate::body::read(body, limit).await?)),
+            _ => Err(ApiError::invalid(format!(
+                "the form API takes multipart/form-data or application/x-www-form-urlencoded bodies, not '{}'",
+                content_type.chars().take(64).collect::<String>()
+            ))),
         }
     }
 

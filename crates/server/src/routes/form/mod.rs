@@ -4,15 +4,19 @@
 //! Its functions are ordinary FC functions in one service (`default` unless configured) of the caller's
 //! account, so the FC API lists, reads and invokes them too. A loopback client running as the server's
 //! own user may call it unsigned and acts for the default account (never a sandboxed function: see
-//! `crate::peer`); any other client signs as for the FC API and acts for its own account.
+//! `crate::peer`), provided its `Host` is a loopback name and its `Origin`, if any, a loopback origin: a
+//! browser page elsewhere can make loopback requests too (DNS rebinding, cross-site form posts). Any
+//! other client signs as for the FC API and acts for its own account, whatever its `Host` or `Origin`.
 //!
 //! Layout:
 //! - `mod.rs`: routes, auth, the answer format.
+//! - `local`: what makes an unsigned call local (`Host`, `Origin`).
 //! - `input`: reading multipart / urlencoded bodies and query strings.
 //! - `handlers`: the six operations.
 
 mod handlers;
 mod input;
+mod local;
 
 use std::net::SocketAddr;
 
@@ -93,6 +97,7 @@ async fn authenticate(
         let resource = ferric_types::signature::decode_path(request.uri().path());
         crate::auth::verify(&state, request.method(), request.headers(), &resource)?
     } else {
+        local::require_local(request.headers())?;
         state
             .config()
             .keyring
