@@ -246,3 +246,79 @@ fn no_accepted_async_invocation_is_lost_to_sigkill() {
         "lost after SIGKILL: {missing:?} ({done} of {total} ran; {done_before} before the kill)"
     );
 }
+
+/// `--sandbox off` is for development, but its instances still die with the server: a busy instance
+/// (and a child it started) must not outlive a `kill -9` of the server and run on without its timeout.
+#[test]
+fn sandbox_off_instances_die_with_a_killed_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys =
+        ["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123", "--sandbox", "off"];
+    let (mut child, lines) = start(dir.path(), &keys);
+    let endpoint = endpoint(&lines);
+    // Unique to this test process, so pgrep finds only its own.
+    let marker = format!("{}.4321", std::process::id());
+    let code = format!(
+        "const cp = require('child_process');\n\
+         exports.handler = (e, c, cb) => {{ cp.spawn('sleep', ['{marker}'], {{ stdio: 'ignore' }}); \
+         setTimeout(() => cb(null, 'late'), 600000); }};\n"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let client = ferric_client::Client::new(&endpoint, "123456", "K1", "secret-123");
+        client.create_service(&serde_json::json!({"serviceName": "s"})).await.expect("service");
+        let mut zip = std::io::Cursor::new(Vec::new());
+        {
+            use std::io::Write;
+            let mut w = zip::ZipWriter::new(&mut zip);
+            w.start_file("index.js", zip::write::SimpleFileOptions::default()).expect("entry");
+            w.write_all(code.as_bytes()).expect("write");
+            w.finish().expect("finish");
+        }
+        use base64::Engine;
+        let body = serde_json::json!({
+            "functionName": "f", "runtime": "nodejs20", "handler": "index.handler", "timeout": 600,
+            "code": {"zipFile": base64::engine::general_purpose::STANDARD.encode(zip.into_inner())},
+        });
+        client.call(reqwest::Method::POST, "/services/s/functions", &[], Some(&body)).await.expect("function");
+        let r = client
+            .send(
+                reqwest::Method::POST,
+                "/services/s/functions/f/invocations",
+                &[],
+                &[("x-fc-invocation-type", "Async")],
+                Some(Vec::new()),
+            )
+            .await
+            .expect("invoke");
+        assert_eq!(r.status, 202);
+    });
+    let pgrep = |pattern: &str| {
+        let out = Command::new("pgrep").args(["-f", pattern]).output().expect("pgrep");
+        String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>()
+    };
+    // The invocation is running once its child is: a condition, not a guess at a delay.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pgrep(&format!("sleep {marker}")).is_empty() {
+        assert!(Instant::now() < deadline, "the function never started its child");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let runtime_pids = pgrep(&format!("{}/runtimes/node", dir.path().display()));
+    assert!(!runtime_pids.is_empty(), "the Node runtime runs");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = Vec::new();
+    while Instant::now() < deadline {
+        left = pgrep(&format!("sleep {marker}"));
+        left.extend(runtime_pids.iter().filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()).cloned());
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !left.is_empty() {
+        let _ = Command::new("kill").arg("-KILL").args(&left).status();
+    }
+    assert!(left.is_empty(), "processes outlived the killed server: {left:?}");
+}
