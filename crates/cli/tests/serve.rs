@@ -322,3 +322,36 @@ fn sandbox_off_instances_die_with_a_killed_server() {
     }
     assert!(left.is_empty(), "processes outlived the killed server: {left:?}");
 }
+
+/// The quickstart: `ferric serve &`, then `eval "$(ferric env)"` sets what the SDKs and `fun` read.
+#[test]
+fn env_prints_the_exports_of_a_running_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf-8");
+    // Waiting for no server is one clear line, not a hang.
+    assert!(fails(&["env", "--data-dir", data, "--wait", "0"]).contains("no server is running"));
+
+    let secret = "it's-$ecret `x`";
+    let (child, lines) =
+        start(dir.path(), &["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", secret]);
+    let ep = endpoint(&lines);
+    let file = dir.path().join("env");
+    assert_eq!(std::fs::metadata(&file).expect("env file").permissions().mode() & 0o777, 0o600);
+    let script = format!(
+        "eval \"$('{BIN}' env --data-dir '{data}')\" && printf '%s|' \"$FC_ENDPOINT\" \"$FC_ACCOUNT_ID\" \
+         \"$FC_ACCESS_KEY_ID\" \"$FC_ACCESS_KEY_SECRET\" \"$ACCOUNT_ID\" \"$ACCESS_KEY_ID\" \"$ACCESS_KEY_SECRET\" \
+         \"$REGION\""
+    );
+    let output = Command::new("sh").args(["-c", &script]).env_clear().output().expect("sh");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let expected = format!("{ep}|123456|K1|{secret}|123456|K1|{secret}|local|");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    // `. <data-dir>/env` works the same.
+    let sourced = Command::new("sh")
+        .args(["-c", &format!(". '{}' && printf %s \"$FC_ACCESS_KEY_SECRET\"", file.display())])
+        .output()
+        .expect("sh");
+    assert_eq!(String::from_utf8_lossy(&sourced.stdout), secret);
+    assert!(terminate(child).success());
+    assert!(!file.exists(), "a stopped server leaves no env file pointing at it");
+}
