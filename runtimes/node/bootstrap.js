@@ -44,7 +44,7 @@ const MAX_BODY = MAX_FRAME - 64 * 1024; // result bodies above this are refused 
 
 const als = new AsyncLocalStorage();
 const pending = new Map(); // id → Request, in start order
-let latest = { requestId: '', logHeader: null }; // output outside any request goes here
+let latest = { requestId: '', logHeader: null, dropped: null }; // output outside any request goes here
 let handlerSpec = process.env.FC_FUNCTION_HANDLER || '';
 let initializerSpec = process.env.FC_FUNCTION_INITIALIZER || '';
 let httpLib = null;
@@ -56,6 +56,7 @@ class Request {
     this.requestId = typeof header.requestId === 'string' ? header.requestId : String(header.requestId);
     this.credentials = header.credentials;
     this.logHeader = null;
+    this.dropped = null; // output dropped while the invoker was behind (lib/logging.js)
     this.done = false; // answered (or its answer decided: an HTTP body stream being read)
   }
 }

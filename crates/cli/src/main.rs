@@ -3,6 +3,7 @@
 //! Layout:
 //! - `commands/serve`: start the server.
 //! - `commands/bench`: the benchmarks.
+//! - `commands/env`: the export lines of a running server, from its data directory.
 //! - `sandbox-exec` (hidden): the sandbox helper `serve` starts, from `ferric-sandbox`.
 //! - `credentials`: generated keys and the config file.
 
@@ -26,6 +27,8 @@ enum Command {
     Serve(Box<commands::serve::ServeArgs>),
     /// Run a benchmark against a fresh server and print the figures.
     Bench(commands::bench::BenchArgs),
+    /// Print the export lines for a running server (eval "$(ferric env)").
+    Env(commands::env::EnvArgs),
     /// Internal: the single-threaded helper `serve` starts to build function sandboxes.
     #[command(name = "sandbox-exec", hide = true)]
     SandboxExec { fd: String, config: String },
@@ -50,6 +53,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(*args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Env(args) => commands::env::run(args),
         Command::SandboxExec { fd, config } => {
             let code = ferric_sandbox::helper_main(&fd, &config);
             return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));

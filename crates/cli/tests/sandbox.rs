@@ -179,6 +179,7 @@ const ATTACKS: &[Attack] = &[
         ..attack("tmp-fill", "14 fill /tmp past its size", "tmpFill", BOTH, Verdict::TmpFull)
     },
     attack("leave-child", "15 leave a detached child behind", "leaveChild", BOTH, Verdict::NoChildrenLeft),
+    attack("host-paths", "16 find host paths in the mount tables", "hostPaths", BOTH, Verdict::Blocked),
 ];
 
 // ---------------------------------------------------------------------------------------------------------
@@ -402,7 +403,9 @@ impl Ctx {
                 ));
             }
         }
-        assert!(bystander_round(&self.client, 0).await.is_ok(), "the bystanders answer before any attack");
+        if let Err(e) = bystander_round(&self.client, 0).await {
+            panic!("the bystanders answer before any attack: {e}");
+        }
     }
 
     /// The event every hostile handler gets (each reads the fields it needs).
@@ -416,6 +419,11 @@ impl Ctx {
             "api-port" => vec![json!({"host": "127.0.0.1", "port": self.server.port})],
             _ => Vec::new(),
         };
+        // What no mount table inside may name: the data dir, every code checksum, the sources of /etc.
+        let mut host_paths = vec![self.server.data_dir().display().to_string(), "/sandbox/etc".into()];
+        for dir in std::iter::once(&self.victim_dir).chain(self.hostile_code.iter().map(|(_, d)| d)) {
+            host_paths.extend(dir.file_name().map(|n| n.to_string_lossy().into_owned()));
+        }
         let mib = match attack.id {
             "memory" => 400,
             "tmp-fill" => 600,
@@ -434,6 +442,7 @@ impl Ctx {
             "limit": FORK_LIMIT,
             "mib": mib,
             "sleepArg": sleep_arg(self.launch, rt),
+            "hostPaths": host_paths,
         })
     }
 
@@ -562,6 +571,9 @@ impl Ctx {
             }
             "read-data" if o.body.contains(&self.server.secret) => {
                 return Err("the server's access key secret is in the answer".into());
+            }
+            "host-paths" if o.body.contains(&self.server.data_dir().display().to_string()) => {
+                return Err("the data directory's host path is in the answer".into());
             }
             "network" => {
                 for (label, listener) in &self.listeners {

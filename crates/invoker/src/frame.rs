@@ -18,6 +18,10 @@ pub enum FromRuntime {
     Log {
         #[serde(rename = "requestId", default)]
         request_id: String,
+        /// Bytes of this request's output the runtime dropped just before this body (it could not send
+        /// them fast enough); the body is then the end of what it dropped from.
+        #[serde(default)]
+        dropped: u64,
     },
     Result {
         id: u64,
@@ -125,7 +129,7 @@ mod tests {
         assert!(matches!(message, FromRuntime::Result { id: 7, http: None }));
         assert_eq!(&body[..], b"hello");
         let (message, body) = reader.next().await.expect("frame");
-        assert!(matches!(message, FromRuntime::Log { ref request_id } if request_id == "r"));
+        assert!(matches!(message, FromRuntime::Log { ref request_id, dropped: 0 } if request_id == "r"));
         assert_eq!(&body[..], b"line\n");
         assert!(matches!(reader.next().await, Err(FrameError::Closed)));
     }

@@ -375,7 +375,8 @@ impl Instance {
         }
     }
 
-    fn append_log(&self, request_id: Option<&str>, bytes: &[u8]) {
+    /// Appends to a request's log; `dropped` bytes went missing just before `bytes` (see [`LogBuffer::skip`]).
+    fn append_log(&self, request_id: Option<&str>, dropped: u64, bytes: &[u8]) {
         let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         let requests = &mut *requests;
         let target = match request_id {
@@ -390,6 +391,7 @@ impl Instance {
             },
         };
         if let Some(p) = target {
+            p.log.skip(dropped);
             p.log.push(bytes);
         }
     }
@@ -432,7 +434,9 @@ async fn read_answers(instance: std::sync::Weak<Instance>, mut reader: FrameRead
             Ok((FromRuntime::Error { id, error_type }, body)) => {
                 instance.complete(id, Reply::Error { error_type, body })
             }
-            Ok((FromRuntime::Log { request_id }, body)) => instance.append_log(Some(&request_id), &body),
+            Ok((FromRuntime::Log { request_id, dropped }, body)) => {
+                instance.append_log(Some(&request_id), dropped, &body)
+            }
             Ok((FromRuntime::Ready { .. }, _)) => {}
             Err(e) => {
                 if instance.is_alive() {
@@ -453,7 +457,7 @@ async fn pump_output(instance: std::sync::Weak<Instance>, mut stream: Box<dyn to
         match stream.read(&mut buffer).await {
             Ok(0) | Err(_) => return,
             Ok(n) => match instance.upgrade() {
-                Some(instance) => instance.append_log(None, &buffer[..n]),
+                Some(instance) => instance.append_log(None, 0, &buffer[..n]),
                 None => return,
             },
         }

@@ -36,6 +36,8 @@ pub(crate) struct Plan {
     pub ipcns: bool,
     pub cgroup: bool,
     pub landlock: u32,
+    /// Show the data directory's trees as overlays rather than binds (`rootfs`).
+    pub overlay: bool,
 }
 
 /// Everything the two processes need, prepared by the helper before `clone`.

@@ -1,6 +1,7 @@
 //! The `off` mode: the runtime is a plain child of the server, in a session of its own (so the whole
 //! instance can be killed at once), with a cleared environment and rlimits. `RLIMIT_DATA` bounds memory
-//! (`RLIMIT_AS` breaks V8's reservations).
+//! (`RLIMIT_AS` breaks V8's reservations). Each session is registered with the `lifeline` watcher, so it
+//! dies with the server even when the server is killed.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Stdio;
@@ -25,11 +26,13 @@ pub(crate) fn spawn(spec: SpawnSpec) -> Result<Process, SandboxError> {
     // Interpreters need headroom over the function's memory size.
     let data_bytes = (u64::from(limits.memory_mb) + 256) << 20;
     let open_files = u64::from(limits.open_files);
+    let lifeline = crate::lifeline::write_end();
     #[allow(unsafe_code)]
     // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe functions
-    // (dup2, fcntl, setsid, setrlimit) on plain integers; it allocates nothing and touches no locks.
+    // (dup2, fcntl, setsid, setrlimit, getpid, write) on plain integers; it allocates nothing and touches
+    // no locks.
     unsafe {
-        command.pre_exec(move || child_setup(control_fd, data_bytes, open_files));
+        command.pre_exec(move || child_setup(control_fd, data_bytes, open_files, lifeline));
     }
     let mut child =
         command.spawn().map_err(|source| SandboxError::Spawn { program: program.display().to_string(), source })?;
@@ -43,6 +46,7 @@ pub(crate) fn spawn(spec: SpawnSpec) -> Result<Process, SandboxError> {
         let status = child.wait().await;
         // Children the runtime left behind go with it.
         crate::kill_group(pid);
+        crate::lifeline::unregister(pid);
         let code = status.ok().map_or(128 + libc::SIGKILL, |s| {
             use std::os::unix::process::ExitStatusExt;
             s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(libc::SIGKILL))
@@ -61,7 +65,7 @@ pub(crate) fn spawn(spec: SpawnSpec) -> Result<Process, SandboxError> {
 
 /// Runs in the child between fork and exec.
 #[allow(unsafe_code)]
-fn child_setup(control_fd: i32, data_bytes: u64, open_files: u64) -> std::io::Result<()> {
+fn child_setup(control_fd: i32, data_bytes: u64, open_files: u64, lifeline: Option<i32>) -> std::io::Result<()> {
     // SAFETY: dup2/fcntl/setsid/setrlimit are async-signal-safe and take only integers and a pointer to a
     // stack value that outlives the call.
     unsafe {
@@ -76,6 +80,10 @@ fn child_setup(control_fd: i32, data_bytes: u64, open_files: u64) -> std::io::Re
         }
         if libc::setsid() < 0 {
             return Err(std::io::Error::last_os_error());
+        }
+        // Registered before exec, so no instance ever runs unknown to the watcher.
+        if let Some(fd) = lifeline {
+            crate::lifeline::register_self(fd);
         }
         let set = |resource, value: u64| -> std::io::Result<()> {
             let limit = libc::rlimit { rlim_cur: value as libc::rlim_t, rlim_max: value as libc::rlim_t };

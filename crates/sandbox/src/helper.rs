@@ -195,6 +195,7 @@ impl Helper {
             ipcns: namespaces && f.ipcns,
             cgroup,
             landlock: f.landlock,
+            overlay: f.overlay,
         }
     }
 

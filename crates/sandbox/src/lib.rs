@@ -30,7 +30,7 @@
 //!   the pre-placed processes that clone reapers; `cgroup`: the drivers.
 //! - `confine`: the reaper and the runtime's privilege drop; `rootfs`: the fresh root; `landlock`,
 //!   `seccomp`: the last two locks.
-//! - `direct`: the `off` mode spawn.
+//! - `direct`: the `off` mode spawn; `lifeline`: the watcher that kills its instances when the server dies.
 
 #![deny(unsafe_code)]
 
@@ -39,6 +39,7 @@ mod confine;
 mod direct;
 mod helper;
 mod landlock;
+mod lifeline;
 mod link;
 mod probe;
 mod rootfs;

@@ -50,6 +50,15 @@ pub(crate) fn probe() -> (Features, Vec<String>, Driver, Option<Filters>) {
     if landlock == 0 {
         missing.push("landlock: not supported by this kernel".into());
     }
+    let overlay =
+        std::fs::read_to_string("/proc/filesystems").is_ok_and(|t| t.lines().any(|l| l.ends_with("\toverlay")));
+    if mountns && !overlay {
+        missing.push(
+            "overlayfs: the code, bootstraps and /etc are plain binds, so an instance's /proc/self/mountinfo \
+             names their host paths"
+                .into(),
+        );
+    }
     let (driver, cgroup_problem) = Driver::detect();
     if let Some(problem) = cgroup_problem {
         missing.push(format!("{problem}; memory is bounded by RLIMIT_DATA and processes by RLIMIT_NPROC"));
@@ -65,6 +74,7 @@ pub(crate) fn probe() -> (Features, Vec<String>, Driver, Option<Filters>) {
         seccomp: filters.is_some(),
         landlock,
         cgroup: driver.kind(),
+        overlay,
     };
     (features, missing, driver, filters)
 }

@@ -2,6 +2,11 @@
 //! read-only binds of `/usr`, the curated `/etc` (a template the helper builds once), the code, the
 //! runtime bootstraps and the interpreter's installation, a private tmpfs `/tmp`, a minimal `/dev` and a
 //! fresh `/proc`; then `pivot_root` into it, the old root detached, and the root itself made read-only.
+//!
+//! The data directory's trees (code, bootstraps, `/etc`) are not plain binds: `/proc/self/mountinfo` shows a
+//! bind's root as its path within the source filesystem, which would name the host's data directory and
+//! the code checksum. They come in as read-only overlays instead, whose root is `/` of their own
+//! superblock and whose layers are named by `/proc/self/fd/<n>` (see [`overlay_read_only`]).
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -67,9 +72,13 @@ pub(crate) fn build_root(ctx: &Context<'_>) -> Result<(), String> {
         }
     }
     bind_read_only(Path::new("/usr"), &at("/usr"))?;
-    build_etc(ctx, root)?;
-    bind_read_only(&job.code_dir, &at(CODE_DIR))?;
-    bind_read_only(&job.runtime_dir, &at(RUNTIME_DIR))?;
+    let empty = if ctx.plan.overlay { Some(EmptyLayer::new(&at("/.empty"))?) } else { None };
+    build_etc(ctx, root, empty.as_ref())?;
+    data_read_only(&job.code_dir, &at(CODE_DIR), empty.as_ref())?;
+    data_read_only(&job.runtime_dir, &at(RUNTIME_DIR), empty.as_ref())?;
+    if let Some(empty) = empty {
+        empty.remove()?;
+    }
     if let Some(interpreter) = interpreter_root(&job.program) {
         bind_read_only(&interpreter, &root.join(interpreter.strip_prefix("/").unwrap_or(&interpreter)))?;
     }
@@ -151,8 +160,8 @@ fn copy_world_readable(source: &Path, target: &Path) -> std::io::Result<()> {
 }
 
 /// `/etc` from the template, and this instance's generated files behind its links.
-fn build_etc(ctx: &Context<'_>, root: &Path) -> Result<(), String> {
-    bind_read_only(ctx.etc_template, &root.join("etc"))?;
+fn build_etc(ctx: &Context<'_>, root: &Path, empty: Option<&EmptyLayer>) -> Result<(), String> {
+    data_read_only(ctx.etc_template, &root.join("etc"), empty)?;
     let generated = root.join(GENERATED_DIR.trim_start_matches('/'));
     make_dir(&generated)?;
     let (uid, gid) = ctx.uid.map_or((INSIDE_ID, INSIDE_ID), |u| (u, u));
@@ -217,6 +226,69 @@ fn bind_read_only(source: &Path, target: &Path) -> Result<(), String> {
     let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
     flags |= locked_flags(source);
     mount(None, target, None, flags, None)
+}
+
+/// An empty directory: the second layer every overlay needs (overlayfs refuses a single lower layer
+/// without an upper one). It is the root of a tiny read-only tmpfs, mounted on a scratch point in the
+/// instance's root and detached once the overlays hold it: a layer must stay a live directory (an
+/// overlay whose layer was removed lists as empty), and nothing of it may be left to see.
+struct EmptyLayer {
+    path: PathBuf,
+    fd: std::os::fd::OwnedFd,
+}
+
+impl EmptyLayer {
+    fn new(path: &Path) -> Result<EmptyLayer, String> {
+        make_dir(path)?;
+        let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        mount(Some("tmpfs"), path, Some("tmpfs"), flags, Some("size=4k,nr_inodes=1,mode=555"))?;
+        Ok(EmptyLayer { path: path.to_path_buf(), fd: open_path(path)? })
+    }
+
+    fn remove(self) -> Result<(), String> {
+        drop(self.fd);
+        let c_path = cpath(&self.path)?;
+        #[allow(unsafe_code)]
+        // SAFETY: umount2 with a NUL-terminated path we own.
+        check(unsafe { libc::umount2(c_path.as_ptr(), libc::MNT_DETACH) }, "umount the empty layer")?;
+        std::fs::remove_dir(&self.path).map_err(|e| format!("rmdir {}: {e}", self.path.display()))
+    }
+}
+
+/// A tree of the data directory, read-only: an overlay where the kernel has overlayfs, else a bind (the
+/// probe has warned that the mount tables then name host paths).
+fn data_read_only(source: &Path, target: &Path, empty: Option<&EmptyLayer>) -> Result<(), String> {
+    match empty {
+        Some(empty) => overlay_read_only(source, target, empty),
+        None => bind_read_only(source, target),
+    }
+}
+
+/// Shows the directory `source` read-only at `target` as an overlay of it and an empty layer. Unlike a
+/// bind, the mount tables then show `/` as its root, `ferric` as its source and `/proc/self/fd/<n>` as
+/// its layers: nothing of the host path. The host mount's `noexec` is kept (a user namespace could
+/// otherwise shed it this way).
+fn overlay_read_only(source: &Path, target: &Path, empty: &EmptyLayer) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    make_dir(target)?;
+    let lower = open_path(source)?;
+    let options = format!("lowerdir=/proc/self/fd/{}:/proc/self/fd/{}", lower.as_raw_fd(), empty.fd.as_raw_fd());
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | (locked_flags(source) & libc::MS_NOEXEC);
+    mount(Some("ferric"), target, Some("overlay"), flags, Some(&options))
+        .map_err(|e| format!("{e} (overlay of {})", source.display()))
+}
+
+/// An `O_PATH` descriptor of a directory, closed on exec.
+fn open_path(path: &Path) -> Result<std::os::fd::OwnedFd, String> {
+    use std::os::fd::FromRawFd;
+    let c_path = cpath(path)?;
+    #[allow(unsafe_code)]
+    // SAFETY: open with a NUL-terminated path; a non-negative result is a descriptor we now own.
+    unsafe {
+        let fd = libc::open(c_path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC);
+        check(fd, &format!("open {}", path.display()))?;
+        Ok(std::os::fd::OwnedFd::from_raw_fd(fd))
+    }
 }
 
 fn locked_flags(path: &Path) -> libc::c_ulong {

@@ -41,6 +41,8 @@ pub struct Features {
     /// The landlock ABI version, 0 when landlock is unavailable.
     pub landlock: u32,
     pub cgroup: CgroupKind,
+    /// overlayfs, which shows the data directory's trees inside without naming their host paths.
+    pub overlay: bool,
 }
 
 /// How an instance reaches the network (FC's `internetAccess`).

@@ -156,3 +156,37 @@ async fn a_dead_helper_takes_its_instances_and_is_replaced() {
     next.killer().kill();
     assert_eq!(next.wait().await.code, 128 + libc::SIGKILL);
 }
+
+/// Nothing an instance can read names a host path: `/proc/self/mountinfo` shows each mount's root within
+/// its filesystem and `/proc/mounts` its options, so the code, the bootstraps and the curated `/etc` must
+/// not come from plain binds of host directories.
+#[tokio::test]
+async fn mount_tables_name_no_host_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = sandbox(dir.path()).await;
+    if !sandbox.features().mountns || !sandbox.features().overlay {
+        eprintln!("skipped: no mount namespace or no overlayfs here (the probe warns)");
+        return;
+    }
+    let (code, out, _) = run(
+        &sandbox,
+        dir.path(),
+        "cat /proc/self/mountinfo; echo ==; cat /proc/mounts; echo ==; cat /proc/self/mountstats; echo ==; \
+         cat /code/hello.txt; echo; ls /code; ls /etc | grep -c . ; ls /etc/ssl >/dev/null && echo etc-ok; ls -a /",
+        Network::Host,
+        128,
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    // Listing matters: an overlay whose empty layer went away lists as empty.
+    let after = out.split("hello\n").nth(1).unwrap_or_default();
+    assert!(after.starts_with("hello.txt\n"), "the code lists: {out}");
+    assert!(after.contains("etc-ok") && !after.contains("\n0\netc-ok"), "/etc lists and works: {out}");
+    assert!(!after.contains(".empty"), "no scratch mount point is left in /: {out}");
+    let host = dir.path().display().to_string();
+    for needle in [host.as_str(), "/sandbox/", "/work", "/.tmp"] {
+        for line in out.lines() {
+            assert!(!line.contains(needle), "an instance sees the host path {needle:?}: {line}");
+        }
+    }
+}

@@ -304,7 +304,7 @@ async fn megabytes_of_output_stay_bounded() {
         let logs = found.json().expect("json");
         if let Some(content) = logs["logs"][0]["content"].as_str() {
             stored = content.len();
-            assert!(content.contains("dropped by Ferric"), "the middle of a huge log is dropped");
+            assert!(content.contains("bytes of log output dropped here"), "the middle of a huge log is dropped");
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -365,4 +365,81 @@ async fn logs_can_be_followed_live() {
     assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "time {time}");
     assert_eq!(lines.next(), None, "{event}");
     server.stop().await;
+}
+
+/// Reads the stored log of one request (the writer batches, so it may take a moment).
+async fn stored_log(server: &TestServer, rid: &str) -> String {
+    for _ in 0..100 {
+        let found = server
+            .client()
+            .send_to(Method::GET, "/ferric/v1/logs", &[("requestId", rid)], &[], None)
+            .await
+            .expect("logs");
+        if let Some(content) = found.json().expect("json")["logs"][0]["content"].as_str() {
+            return content.to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no stored log for {rid}");
+}
+
+/// Functions that print megabytes as fast as they can (Node faster than the invoker reads, so its
+/// runtime drops too): the kept log is its beginning, one marker line with the exact count of bytes
+/// dropped there, and the real end of the output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_log_is_marked_and_ends_with_the_last_lines() {
+    const LINES: usize = 24_000;
+    const WIDTH: usize = 1000; // bytes per line, newline included: 24 MB in all
+    let node = format!(
+        "exports.handler = (e, c, cb) => {{\n  process.stdout.write('BEGIN\\n');\n  const pad = 'n'.repeat({pad});\n\
+         for (let i = 0; i < {LINES}; i++) process.stdout.write(String(i).padStart(8, '0') + pad + '\\n');\n\
+         process.stdout.write('LAST LINE\\n');\n  cb(null, 'ok');\n}};\n",
+        pad = WIDTH - 9
+    );
+    let python = [
+        "import sys",
+        "def handler(event, context):",
+        "    sys.stdout.write('BEGIN\\n')",
+        &format!("    pad = 'p' * {}", WIDTH - 9),
+        &format!("    for i in range({LINES}):"),
+        "        sys.stdout.write('%08d%s\\n' % (i, pad))",
+        "    sys.stdout.write('LAST LINE\\n')",
+        "    return 'ok'\n",
+    ]
+    .join("\n");
+    let output = |pad: char| {
+        let pad = pad.to_string().repeat(WIDTH - 9);
+        let mut text = String::from("BEGIN\n");
+        for i in 0..LINES {
+            text.push_str(&format!("{i:08}{pad}\n"));
+        }
+        text + "LAST LINE\n"
+    };
+    let server = TestServer::start().await;
+    for (runtime, file, code, pad) in [("nodejs20", "index.js", node, 'n'), ("python3.10", "index.py", python, 'p')] {
+        let (svc, f) = function(&server, runtime, &[(file, &code)], json!({"timeout": 60})).await;
+        let r = invoke(&server, &svc, &f, b"", &[]).await;
+        assert_eq!(text(&r), "ok", "{runtime}");
+        let rid = r.header("x-fc-request-id").expect("rid").to_string();
+        let log = stored_log(&server, &rid).await;
+        let end = format!("FC Invoke End RequestId: {rid}\n");
+        let last = format!("{:08}{}\nLAST LINE\n{end}", LINES - 1, pad.to_string().repeat(WIDTH - 9));
+        let shown = &log[log.len().saturating_sub(300)..];
+        assert!(log.ends_with(&last), "{runtime}: the log ends with the function's last lines: {shown}");
+        let markers: Vec<&str> = log.lines().filter(|l| l.starts_with("[ferric] ...")).collect();
+        assert_eq!(markers.len(), 1, "{runtime}: one cut, one marker: {markers:?}");
+        let dropped: usize = markers[0]
+            .split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{runtime}: a count in {:?}", markers[0]));
+        // Everything is accounted for: kept head + count + kept tail is the whole log it was cut from.
+        let (head, tail) = log.split_once(&format!("{}\n", markers[0])).expect("marker");
+        let begin = head.find("BEGIN\n").expect("the head has the beginning");
+        let whole = format!("{}{}{end}", &head[..begin], output(pad));
+        // The marker line starts a line of its own: it may have added the newline ending the head.
+        let head = if whole.as_bytes()[head.len() - 1] == b'\n' { head } else { &head[..head.len() - 1] };
+        assert!(whole.starts_with(head) && whole.ends_with(tail), "{runtime}: head and tail are the log's");
+        assert_eq!(head.len() + dropped + tail.len(), whole.len(), "{runtime}: the count is exact");
+    }
 }

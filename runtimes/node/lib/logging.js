@@ -6,6 +6,9 @@ const util = require('util');
 
 const LINE_LIMIT = 256 * 1024; // bytes of one log frame body; the rest is cut with a marker
 const BACKLOG_LIMIT = 16 * 1024 * 1024; // unsent bytes on the socket above which log output is dropped
+// Of the output dropped, the latest bytes are kept and sent when the backlog drains (or before the answer):
+// the end of a log is what matters most. More than the invoker's exact tail (4 KiB).
+const KEEP_LATEST = 64 * 1024;
 const LEVELS = { error: 0, warn: 1, info: 2, verbose: 3, debug: 4, silly: 5 };
 const kTarget = Symbol('ferric.logTarget');
 
@@ -13,7 +16,6 @@ let socket = null;
 let writeFrame = null;
 let current = null; // () => the request output is attributed to (has requestId, logHeader)
 let consoleLevel = LEVELS.silly;
-let droppedBytes = 0;
 
 /** The `log` frame header for a request, built once per request. */
 function logHeader(target) {
@@ -30,11 +32,11 @@ function emit(target, data) {
   const size = data.length; // string: UTF-16 units, a lower bound of its bytes
   if (size === 0) return;
   if (socket.writableLength > BACKLOG_LIMIT) {
-    // The invoker is not keeping up: drop rather than grow without bound, and say so once it drains.
-    droppedBytes += size;
+    // The invoker is not keeping up: drop rather than grow without bound, keeping the latest output.
+    keepLatest(target, data);
     return;
   }
-  if (droppedBytes !== 0) flushDropped(target);
+  if (target.dropped) flushDropped(target);
   if (typeof data === 'string') {
     if (size > LINE_LIMIT / 3 && Buffer.byteLength(data) > LINE_LIMIT) data = truncate(Buffer.from(data));
   } else if (size > LINE_LIMIT) {
@@ -43,12 +45,38 @@ function emit(target, data) {
   writeFrame(socket, logHeader(target), data);
 }
 
-/** Says (once) how much log output was dropped; called before a log line goes out and before any answer. */
+/** Keeps `data` among the latest dropped output of `target`, dropping (and counting) what falls out. */
+function keepLatest(target, data) {
+  let d = target.dropped;
+  if (!d) d = target.dropped = { bytes: 0, chunks: [], kept: 0 };
+  // A copy: the caller may reuse its buffer.
+  const chunk = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+  d.chunks.push(chunk);
+  d.kept += chunk.length;
+  while (d.kept - d.chunks[0].length >= KEEP_LATEST) {
+    const old = d.chunks.shift();
+    d.kept -= old.length;
+    d.bytes += old.length;
+  }
+  if (d.kept > KEEP_LATEST) {
+    const cut = d.kept - KEEP_LATEST;
+    d.chunks[0] = d.chunks[0].subarray(cut);
+    d.kept -= cut;
+    d.bytes += cut;
+  }
+}
+
+/**
+ * Sends what was kept of the dropped output, with the count of bytes dropped before it in the frame's
+ * `dropped` field (the invoker marks the cut); called before a log line goes out and before any answer.
+ */
 function flushDropped(target) {
-  if (droppedBytes === 0 || socket === null || socket.destroyed) return;
-  const note = `[ferric] ${droppedBytes} bytes of log output dropped: the log was written faster than it could be delivered\n`;
-  droppedBytes = 0;
-  writeFrame(socket, logHeader(target), note);
+  const d = target.dropped;
+  if (!d || socket === null || socket.destroyed) return;
+  target.dropped = null;
+  let header = logHeader(target);
+  if (d.bytes > 0) header = header.slice(0, -1) + ',"dropped":' + d.bytes + '}';
+  writeFrame(socket, header, Buffer.concat(d.chunks, d.kept));
 }
 
 function truncate(bytes) {

@@ -199,6 +199,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let shown = if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
     let endpoint = args.public_url.clone().unwrap_or_else(|| format!("http://{shown}"));
 
+    super::env::write(data_dir, &endpoint, &primary, &args.region)?;
     println!("Ferric is serving the FC API at {endpoint}");
     if generated {
         println!("Created account and access key in {}/credentials.json", data_dir.display());
@@ -206,13 +207,20 @@ async fn serve(args: ServeArgs) -> Result<()> {
     println!("  account id:        {}", primary.account_id);
     println!("  access key id:     {}", primary.id);
     println!("  access key secret: {}", primary.secret);
+    println!("Shell variables (also in {}/env): eval \"$(ferric env)\"", data_dir.display());
+    let quote = super::env::quote;
     println!(
-        "export FC_ENDPOINT={endpoint} FC_ACCOUNT_ID={} FC_ACCESS_KEY_ID={} FC_ACCESS_KEY_SECRET={}",
-        primary.account_id, primary.id, primary.secret
+        "export FC_ENDPOINT={} FC_ACCOUNT_ID={} FC_ACCESS_KEY_ID={} FC_ACCESS_KEY_SECRET={}",
+        quote(&endpoint),
+        quote(&primary.account_id),
+        quote(&primary.id),
+        quote(&primary.secret)
     );
     tracing::info!(%local, data_dir = %data_dir.display(), "ready");
 
-    ferric_server::run(listener, state, shutdown).await.context("server failed")?;
+    let served = ferric_server::run(listener, state, shutdown).await.context("server failed");
+    super::env::remove(data_dir);
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

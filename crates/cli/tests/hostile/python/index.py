@@ -321,3 +321,17 @@ def leaveChild(event, context):
     )
     time.sleep(0.3)
     os._exit(1)
+
+
+# 16. Host paths in the mount tables (the data dir, code checksums, the curated /etc's source).
+def hostPaths(event, context):
+    ev = parse(event)
+    tables = []
+    for name in ("/proc/self/mountinfo", "/proc/mounts", "/proc/self/mountstats"):
+        try:
+            with open(name) as f:
+                tables.append(f.read())
+        except Exception:
+            tables.append("")
+    found = [p for p in ev["hostPaths"] if any(p in t for t in tables)]
+    return answer(not found, {"found": found, "mountinfo": tables[0]})
