@@ -29,6 +29,8 @@ pub mod logs;
 mod message;
 mod pool;
 mod spawner;
+#[cfg(test)]
+mod tests;
 mod version;
 
 use std::collections::HashMap;
