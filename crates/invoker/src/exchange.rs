@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::frame::HttpResponseHead;
+use crate::message::HttpResponseHead;
 
 /// An HTTP-trigger request as the runtime sees it.
 #[derive(Debug, Clone, Default, Serialize)]

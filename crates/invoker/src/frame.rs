@@ -1,52 +1,14 @@
 //! The frame codec of `runtimes/PROTOCOL.md`: `u32 total | u32 header length | JSON header | body`.
 
 use bytes::{Buf, Bytes, BytesMut};
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::message::FromRuntime;
 
 /// Largest frame accepted from a runtime: the 32 MiB payload limit with room to spare.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024 + 64 * 1024;
-
-/// Messages a runtime sends.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum FromRuntime {
-    Ready {
-        #[serde(default)]
-        runtime: String,
-    },
-    Log {
-        #[serde(rename = "requestId", default)]
-        request_id: String,
-        /// Bytes of this request's output the runtime dropped just before this body (it could not send
-        /// them fast enough); the body is then the end of what it dropped from.
-        #[serde(default)]
-        dropped: u64,
-    },
-    Result {
-        id: u64,
-        #[serde(default)]
-        http: Option<HttpResponseHead>,
-    },
-    Error {
-        id: u64,
-        #[serde(rename = "errorType", default)]
-        error_type: String,
-    },
-}
-
-/// Status and headers an HTTP handler answered with.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct HttpResponseHead {
-    #[serde(default = "ok_status")]
-    pub status: u16,
-    #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-fn ok_status() -> u16 {
-    200
-}
 
 /// Encodes one frame: header JSON then body, with both length prefixes.
 pub fn encode(header: &impl Serialize, body: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
@@ -83,6 +45,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
     /// The next message and its body.
     pub async fn next(&mut self) -> Result<(FromRuntime, Bytes), FrameError> {
+        self.next_as().await
+    }
+
+    /// The next frame, its header read as `M` (the tests' fake runtime reads the invoker's messages).
+    pub async fn next_as<M: DeserializeOwned>(&mut self) -> Result<(M, Bytes), FrameError> {
         loop {
             if self.buffer.len() >= 8 {
                 let total =

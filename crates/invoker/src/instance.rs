@@ -9,19 +9,21 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use ferric_sandbox::{Killer, Layout, Limits, MemoryProbe, Network, SpawnSpec};
-use serde_json::json;
+use ferric_sandbox::{Layout, Limits, Network};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
+use crate::clock::{Clock, Instant};
 use crate::discovery::Interpreter;
-use crate::frame::{self, FrameReader, FromRuntime, HttpResponseHead};
+use crate::exchange::HttpRequest;
+use crate::frame::{self, FrameReader};
 use crate::logs::LogBuffer;
-use crate::{FunctionVersion, InvokerConfig};
+use crate::message::{FromRuntime, HttpResponseHead, Init, ToRuntime};
+use crate::spawner::{Input, Output, ProcessHandle, ProcessSpec};
+use crate::{FunctionVersion, Inner, InvokerConfig};
 
 /// How a request ended, as the runtime (or its death) reported it.
 #[derive(Debug)]
@@ -36,6 +38,14 @@ pub(crate) enum Reply {
     },
     /// The process exited (or was killed) first.
     Exited,
+}
+
+/// What a request asks of the runtime: [`ToRuntime`] without the id and request id, which
+/// [`Instance::call`] adds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Call<'a> {
+    Initialize,
+    Invoke { http: Option<&'a HttpRequest> },
 }
 
 struct Pending {
@@ -53,11 +63,11 @@ struct Requests {
 
 pub(crate) struct Instance {
     pub id: String,
-    killer: Killer,
-    memory_probe: MemoryProbe,
+    /// Kills the process and reads its memory.
+    process: Arc<dyn ProcessHandle>,
     /// The memory cgroup's OOM killer ended it (set before pending requests are failed).
     oom: AtomicBool,
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    writer: tokio::sync::Mutex<Output>,
     requests: Mutex<Requests>,
     next_id: AtomicU64,
     alive: AtomicBool,
@@ -73,6 +83,7 @@ pub(crate) struct Instance {
     /// answers sample it at most every [`SAMPLE_EVERY_MS`].
     sampled_ms: AtomicU64,
     born: Instant,
+    clock: Clock,
     /// Whether the initializer ran: `Some(Ok)` once done, `Some(Err(body))` when it failed.
     pub initialized: tokio::sync::OnceCell<Result<(), Bytes>>,
     max_log_bytes: usize,
@@ -134,21 +145,19 @@ fn environment(config: &InvokerConfig, version: &FunctionVersion, id: &str, layo
 impl Instance {
     /// Starts a runtime process for `version` and waits for its `ready`.
     pub async fn start(
-        config: &InvokerConfig,
+        inner: &Inner,
         version: &FunctionVersion,
         interpreter: &Interpreter,
         memory: OwnedSemaphorePermit,
     ) -> Result<Arc<Instance>, StartError> {
+        let (config, spawner, clock) = (&inner.config, &inner.spawner, inner.clock);
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let sandbox = &config.sandbox;
         let scratch = config.instances_dir.join(&id);
-        if sandbox.needs_host_scratch() {
+        if spawner.needs_host_scratch() {
             std::fs::create_dir_all(&scratch)
                 .map_err(|source| StartError::Scratch { path: scratch.clone(), source })?;
         }
-        let layout = sandbox.layout(&version.code_dir, &config.runtimes_dir, &scratch);
-        let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(StartError::Socket)?;
-        ours.set_nonblocking(true).map_err(StartError::Socket)?;
+        let layout = spawner.layout(&version.code_dir, &config.runtimes_dir, &scratch);
 
         let is_node = version.spec.runtime.starts_with("nodejs");
         let memory_mb = u64::from(version.spec.memory_size);
@@ -161,15 +170,14 @@ impl Instance {
         } else {
             vec!["-u".into(), "-B".into(), layout.runtime.join("python/bootstrap.py").display().to_string()]
         };
-        let spawned = sandbox
-            .spawn(SpawnSpec {
+        let spawned = spawner
+            .spawn(ProcessSpec {
                 program: interpreter.path.clone(),
                 args: args.into_iter().map(Into::into).collect(),
                 env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
                 code_dir: version.code_dir.clone(),
                 runtime_dir: config.runtimes_dir.clone(),
                 scratch_dir: scratch.clone(),
-                control: theirs.into(),
                 limits: Limits {
                     memory_mb: version.spec.memory_size,
                     pids: config.max_processes,
@@ -183,35 +191,33 @@ impl Instance {
             Ok(child) => child,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&scratch);
-                return Err(e.into());
+                return Err(e);
             }
         };
-        let killer = child.killer();
-        let memory_probe = child.memory();
-        let socket = tokio::net::UnixStream::from_std(ours).map_err(StartError::Socket)?;
-        let (read_half, write_half) = socket.into_split();
+        let process = child.handle.clone();
+        let (read_half, write_half) = child.control;
         let mut reader = FrameReader::new(read_half);
 
-        let ready = tokio::time::timeout(config.start_timeout, reader.next()).await;
+        let ready = clock.timeout(config.start_timeout, reader.next()).await;
         match ready {
             Ok(Ok((FromRuntime::Ready { runtime }, _))) => {
                 tracing::debug!(instance = %id, function = %version.function, %runtime, "instance ready");
             }
             Ok(Ok((other, _))) => {
-                killer.kill();
+                process.kill();
                 return Err(StartError::NotReady(format!("unexpected first message {other:?}")));
             }
             Ok(Err(e)) => {
-                killer.kill();
+                process.kill();
                 let mut stderr = String::new();
                 if let Some(mut err) = child.stderr.take() {
-                    let _ = tokio::time::timeout(Duration::from_millis(200), err.read_to_string(&mut stderr)).await;
+                    let _ = clock.timeout(Duration::from_millis(200), err.read_to_string(&mut stderr)).await;
                 }
                 let detail = stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
                 return Err(StartError::NotReady(format!("{e}; {detail}")));
             }
             Err(_) => {
-                killer.kill();
+                process.kill();
                 return Err(StartError::NotReady(format!("no answer within {:?}", config.start_timeout)));
             }
         }
@@ -219,8 +225,7 @@ impl Instance {
         let exited = Arc::new(AtomicBool::new(false));
         let instance = Arc::new(Instance {
             id: id.clone(),
-            killer: killer.clone(),
-            memory_probe,
+            process: process.clone(),
             oom: AtomicBool::new(false),
             writer: tokio::sync::Mutex::new(write_half),
             requests: Mutex::new(Requests::default()),
@@ -228,38 +233,19 @@ impl Instance {
             alive: AtomicBool::new(true),
             exited: exited.clone(),
             in_flight: AtomicUsize::new(0),
-            last_used: Mutex::new(Instant::now()),
+            last_used: Mutex::new(clock.now()),
             peak_kib: AtomicU64::new(0),
             sampled_ms: AtomicU64::new(0),
-            born: Instant::now(),
+            born: clock.now(),
+            clock,
             initialized: tokio::sync::OnceCell::new(),
             max_log_bytes: config.max_log_bytes,
             _memory: memory,
         });
-        let init = json!({
-            "type": "init",
-            "function": {
-                "name": version.function,
-                "handler": version.spec.handler,
-                "memory": version.spec.memory_size,
-                "timeout": version.spec.timeout,
-                "initializer": version.spec.initializer,
-                "initializationTimeout": version.spec.initialization_timeout,
-            },
-            "service": {
-                "name": version.service,
-                "logProject": version.log_project,
-                "logStore": version.log_store,
-                "qualifier": version.qualifier,
-                "versionId": "",
-            },
-            "region": config.region,
-            "accountId": version.account_id,
-            "instanceConcurrency": version.spec.instance_concurrency,
-        });
+        let init = ToRuntime::Init(Init::new(version, &config.region));
         instance.sample_memory();
         if instance.send(&init, b"").await.is_err() {
-            killer.kill();
+            process.kill();
             return Err(StartError::NotReady("the runtime closed its socket before init".into()));
         }
 
@@ -270,7 +256,7 @@ impl Instance {
         let watched = Arc::downgrade(&instance);
         tokio::spawn(async move {
             // The sandbox kills whatever the runtime left behind once it exits.
-            let exit = child.wait().await;
+            let exit = child.exit.await;
             exited.store(true, Ordering::Release);
             if let Some(instance) = watched.upgrade() {
                 if exit.oom {
@@ -295,7 +281,7 @@ impl Instance {
         self.sample_memory();
         self.alive.store(false, Ordering::Release);
         if !self.exited.load(Ordering::Acquire) {
-            self.killer.kill();
+            self.process.kill();
         }
     }
 
@@ -315,7 +301,7 @@ impl Instance {
         }
     }
 
-    async fn send(&self, header: &serde_json::Value, body: &[u8]) -> std::io::Result<()> {
+    async fn send(&self, header: &ToRuntime<'_>, body: &[u8]) -> std::io::Result<()> {
         let frame = frame::encode(header, body).map_err(std::io::Error::other)?;
         let mut writer = self.writer.lock().await;
         writer.write_all(&frame).await
@@ -324,9 +310,8 @@ impl Instance {
     /// Sends one `initialize` or `invoke` and returns where its answer (with its log) will arrive.
     pub async fn call(
         &self,
-        kind: &str,
+        call: Call<'_>,
         request_id: &str,
-        extra: serde_json::Value,
         body: &[u8],
         log: LogBuffer,
     ) -> oneshot::Receiver<(Reply, LogBuffer)> {
@@ -337,15 +322,10 @@ impl Instance {
             requests.pending.insert(id, Pending { request_id: request_id.to_string(), log, reply: tx });
             requests.latest = Some(id);
         }
-        let mut header = json!({
-            "type": kind,
-            "id": id,
-            "requestId": request_id,
-            "credentials": {"accessKeyId": "", "accessKeySecret": "", "securityToken": ""},
-        });
-        if let (Some(map), serde_json::Value::Object(more)) = (header.as_object_mut(), extra) {
-            map.extend(more);
-        }
+        let header = match call {
+            Call::Initialize => ToRuntime::Initialize { id, request_id },
+            Call::Invoke { http } => ToRuntime::Invoke { id, request_id, http },
+        };
         if self.send(&header, body).await.is_err() {
             // The process is gone or going; its exit fails the request (or we do, if it already exited).
             let orphan = self.requests.lock().unwrap_or_else(|p| p.into_inner()).pending.remove(&id);
@@ -365,7 +345,7 @@ impl Instance {
 
     fn complete(&self, id: u64, reply: Reply) {
         let pending = self.requests.lock().unwrap_or_else(|p| p.into_inner()).pending.remove(&id);
-        let now = self.born.elapsed().as_millis() as u64;
+        let now = self.clock.now().duration_since(self.born).as_millis() as u64;
         if now.saturating_sub(self.sampled_ms.load(Ordering::Relaxed)) >= SAMPLE_EVERY_MS {
             self.sampled_ms.store(now, Ordering::Relaxed);
             self.sample_memory();
@@ -397,7 +377,7 @@ impl Instance {
     }
 
     fn sample_memory(&self) {
-        if let Some(kib) = self.memory_probe.peak_kib() {
+        if let Some(kib) = self.process.peak_kib() {
             self.peak_kib.fetch_max(kib, Ordering::Relaxed);
         }
     }
@@ -417,7 +397,7 @@ impl Drop for Instance {
     /// the server, including children it started.
     fn drop(&mut self) {
         if !self.exited.load(Ordering::Acquire) {
-            self.killer.kill();
+            self.process.kill();
         }
     }
 }
@@ -425,7 +405,7 @@ impl Drop for Instance {
 /// Memory is re-read at most this often on the answer path.
 const SAMPLE_EVERY_MS: u64 = 50;
 
-async fn read_answers(instance: std::sync::Weak<Instance>, mut reader: FrameReader<tokio::net::unix::OwnedReadHalf>) {
+async fn read_answers(instance: std::sync::Weak<Instance>, mut reader: FrameReader<Input>) {
     loop {
         let next = reader.next().await;
         let Some(instance) = instance.upgrade() else { return };

@@ -7,40 +7,52 @@
 //! the database: the caller resolves the function (through a cache) and passes it in.
 //!
 //! Layout:
-//! - `lib.rs`: [`Invoker`], [`InvokerConfig`], [`FunctionVersion`], the invoke flow.
+//! - `lib.rs`: [`Invoker`], [`InvokerConfig`], the invoke flow.
+//! - `version`: [`FunctionVersion`] and the [`PoolKey`] its instances are shared under.
 //! - `exchange`: [`Request`], [`Response`] and the function error kinds.
 //! - `pool`: instance pools per function version, the memory budget, throttling, idle reaping.
 //! - `instance`: one runtime process and the requests in flight on it.
-//! - `frame`: the protocol's frame codec.
+//! - `spawner`: the `Spawner` trait instances start through; the sandbox implements it.
+//! - `clock`: the invoker's time (tokio's, so tests pause it).
+//! - `message`: the protocol's messages, both directions; `frame`: its frame codec.
 //! - `discovery`: which interpreters this machine has.
 //! - `bootstrap`: the runtime files embedded in the binary and written out at start.
 //! - `logs`: the bounded per-invocation log and its tail.
 
 mod bootstrap;
+mod clock;
 pub mod discovery;
 mod exchange;
 mod frame;
 mod instance;
 pub mod logs;
+mod message;
 mod pool;
+mod spawner;
+#[cfg(test)]
+mod tests;
+mod version;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use ferric_types::function::FunctionSpec;
 use tokio::sync::Semaphore;
 
 pub use discovery::{Interpreter, Runtimes};
 pub use exchange::{FunctionError, HttpRequest, Request, Response};
 /// The sandbox instances start in; the server configures it through [`InvokerConfig::sandbox`].
 pub use ferric_sandbox as sandbox;
-pub use frame::HttpResponseHead;
+pub use message::HttpResponseHead;
+pub use version::{FunctionVersion, PoolKey};
 
-use instance::Reply;
+use clock::{Clock, Instant};
+use instance::{Call, Reply};
 use pool::{AcquireError, Pool};
+use spawner::Spawner;
+use version::FunctionKey;
 
 /// Invoker settings; the server composes them into its own config.
 #[derive(Debug, Clone)]
@@ -103,49 +115,6 @@ fn default_memory_budget_mb() -> u32 {
     u32::try_from(total_kib / 1024 / 2).unwrap_or(u32::MAX).max(512)
 }
 
-/// Everything the invoker needs to run one function version; resolved by the caller.
-#[derive(Debug, Clone)]
-pub struct FunctionVersion {
-    /// Filled on first use: see [`FunctionVersion::pool_key`].
-    #[doc(hidden)]
-    pub key_cache: std::sync::OnceLock<String>,
-    pub account_id: String,
-    pub service: String,
-    pub function: String,
-    pub qualifier: String,
-    pub spec: FunctionSpec,
-    pub log_project: String,
-    pub log_store: String,
-    /// The extracted, read-only code package.
-    pub code_dir: PathBuf,
-    pub code_checksum: String,
-    /// The service's `internetAccess`: false puts instances in a network namespace of their own.
-    pub internet_access: bool,
-}
-
-impl FunctionVersion {
-    /// Instances are shared only between requests for the same code and the same configuration.
-    /// Computed once per version (the caller caches versions), never per request.
-    fn pool_key(&self) -> String {
-        let spec = serde_json::to_string(&self.spec).unwrap_or_default();
-        format!(
-            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.account_id,
-            self.service,
-            self.function,
-            self.code_checksum,
-            self.log_project,
-            self.log_store,
-            self.internet_access,
-            spec
-        )
-    }
-
-    fn function_key(&self) -> (String, String, String) {
-        (self.account_id.clone(), self.service.clone(), self.function.clone())
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     #[error("runtime '{runtime}' is not available on this server; available runtimes: {}", offered.join(", "))]
@@ -158,9 +127,12 @@ pub(crate) struct Inner {
     pub config: InvokerConfig,
     pub runtimes: Runtimes,
     pub memory: Arc<Semaphore>,
-    pools: Mutex<HashMap<String, Arc<Pool>>>,
+    /// Starts instances: the sandbox, or the tests' double.
+    pub spawner: Arc<dyn Spawner>,
+    pub clock: Clock,
+    pools: Mutex<HashMap<PoolKey, Arc<Pool>>>,
     /// The current pool key of each function; a new key retires the old pools.
-    current: Mutex<HashMap<(String, String, String), String>>,
+    current: Mutex<HashMap<FunctionKey, PoolKey>>,
 }
 
 /// Cloning is shallow.
@@ -203,15 +175,29 @@ impl Invoker {
             offered = %runtimes.offered().join(","),
             "runtimes"
         );
+        let sandbox = Arc::new(config.sandbox.clone());
+        Ok(Invoker::with_spawner(config, runtimes, sandbox, Clock))
+    }
+
+    /// An invoker that starts instances through `spawner` and tells time by `clock`, with the runtimes
+    /// given rather than discovered. Starts the idle reaper.
+    pub(crate) fn with_spawner(
+        config: InvokerConfig,
+        runtimes: Runtimes,
+        spawner: Arc<dyn Spawner>,
+        clock: Clock,
+    ) -> Invoker {
         let inner = Arc::new(Inner {
             memory: Arc::new(Semaphore::new(config.memory_budget_mb as usize)),
             config,
             runtimes,
+            spawner,
+            clock,
             pools: Mutex::new(HashMap::new()),
             current: Mutex::new(HashMap::new()),
         });
         tokio::spawn(reap_forever(Arc::downgrade(&inner)));
-        Ok(Invoker { inner })
+        Invoker { inner }
     }
 
     pub fn runtimes(&self) -> &Runtimes {
@@ -225,17 +211,22 @@ impl Invoker {
 
     /// Stops routing to every version of a function (after an update or delete); instances drain.
     pub fn retire(&self, account: &str, service: &str, function: &str) {
-        let key = (account.to_string(), service.to_string(), function.to_string());
+        let key = FunctionKey {
+            account_id: account.to_string(),
+            service: service.to_string(),
+            function: function.to_string(),
+        };
         self.inner.current.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
         for pool in self.inner.pools() {
-            if pool.version.function_key() == key {
+            if pool.version.pool_key().function() == &key {
                 pool.retire();
             }
         }
     }
 
     pub async fn invoke(&self, version: Arc<FunctionVersion>, request: Request) -> Result<Response, InvokeError> {
-        let started = Instant::now();
+        let clock = self.inner.clock;
+        let started = clock.now();
         let pool = self.inner.pool_for(&version)?;
         let lease = match pool.acquire(&self.inner).await {
             Ok(lease) => lease,
@@ -296,14 +287,11 @@ impl Invoker {
         }
 
         log.push_line(&format!("FC Invoke Start RequestId: {}", request.request_id));
-        let invoked = Instant::now();
-        let http = match &request.http {
-            Some(h) => serde_json::json!({ "http": h }),
-            None => serde_json::json!({ "http": null }),
-        };
-        let answer = instance.call("invoke", &request.request_id, http, &request.payload, log).await;
+        let invoked = clock.now();
+        let call = Call::Invoke { http: request.http.as_ref() };
+        let answer = instance.call(call, &request.request_id, &request.payload, log).await;
         let timeout = Duration::from_secs(u64::from(version.spec.timeout));
-        let (body, error, http, mut log) = match tokio::time::timeout(timeout, answer).await {
+        let (body, error, http, mut log) = match clock.timeout(timeout, answer).await {
             Ok(Ok((reply, log))) => {
                 let (body, error, http) = self.interpret(reply, &instance, invoked);
                 (body, error, http, log)
@@ -347,10 +335,11 @@ impl Invoker {
     ) -> (Result<(), Bytes>, logs::LogBuffer) {
         let mut log = instance.new_log();
         log.push_line(&format!("FC Initialize Start RequestId: {request_id}"));
-        let started = Instant::now();
-        let answer = instance.call("initialize", request_id, serde_json::json!({}), b"", log).await;
+        let clock = self.inner.clock;
+        let started = clock.now();
+        let answer = instance.call(Call::Initialize, request_id, b"", log).await;
         let timeout = Duration::from_secs(u64::from(version.spec.initialization_timeout));
-        let (result, mut log) = match tokio::time::timeout(timeout, answer).await {
+        let (result, mut log) = match clock.timeout(timeout, answer).await {
             Ok(Ok((Reply::Result { .. }, log))) => (Ok(()), log),
             Ok(Ok((Reply::Error { body, .. }, log))) => (Err(body), log),
             Ok(Ok((Reply::Exited, log))) => (Err(crash_body(started, instance)), log),
@@ -420,21 +409,24 @@ impl Inner {
     }
 
     fn pool_for(&self, version: &Arc<FunctionVersion>) -> Result<Arc<Pool>, InvokeError> {
-        let key = version.key_cache.get_or_init(|| version.pool_key()).clone();
-        if let Some(pool) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        let key = version.pool_key();
+        if let Some(pool) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
             return Ok(pool.clone());
         }
         let interpreter = self.runtimes.for_runtime(&version.spec.runtime).cloned().ok_or_else(|| {
             InvokeError::RuntimeUnavailable { runtime: version.spec.runtime.clone(), offered: self.runtimes.offered() }
         })?;
         let previous =
-            self.current.lock().unwrap_or_else(|p| p.into_inner()).insert(version.function_key(), key.clone());
+            self.current.lock().unwrap_or_else(|p| p.into_inner()).insert(key.function().clone(), key.clone());
         let pool = {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
-            pools.entry(key.clone()).or_insert_with(|| Arc::new(Pool::new(version.clone(), interpreter))).clone()
+            pools
+                .entry(key.clone())
+                .or_insert_with(|| Arc::new(Pool::new(version.clone(), interpreter, self.clock)))
+                .clone()
         };
         // A new version of the function: older versions take no more requests and drain.
-        if let Some(old) = previous.filter(|old| *old != key) {
+        if let Some(old) = previous.filter(|old| old != key) {
             if let Some(old_pool) = self.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&old) {
                 old_pool.retire();
             }
@@ -459,7 +451,7 @@ impl Inner {
     }
 
     fn reap(&self) {
-        let Some(cutoff) = Instant::now().checked_sub(self.config.idle_timeout) else { return };
+        let Some(cutoff) = self.clock.now().checked_sub(self.config.idle_timeout) else { return };
         for pool in self.pools() {
             pool.reap_idle(cutoff);
         }
@@ -469,13 +461,14 @@ impl Inner {
 
 async fn reap_forever(inner: std::sync::Weak<Inner>) {
     loop {
-        let period = match inner.upgrade() {
+        let (period, clock) = match inner.upgrade() {
             Some(inner) => {
                 inner.reap();
-                (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
+                let period = (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+                (period, inner.clock)
             }
             None => return,
         };
-        tokio::time::sleep(period).await;
+        clock.sleep(period).await;
     }
 }

@@ -8,10 +8,10 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::clock::{Clock, Instant};
 use crate::discovery::Interpreter;
 use crate::instance::{Instance, StartError};
 use crate::{FunctionVersion, Inner};
@@ -19,6 +19,7 @@ use crate::{FunctionVersion, Inner};
 pub(crate) struct Pool {
     pub version: Arc<FunctionVersion>,
     pub interpreter: Interpreter,
+    clock: Clock,
     state: Mutex<PoolState>,
     /// Woken whenever a slot frees up or an instance goes away.
     freed: Notify,
@@ -56,8 +57,8 @@ enum Step {
 }
 
 impl Pool {
-    pub fn new(version: Arc<FunctionVersion>, interpreter: Interpreter) -> Pool {
-        Pool { version, interpreter, state: Mutex::new(PoolState::default()), freed: Notify::new() }
+    pub fn new(version: Arc<FunctionVersion>, interpreter: Interpreter, clock: Clock) -> Pool {
+        Pool { version, interpreter, clock, state: Mutex::new(PoolState::default()), freed: Notify::new() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
@@ -75,7 +76,7 @@ impl Pool {
                 self.version.function, inner.config.memory_budget_mb
             )));
         }
-        let deadline = tokio::time::Instant::now() + inner.config.queue_timeout;
+        let deadline = self.clock.now() + inner.config.queue_timeout;
         loop {
             let freed = self.freed.notified();
             let step = {
@@ -105,7 +106,7 @@ impl Pool {
             match step {
                 Step::Reuse(instance) => return Ok(Lease { pool: self.clone(), instance }),
                 Step::Start(permit) => {
-                    let started = Instance::start(&inner.config, &self.version, &self.interpreter, permit).await;
+                    let started = Instance::start(inner, &self.version, &self.interpreter, permit).await;
                     let mut state = self.lock();
                     state.starting -= 1;
                     return match started {
@@ -124,7 +125,7 @@ impl Pool {
                 Step::Wait => {
                     // Memory may be held by idle instances of other functions: free the oldest.
                     let evicted = inner.evict_least_recently_used();
-                    let now = tokio::time::Instant::now();
+                    let now = self.clock.now();
                     if now >= deadline {
                         return Err(AcquireError::Throttled(format!(
                             "function '{}' has no free instance: all {} are busy or the server's memory budget \
@@ -136,7 +137,7 @@ impl Pool {
                     }
                     // Re-check soon after an eviction (its memory returns when the process is gone).
                     let pause = if evicted { std::time::Duration::from_millis(5) } else { deadline - now };
-                    let _ = tokio::time::timeout(pause.min(deadline - now), freed).await;
+                    let _ = self.clock.timeout(pause.min(deadline - now), freed).await;
                 }
             }
         }
@@ -144,7 +145,7 @@ impl Pool {
 
     fn release(&self, instance: &Arc<Instance>) {
         instance.in_flight.fetch_sub(1, Ordering::Relaxed);
-        *instance.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *instance.last_used.lock().unwrap_or_else(|p| p.into_inner()) = self.clock.now();
         let retired = self.lock().retired;
         if retired && instance.in_flight.load(Ordering::Relaxed) == 0 {
             instance.kill();
