@@ -216,6 +216,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         quote(&primary.id),
         quote(&primary.secret)
     );
+    println!("For fun (npm @alicloud/fun) and 'ferric deploy', paste:");
+    println!("{}", super::env::fun_line(&endpoint, &primary, &args.region));
     tracing::info!(%local, data_dir = %data_dir.display(), "ready");
 
     let served = ferric_server::run(listener, state, shutdown).await.context("server failed");
