@@ -374,7 +374,7 @@ mod tests {
 
         let r = resolve(&Inputs { env: map(&[("FC_ENDPOINT", "http://x")]), ..Inputs::default() });
         assert_eq!(value(&r, Field::Region), (DEFAULT_REGION.into(), Source::Default));
-        let err = r.require_client().expect_err("incomplete").to_string();
+        let err = r.require_client().err().expect("incomplete").to_string();
         assert!(err.contains("ACCOUNT_ID, ACCESS_KEY_ID, ACCESS_KEY_SECRET missing"), "{err}");
     }
 

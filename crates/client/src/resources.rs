@@ -46,8 +46,13 @@ impl Client {
         self.call(Method::PUT, &format!("/services/{service}/functions/{name}"), &[], Some(body)).await?.json()
     }
 
-    pub async fn list_triggers(&self, service: &str, function: &str) -> Result<Value, ClientError> {
-        self.call(Method::GET, &format!("/services/{service}/functions/{function}/triggers"), &[], None).await?.json()
+    pub async fn list_triggers(
+        &self,
+        service: &str,
+        function: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, ClientError> {
+        self.call(Method::GET, &format!("/services/{service}/functions/{function}/triggers"), query, None).await?.json()
     }
 
     pub async fn get_trigger(&self, service: &str, function: &str, name: &str) -> Result<Value, ClientError> {

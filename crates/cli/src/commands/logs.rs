@@ -68,13 +68,10 @@ pub fn run(args: LogsArgs) -> Result<()> {
         [s, f] => (*s, *f),
         _ => bail!("'{}' is not SERVICE or SERVICE/FUNCTION", args.path),
     };
-    let start = match &args.since {
-        None => None,
-        Some(since) => Some(match duration_ms(since) {
-            Some(ms) => (chrono::Utc::now().timestamp_millis() - ms).to_string(),
-            None => since.clone(),
-        }),
-    };
+    let start = args.since.as_ref().map(|since| match duration_ms(since) {
+        Some(ms) => (chrono::Utc::now().timestamp_millis() - ms).to_string(),
+        None => since.clone(),
+    });
     let request_id = args.request_id.clone().unwrap_or_default();
     let mut filter = vec![("serviceName", service), ("functionName", function), ("requestId", request_id.as_str())];
     filter.retain(|(_, v)| !v.is_empty());
