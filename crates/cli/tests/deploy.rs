@@ -251,3 +251,56 @@ async fn a_local_server_dir_alone_configures_the_cli_and_config_saves_the_fcli_f
     assert!(!ferric(dir, &env, &["ls"]).await.status.success(), "the environment wins over the file");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_tail_prints_new_invocations_as_they_happen() {
+    use std::io::{BufRead, BufReader};
+
+    let server = TestServer::start().await;
+    let client = server.client();
+    let service = unique("cli-tail").replace('-', "_");
+    client.create_service(&serde_json::json!({ "serviceName": service })).await.expect("service");
+    let code = "exports.handler = (e, c, cb) => { console.log('tailed ' + e.toString()); cb(null, 'ok'); };";
+    let zip = ferric_testkit::zip_of(&[("index.js", code)]);
+    client.create_function(&service, "f", "nodejs20", "index.handler", &zip).await.expect("function");
+
+    let project = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(BIN)
+        .args(["logs", &format!("{service}/f"), "--tail"])
+        .current_dir(project.path())
+        .env_clear()
+        .env("HOME", project.path())
+        .envs(fun_env(&server))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn logs --tail");
+    let stdout = child.stdout.take().expect("stdout");
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("tailed second") {
+                break;
+            }
+        }
+        seen
+    });
+    // The follower subscribes when it starts; invoke until its output shows both, or give up.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for event in ["first", "second"] {
+        let result = client
+            .invoke_function(&service, "f", event.as_bytes().to_vec(), ferric_client::InvocationType::Sync)
+            .await
+            .expect("invoke");
+        assert_eq!(result.body, b"ok");
+    }
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(20), reader).await.expect("in time").expect("join");
+    let _ = child.kill();
+    let _ = child.wait();
+    let (first, second) = (seen.find("tailed first"), seen.find("tailed second"));
+    assert!(first.is_some() && first < second, "{seen}");
+    assert!(seen.contains(&format!("{service}/f")), "{seen}");
+    server.stop().await;
+}
