@@ -4,13 +4,22 @@
 //! - `commands/serve`: start the server.
 //! - `commands/bench`: the benchmarks.
 //! - `commands/env`: the export lines of a running server, from its data directory.
+//! - `commands/config`, `validate`, `deploy/`, `invoke`, `logs`, `ls` (`ls` and `info`): the client
+//!   tools, fun's template workflow and fcli's one-shot verbs, all talking to a server through
+//!   `ferric-client`.
 //! - `sandbox-exec` (hidden): the sandbox helper `serve` starts, from `ferric-sandbox`.
-//! - `credentials`: generated keys and the config file.
+//! - `config`: the one resolver of endpoint and key the client commands share (fun's sources and order).
+//! - `template/`: fun's `template.yml`, parsed and checked with YAML paths.
+//! - `package`: a function's code zipped reproducibly, with its CRC-64/XZ.
+//! - `credentials`: generated keys and the server's config file.
 
 #![forbid(unsafe_code)]
 
 mod commands;
+mod config;
 mod credentials;
+mod package;
+mod template;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +38,20 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Print the export lines for a running server (eval "$(ferric env)").
     Env(commands::env::EnvArgs),
+    /// Show or save the endpoint and access key the other commands use (~/.fcli/config.yaml).
+    Config(commands::config::ConfigArgs),
+    /// Check a fun template.yml and list every problem with its YAML path.
+    Validate(commands::validate::ValidateArgs),
+    /// Deploy a fun template.yml: services, functions and triggers, uploading only changed code.
+    Deploy(commands::deploy::DeployArgs),
+    /// Invoke a function and print its result and its log.
+    Invoke(commands::invoke::InvokeArgs),
+    /// Print invocation logs, or follow them live with --tail.
+    Logs(commands::logs::LogsArgs),
+    /// List services, a service's functions or a function's triggers.
+    Ls(commands::ls::LsArgs),
+    /// Print one service, function or trigger.
+    Info(commands::ls::InfoArgs),
     /// Internal: the single-threaded helper `serve` starts to build function sandboxes.
     #[command(name = "sandbox-exec", hide = true)]
     SandboxExec { fd: String, config: String },
@@ -54,6 +77,13 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => commands::serve::run(*args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Env(args) => commands::env::run(args),
+        Command::Config(args) => commands::config::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Deploy(args) => commands::deploy::run(args),
+        Command::Invoke(args) => commands::invoke::run(args),
+        Command::Logs(args) => commands::logs::run(args),
+        Command::Ls(args) => commands::ls::run_ls(args),
+        Command::Info(args) => commands::ls::run_info(args),
         Command::SandboxExec { fd, config } => {
             let code = ferric_sandbox::helper_main(&fd, &config);
             return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));

@@ -79,6 +79,13 @@ fn first_start_creates_private_credentials_and_prints_an_export_line() {
     assert_eq!(mode, 0o600);
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&creds).expect("read")).expect("json");
     assert!(export.contains(saved["accessKeySecret"].as_str().expect("secret")));
+    // The names the real `fun` reads, on one line with the endpoint, in the env file (and the banner).
+    let env_file = std::fs::read_to_string(dir.path().join("env")).expect("env file");
+    let fun = env_file.lines().find(|l| l.starts_with("export FC_ENDPOINT=") && l.contains(" ACCOUNT_ID="));
+    let fun = fun.expect("a fun line");
+    for var in ["ACCESS_KEY_ID=", "ACCESS_KEY_SECRET=", "REGION=local", "TIMEOUT=60", "RETRIES=3"] {
+        assert!(fun.contains(var), "{fun}");
+    }
     assert!(terminate(child).success(), "SIGTERM is a clean exit");
 
     // A restart on the same data dir reuses the same key.

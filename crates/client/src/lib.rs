@@ -4,7 +4,8 @@
 //! against any FC-compatible endpoint.
 //!
 //! Layout:
-//! - `lib.rs`: [`Client`], [`Response`], [`ClientError`] and the typed calls.
+//! - `lib.rs`: [`Client`], [`Response`], [`ClientError`], signing, and the first typed calls.
+//! - `resources.rs`: the rest of the typed calls: services, functions, triggers, invocations, logs.
 
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use serde_json::Value;
 use thiserror::Error;
+
+mod resources;
+pub use resources::{Invocation, InvocationType};
 
 pub const API_VERSION: &str = "2016-08-15";
 
@@ -48,6 +52,18 @@ impl Response {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// An FC error answer (`{"ErrorCode","ErrorMessage"}`) as [`ClientError::Api`].
+    pub fn into_error(self) -> ClientError {
+        let parsed = self.json().unwrap_or(Value::Null);
+        let text = |key: &str| parsed.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+        ClientError::Api {
+            status: self.status,
+            code: text("ErrorCode"),
+            message: text("ErrorMessage"),
+            request_id: self.header("x-fc-request-id").unwrap_or("unknown").to_string(),
+        }
     }
 }
 
@@ -102,6 +118,39 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<Response, ClientError> {
+        let (url, request) = self.signed(method, full_path, query, headers, body)?;
+        let response = request.send().await.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|source| ClientError::Transport { url, source })?.to_vec();
+        Ok(Response { status, headers, body })
+    }
+
+    /// Sends a signed GET to `full_path` and hands back the open response, for bodies that stream (the
+    /// server-sent events of `/ferric/v1/logs/follow`); an error status becomes [`ClientError::Api`].
+    pub async fn open_stream(&self, full_path: &str, query: &[(&str, &str)]) -> Result<reqwest::Response, ClientError> {
+        let (url, request) = self.signed(Method::GET, full_path, query, &[], None)?;
+        // A stream has no overall deadline: it lasts as long as the caller reads it.
+        let request = request.timeout(Duration::from_secs(u64::from(u32::MAX)));
+        let response = request.send().await.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
+        if response.status().as_u16() >= 300 {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(|source| ClientError::Transport { url, source })?.to_vec();
+            return Err(Response { status, headers, body }.into_error());
+        }
+        Ok(response)
+    }
+
+    /// The request, signed, ready to send; and its URL for error messages.
+    fn signed(
+        &self,
+        method: Method,
+        full_path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<(String, reqwest::RequestBuilder), ClientError> {
         let full_path = full_path.to_string();
         let url = format!("{}{full_path}", self.endpoint);
         let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
@@ -149,11 +198,7 @@ impl Client {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request.send().await.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|source| ClientError::Transport { url, source })?.to_vec();
-        Ok(Response { status, headers, body })
+        Ok((url, request))
     }
 
     /// Sends a request and turns an FC error answer into [`ClientError::Api`].
@@ -167,14 +212,7 @@ impl Client {
         let body = body.map(|b| b.to_string().into_bytes());
         let response = self.send(method, path, query, &[], body).await?;
         if response.status >= 300 {
-            let parsed = response.json().unwrap_or(Value::Null);
-            let text = |key: &str| parsed.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-            return Err(ClientError::Api {
-                status: response.status,
-                code: text("ErrorCode"),
-                message: text("ErrorMessage"),
-                request_id: response.header("x-fc-request-id").unwrap_or("unknown").to_string(),
-            });
+            return Err(response.into_error());
         }
         Ok(response)
     }

@@ -54,10 +54,10 @@ pub fn write(data_dir: &Path, endpoint: &str, key: &AccessKey, region: &str) -> 
         "# Written by 'ferric serve': eval \"$(ferric env)\" or . {dir}/{FILE}\n\
          export FC_ENDPOINT={endpoint} FC_ACCOUNT_ID={account} FC_ACCESS_KEY_ID={id} FC_ACCESS_KEY_SECRET={secret}\n\
          # the names fun reads\n\
-         export ACCOUNT_ID={account} ACCESS_KEY_ID={id} ACCESS_KEY_SECRET={secret} REGION={region}\n",
+         {fun}\n",
         dir = data_dir.display(),
         endpoint = quote(endpoint),
-        region = quote(region),
+        fun = fun_line(endpoint, key, region),
     );
     let tmp = data_dir.join(".env.tmp");
     let mut out = std::fs::OpenOptions::new()
@@ -69,6 +69,21 @@ pub fn write(data_dir: &Path, endpoint: &str, key: &AccessKey, region: &str) -> 
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     out.write_all(text.as_bytes())?;
     std::fs::rename(&tmp, data_dir.join(FILE)).with_context(|| format!("cannot write {}/{FILE}", data_dir.display()))
+}
+
+/// The line that makes the real `fun` (npm `@alicloud/fun` 3.x) use this server: fun reads `FC_ENDPOINT`,
+/// `ACCOUNT_ID`, `ACCESS_KEY_ID`, `ACCESS_KEY_SECRET` and `REGION` (it refuses to run without the last four),
+/// and `TIMEOUT` (seconds per request; without it and without `~/.fcli/config.yaml` fun's timeout is
+/// NaN) and `RETRIES`. `ferric deploy`, `invoke` and `logs` read the same names.
+pub fn fun_line(endpoint: &str, key: &AccessKey, region: &str) -> String {
+    format!(
+        "export FC_ENDPOINT={} ACCOUNT_ID={} ACCESS_KEY_ID={} ACCESS_KEY_SECRET={} REGION={} TIMEOUT=60 RETRIES=3",
+        quote(endpoint),
+        quote(&key.account_id),
+        quote(&key.id),
+        quote(&key.secret),
+        quote(region)
+    )
 }
 
 /// Removes the file when the server stops cleanly, so `ferric env` does not point at a stopped server.

@@ -1,5 +1,11 @@
 //! One file per subcommand.
 
 pub mod bench;
+pub mod config;
+pub mod deploy;
 pub mod env;
+pub mod invoke;
+pub mod logs;
+pub mod ls;
 pub mod serve;
+pub mod validate;

@@ -200,22 +200,33 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let endpoint = args.public_url.clone().unwrap_or_else(|| format!("http://{shown}"));
 
     super::env::write(data_dir, &endpoint, &primary, &args.region)?;
-    println!("Ferric is serving the FC API at {endpoint}");
-    if generated {
-        println!("Created account and access key in {}/credentials.json", data_dir.display());
-    }
-    println!("  account id:        {}", primary.account_id);
-    println!("  access key id:     {}", primary.id);
-    println!("  access key secret: {}", primary.secret);
-    println!("Shell variables (also in {}/env): eval \"$(ferric env)\"", data_dir.display());
     let quote = super::env::quote;
-    println!(
-        "export FC_ENDPOINT={} FC_ACCOUNT_ID={} FC_ACCESS_KEY_ID={} FC_ACCESS_KEY_SECRET={}",
+    let mut banner = format!("Ferric is serving the FC API at {endpoint}\n");
+    if generated {
+        banner += &format!("Created account and access key in {}/credentials.json\n", data_dir.display());
+    }
+    banner += &format!(
+        "  account id:        {}\n  access key id:     {}\n  access key secret: {}\n\
+         Shell variables (also in {}/env): eval \"$(ferric env)\"\n\
+         export FC_ENDPOINT={} FC_ACCOUNT_ID={} FC_ACCESS_KEY_ID={} FC_ACCESS_KEY_SECRET={}\n\
+         For fun (npm @alicloud/fun) and 'ferric deploy', paste:\n{}\n",
+        primary.account_id,
+        primary.id,
+        primary.secret,
+        data_dir.display(),
         quote(&endpoint),
         quote(&primary.account_id),
         quote(&primary.id),
-        quote(&primary.secret)
+        quote(&primary.secret),
+        super::env::fun_line(&endpoint, &primary, &args.region),
     );
+    // One write, and its failure ignored: a reader that stops after the first export line (a supervisor,
+    // `| head`) must not make the server die of a broken pipe, as `println!` would.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    }
     tracing::info!(%local, data_dir = %data_dir.display(), "ready");
 
     let served = ferric_server::run(listener, state, shutdown).await.context("server failed");
