@@ -1,10 +1,10 @@
 //! The queue's [`Runner`]: runs an async invocation through the catalog and the invoker, as a sync
-//! invocation would run, keeps its log, and delivers destination events as new async invocations.
+//! invocation would run, and keeps its log. Retries and destinations are the queue's.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ferric_queue::{AsyncInvokeConfig, Destination, Policy, Queue, RunOutcome, Runner};
+use ferric_queue::{RunOutcome, Runner};
 use ferric_store::{Job, MetadataStore};
 
 use crate::catalog::Catalog;
@@ -41,24 +41,6 @@ impl Runner for AsyncRunner {
                 RunOutcome { body: outcome.body.to_vec(), error }
             }
             Err(e) => failed(e.to_string()),
-        }
-    }
-
-    async fn policy(&self, job: &Job) -> Policy {
-        match self.store.get_async_config(&job.account_id, &job.service, &job.function, &job.qualifier).await {
-            Ok(Some((text, _, _))) => {
-                serde_json::from_str::<AsyncInvokeConfig>(&text).map(|c| c.policy()).unwrap_or_default()
-            }
-            _ => Policy::default(),
-        }
-    }
-
-    async fn deliver(&self, job: &Job, destination: &Destination, event: Vec<u8>) {
-        let Some((service, qualifier, function)) = destination.function() else { return };
-        let id = uuid::Uuid::new_v4().to_string();
-        let next = Queue::job(&id, &job.account_id, &service, &function, &qualifier, event);
-        if let Err(e) = self.store.enqueue_job(next).await {
-            tracing::warn!(job = %job.id, error = %e, "cannot deliver an async invocation's destination event");
         }
     }
 }

@@ -6,9 +6,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
-use ferric_queue::config::ASYNC_CONFIG_SHAPE;
-use ferric_queue::AsyncInvokeConfig;
 use ferric_store::{Job, JobStatus};
+use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig, ASYNC_CONFIG_SHAPE};
 use ferric_types::fields::parse_body;
 use ferric_types::name::{validate_name, NameRule};
 use ferric_types::{ErrorCode, FcError};
@@ -24,21 +23,17 @@ const QUALIFIER: &str = "LATEST";
 
 /// FC's async-invoke-config object. Fields that were never set are left out rather than sent as `null`
 /// (the SDKs read them as absent either way; the spec types them as plain integers, objects, booleans).
-fn config_view(service: &str, function: &str, config: &AsyncInvokeConfig, created: i64, modified: i64) -> Value {
-    let mut view = serde_json::to_value(config).unwrap_or_else(|_| json!({}));
+fn config_view(service: &str, function: &str, row: &AsyncConfigRow) -> Value {
+    let mut view = serde_json::to_value(&row.config).unwrap_or_else(|_| json!({}));
     if let Value::Object(fields) = &mut view {
         fields.retain(|_, value| !value.is_null());
     }
     view["service"] = json!(service);
     view["function"] = json!(function);
     view["qualifier"] = json!(QUALIFIER);
-    view["createdTime"] = json!(ferric_types::time::iso8601(created));
-    view["lastModifiedTime"] = json!(ferric_types::time::iso8601(modified));
+    view["createdTime"] = json!(ferric_types::time::iso8601(row.created_ms));
+    view["lastModifiedTime"] = json!(ferric_types::time::iso8601(row.modified_ms));
     view
-}
-
-fn stored(text: &str) -> AsyncInvokeConfig {
-    serde_json::from_str(text).unwrap_or_default()
 }
 
 pub async fn put_config(
@@ -52,10 +47,8 @@ pub async fn put_config(
     let body = crate::body::read(body, state.config().max_body_bytes).await?;
     let config: AsyncInvokeConfig = parse_body(&body, &ASYNC_CONFIG_SHAPE)?;
     config.validate()?;
-    let text = serde_json::to_string(&config).map_err(|e| ApiError::internal("serialising a config", &e))?;
-    let (_, created, modified) =
-        state.inner().store.put_async_config(&account.0, &service, &function, QUALIFIER, text).await?;
-    Ok(json(StatusCode::OK, &config_view(&service, &function, &config, created, modified), None))
+    let row = state.inner().store.put_async_config(&account.0, &service, &function, QUALIFIER, config).await?;
+    Ok(json(StatusCode::OK, &config_view(&service, &function, &row), None))
 }
 
 pub async fn get_config(
@@ -65,15 +58,13 @@ pub async fn get_config(
 ) -> Result<Response, ApiError> {
     let service = read_service(&service)?;
     require(&state, &account, &service, &function).await?;
-    let Some((text, created, modified)) =
-        state.inner().store.get_async_config(&account.0, &service, &function, QUALIFIER).await?
-    else {
+    let Some(row) = state.inner().store.get_async_config(&account.0, &service, &function, QUALIFIER).await? else {
         return Err(ApiError::new(
             ErrorCode::AsyncConfigNotExists,
             format!("async invoke config of function '{function}' in service '{service}' does not exist"),
         ));
     };
-    Ok(json(StatusCode::OK, &config_view(&service, &function, &stored(&text), created, modified), None))
+    Ok(json(StatusCode::OK, &config_view(&service, &function, &row), None))
 }
 
 pub async fn delete_config(
@@ -99,7 +90,7 @@ pub async fn list_configs(
         .store
         .get_async_config(&account.0, &service, &function, QUALIFIER)
         .await?
-        .map(|(text, created, modified)| config_view(&service, &function, &stored(&text), created, modified))
+        .map(|row| config_view(&service, &function, &row))
         .into_iter()
         .collect();
     // One page always: FC answers `"nextToken": ""` here (the Python SDK's own test reads the key).

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::function::{CodeRef, Function, FunctionSpec};
 use ferric_types::service::{Meta, Service, ServiceSpec};
 use ferric_types::trigger::{Trigger, TriggerSpec};
@@ -322,7 +323,7 @@ impl MetadataStore for SqliteStore {
         service: &str,
         function: &str,
         qualifier: &str,
-    ) -> Result<Option<(String, i64, i64)>, StoreError> {
+    ) -> Result<Option<AsyncConfigRow>, StoreError> {
         let key = [account, service, function, qualifier].map(str::to_string);
         self.read(move |c| jobs::get_config(c, [&key[0], &key[1], &key[2], &key[3]])).await
     }
@@ -333,8 +334,8 @@ impl MetadataStore for SqliteStore {
         service: &str,
         function: &str,
         qualifier: &str,
-        config: String,
-    ) -> Result<(String, i64, i64), StoreError> {
+        config: AsyncInvokeConfig,
+    ) -> Result<AsyncConfigRow, StoreError> {
         let key = [account, service, function, qualifier].map(str::to_string);
         let now = ferric_types::time::now_ms();
         self.write(move |tx| jobs::put_config(tx, [&key[0], &key[1], &key[2], &key[3]], &config, now)).await
