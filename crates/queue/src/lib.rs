@@ -94,10 +94,21 @@ fn millis(d: Duration) -> i64 {
 impl Queue {
     /// Starts the workers. Jobs a previous process left running are queued again first.
     pub fn start(store: Arc<dyn MetadataStore>, runner: Arc<dyn Runner>, config: QueueConfig) -> Queue {
-        let queue = Queue { store, wake: Arc::new(Notify::new()), clock: Clock::start() };
-        tokio::spawn(prune_forever(Arc::downgrade(&queue.store), config.retention, queue.clock));
-        tokio::spawn(dispatch(queue.clone(), runner, config));
+        let queue = Queue::new(store);
+        queue.run(runner, config);
         queue
+    }
+
+    /// A queue that accepts jobs but runs none until [`Queue::run`]: for a runner that itself needs the
+    /// queue (the server's data plane accepts async invocations through it).
+    pub fn new(store: Arc<dyn MetadataStore>) -> Queue {
+        Queue { store, wake: Arc::new(Notify::new()), clock: Clock::start() }
+    }
+
+    /// Starts the workers and the pruning of finished jobs; call once.
+    pub fn run(&self, runner: Arc<dyn Runner>, config: QueueConfig) {
+        tokio::spawn(prune_forever(Arc::downgrade(&self.store), config.retention, self.clock));
+        tokio::spawn(dispatch(self.clone(), runner, config));
     }
 
     /// Stores an accepted event; returns once it is committed.

@@ -1,5 +1,5 @@
-//! The queue's [`Runner`]: runs an async invocation through the catalog and the invoker, as a sync
-//! invocation would run, and keeps its log. Retries and destinations are the queue's.
+//! The queue's [`Runner`]: an async job is one [`Invocation`] through the data plane, run now. Retries,
+//! event age and destinations are the queue's; the timer scheduler's jobs arrive the same way.
 
 use std::sync::Arc;
 
@@ -7,40 +7,38 @@ use async_trait::async_trait;
 use ferric_queue::{RunOutcome, Runner};
 use ferric_store::{Job, MetadataStore};
 
-use crate::catalog::Catalog;
-use crate::logsink::LogSink;
+use crate::dataplane::{DataPlane, Input, Invocation, LogType, Mode, Outcome, Payload, Target};
 
 pub struct AsyncRunner {
-    pub store: Arc<dyn MetadataStore>,
-    pub catalog: Arc<Catalog>,
-    pub invoker: ferric_invoker::Invoker,
-    pub logs: LogSink,
-    pub code_root: std::path::PathBuf,
+    pub plane: DataPlane,
 }
 
 #[async_trait]
 impl Runner for AsyncRunner {
     async fn run(&self, job: &Job) -> RunOutcome {
-        let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
-        let resolved = match self
-            .catalog
-            .resolve(self.store.as_ref(), &self.code_root, &job.account_id, &job.service, &job.function)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return failed(e.0.message),
+        let invocation = Invocation {
+            target: Target {
+                account: job.account_id.clone(),
+                service: job.service.clone(),
+                function: job.function.clone(),
+                qualifier: job.qualifier.clone(),
+            },
+            request_id: job.id.clone(),
+            input: Input::Event(Payload::Bytes(job.payload.clone().into())),
+            mode: Mode::Queued,
+            log_type: LogType::None,
         };
-        let version = resolved.version.clone();
-        let request =
-            ferric_invoker::Request { request_id: job.id.clone(), payload: job.payload.clone().into(), http: None };
-        match self.invoker.invoke(version.clone(), request).await {
-            Ok(outcome) => {
-                crate::routes::keep_log(&self.logs, &version, &job.id, outcome.log);
-                let error =
-                    outcome.error.map(|kind| format!("{}: {}", kind.header(), String::from_utf8_lossy(&outcome.body)));
-                RunOutcome { body: outcome.body.to_vec(), error }
+        let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
+        match self.plane.invoke(invocation).await {
+            Ok(Outcome::Finished(finished)) => {
+                let response = finished.response;
+                let error = response
+                    .error
+                    .map(|kind| format!("{}: {}", kind.header(), String::from_utf8_lossy(&response.body)));
+                RunOutcome { body: response.body.to_vec(), error }
             }
-            Err(e) => failed(e.to_string()),
+            Ok(Outcome::Accepted) => failed("a queued invocation was accepted instead of run".to_string()),
+            Err(e) => failed(e.0.message),
         }
     }
 }
