@@ -51,7 +51,7 @@ pub struct StoredTimers {
 #[async_trait]
 impl ferric_triggers::TimerSource for StoredTimers {
     async fn timers(&self) -> Vec<ferric_triggers::Timer> {
-        let triggers = match self.store.triggers_of_type(ferric_triggers::TriggerType::Timer.as_str()).await {
+        let triggers = match self.store.triggers_of_type(ferric_triggers::TriggerType::Timer).await {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read timer triggers");

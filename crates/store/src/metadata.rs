@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::function::{CodeRef, Function, FunctionSpec};
 use ferric_types::service::{Service, ServiceSpec};
-use ferric_types::trigger::{Trigger, TriggerSpec};
+use ferric_types::trigger::{Trigger, TriggerSpec, TriggerType};
 use ferric_types::FcError;
 use thiserror::Error;
 
@@ -321,7 +321,7 @@ pub trait MetadataStore: Send + Sync {
         update: TriggerUpdate,
     ) -> Result<Trigger, StoreError>;
     /// Every trigger of one type in every account, for the timer scheduler: (account, trigger).
-    async fn triggers_of_type(&self, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError>;
+    async fn triggers_of_type(&self, trigger_type: TriggerType) -> Result<Vec<(String, Trigger)>, StoreError>;
     async fn delete_trigger(
         &self,
         account: &str,

@@ -11,10 +11,9 @@ use ferric_types::FcError;
 use super::{Control, FunctionRef};
 use crate::error::ApiError;
 
-/// Checks a spec against the rules of its trigger type.
+/// Checks a spec's config against the rules of its trigger type.
 fn check(spec: &TriggerSpec) -> Result<(), FcError> {
-    let kind = TriggerType::parse(&spec.trigger_type).map_err(|e| FcError::invalid(e.to_string()))?;
-    validate_config(kind, &spec.trigger_config).map_err(|e| FcError::invalid(e.to_string()))
+    validate_config(spec.trigger_type, &spec.trigger_config).map_err(|e| FcError::invalid(e.to_string()))
 }
 
 pub async fn create(ctl: &Control, target: &FunctionRef, patch: TriggerPatch) -> Result<Trigger, ApiError> {
@@ -23,7 +22,7 @@ pub async fn create(ctl: &Control, target: &FunctionRef, patch: TriggerPatch) ->
     validate_name("trigger", &name, NameRule::Fc)?;
     let spec = TriggerSpec::from_create(patch)?;
     check(&spec)?;
-    if spec.trigger_type == TriggerType::Http.as_str() {
+    if spec.trigger_type == TriggerType::Http {
         require_no_http_trigger(ctl, target, &name).await?;
     }
     let trigger = ctl.store().create_trigger(account, service, function, &name, spec).await?;
@@ -38,9 +37,7 @@ async fn require_no_http_trigger(ctl: &Control, target: &FunctionRef, name: &str
     let mut query = ListQuery { limit: ferric_types::limits::LIST_LIMIT.end().to_owned(), ..Default::default() };
     loop {
         let page = ctl.store().list_triggers(account, service, function, query.clone()).await?;
-        if let Some(existing) =
-            page.items.iter().find(|t| t.spec.trigger_type == TriggerType::Http.as_str() && t.name != name)
-        {
+        if let Some(existing) = page.items.iter().find(|t| t.spec.trigger_type == TriggerType::Http && t.name != name) {
             return Err(ApiError::invalid(format!(
                 "function '{function}' already has the HTTP trigger '{}'; a function can have only one",
                 existing.name

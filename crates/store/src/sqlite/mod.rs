@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::function::{CodeRef, Function, FunctionSpec};
 use ferric_types::service::{Meta, Service, ServiceSpec};
-use ferric_types::trigger::{Trigger, TriggerSpec};
+use ferric_types::trigger::{Trigger, TriggerSpec, TriggerType};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::metadata::{
@@ -422,9 +422,8 @@ impl MetadataStore for SqliteStore {
         self.write(move |tx| triggers::update(tx, &scope, &name, if_match.as_deref(), update)).await
     }
 
-    async fn triggers_of_type(&self, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError> {
-        let trigger_type = trigger_type.to_string();
-        self.read(move |c| triggers::of_type(c, &trigger_type)).await
+    async fn triggers_of_type(&self, trigger_type: TriggerType) -> Result<Vec<(String, Trigger)>, StoreError> {
+        self.read(move |c| triggers::of_type(c, trigger_type.as_str())).await
     }
 
     async fn delete_trigger(
