@@ -4,17 +4,21 @@
 //! the lease every third of its length while the job runs, so a job that runs longer than a lease (a
 //! function may run for a day) is never leased, and run, twice at once; a lease that outlives its worker
 //! makes the job leasable again, and at start every job left running by a dead process is queued again.
-//! Workers run jobs through a [`Runner`] the server provides (the consumer of this
-//! crate owns the invoker), and then finish them, retry them with exponential backoff, or expire them
-//! past their maximum event age. Destinations receive FC's destination event as a new async invocation.
+//! Workers run each job through a [`Runner`] the server provides (the consumer of this crate owns the
+//! invoker: a run is one invocation), and the queue does the rest: it reads the function's
+//! async-invoke-config from the store, then finishes the job, retries it with exponential backoff, or
+//! expires it past its maximum event age, and delivers FC's destination event as a new async invocation
+//! through [`Queue::enqueue`], so a destination runs at once rather than at the next poll.
 //!
 //! Layout:
-//! - `lib.rs`: [`Runner`], [`RunOutcome`], [`Policy`], [`QueueConfig`], and the worker loop ([`Queue`]).
-//! - `config`: FC's async-invoke-config wire format and the [`Policy`] it yields.
+//! - `lib.rs`: [`Runner`], [`RunOutcome`], [`QueueConfig`], and the dispatch loop ([`Queue`]).
+//! - `worker`: one job's life: policy, run under a renewed lease, finish / retry / expire, destination.
+//! - `policy`: the [`Policy`] an [`AsyncInvokeConfig`] yields, and FC's destination event.
 //! - `clock`: the queue's time (wall time at start, then tokio's clock), so tests drive it.
 
 mod clock;
-pub mod config;
+pub mod policy;
+mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +28,10 @@ use ferric_store::{Job, JobStatus, MetadataStore};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::Clock;
+use crate::worker::Worker;
 
-pub use config::{AsyncInvokeConfig, Destination, Policy};
+pub use ferric_types::async_config::{AsyncInvokeConfig, Destination};
+pub use policy::Policy;
 
 /// What one run of a job produced.
 #[derive(Debug, Clone)]
@@ -36,13 +42,11 @@ pub struct RunOutcome {
     pub error: Option<String>,
 }
 
-/// Runs jobs and knows their policy: implemented by the server, which owns the invoker and the store.
+/// Runs one job's invocation: implemented by the server, which owns the invoker. Retries, event age
+/// and destinations are the queue's.
 #[async_trait]
 pub trait Runner: Send + Sync + 'static {
     async fn run(&self, job: &Job) -> RunOutcome;
-    async fn policy(&self, job: &Job) -> Policy;
-    /// Sends FC's destination event for a finished job to another function (as a new async invocation).
-    async fn deliver(&self, job: &Job, destination: &Destination, event: Vec<u8>);
 }
 
 #[derive(Debug, Clone)]
@@ -90,10 +94,21 @@ fn millis(d: Duration) -> i64 {
 impl Queue {
     /// Starts the workers. Jobs a previous process left running are queued again first.
     pub fn start(store: Arc<dyn MetadataStore>, runner: Arc<dyn Runner>, config: QueueConfig) -> Queue {
-        let queue = Queue { store, wake: Arc::new(Notify::new()), clock: Clock::start() };
-        tokio::spawn(prune_forever(Arc::downgrade(&queue.store), config.retention, queue.clock));
-        tokio::spawn(dispatch(queue.clone(), runner, config));
+        let queue = Queue::new(store);
+        queue.run(runner, config);
         queue
+    }
+
+    /// A queue that accepts jobs but runs none until [`Queue::run`]: for a runner that itself needs the
+    /// queue (the server's data plane accepts async invocations through it).
+    pub fn new(store: Arc<dyn MetadataStore>) -> Queue {
+        Queue { store, wake: Arc::new(Notify::new()), clock: Clock::start() }
+    }
+
+    /// Starts the workers and the pruning of finished jobs; call once.
+    pub fn run(&self, runner: Arc<dyn Runner>, config: QueueConfig) {
+        tokio::spawn(prune_forever(Arc::downgrade(&self.store), config.retention, self.clock));
+        tokio::spawn(dispatch(self.clone(), runner, config));
     }
 
     /// Stores an accepted event; returns once it is committed.
@@ -156,13 +171,11 @@ async fn dispatch(queue: Queue, runner: Arc<dyn Runner>, config: QueueConfig) {
         let busy = leased.len() as u32 == free && free > 0;
         for job in leased {
             let Ok(permit) = slots.clone().acquire_owned().await else { return };
-            let (store, runner, config, wake, clock) =
-                (queue.store.clone(), runner.clone(), config.clone(), queue.wake.clone(), queue.clock);
+            let (queue, runner, config) = (queue.clone(), runner.clone(), config.clone());
             tokio::spawn(async move {
-                let worker = Worker { store: store.as_ref(), runner: runner.as_ref(), config: &config, clock };
-                worker.process(job).await;
+                Worker { queue: &queue, runner: runner.as_ref(), config: &config }.process(job).await;
                 drop(permit);
-                wake.notify_one();
+                queue.wake();
             });
         }
         if !busy {
@@ -191,78 +204,4 @@ async fn prune_forever(store: std::sync::Weak<dyn MetadataStore>, retention: Dur
 pub fn backoff(config: &QueueConfig, attempt: u32) -> Duration {
     let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
     config.backoff.saturating_mul(factor).min(config.max_backoff)
-}
-
-/// What one job's run needs.
-struct Worker<'a> {
-    store: &'a dyn MetadataStore,
-    runner: &'a dyn Runner,
-    config: &'a QueueConfig,
-    clock: Clock,
-}
-
-impl Worker<'_> {
-    async fn process(&self, job: Job) {
-        let policy = self.runner.policy(&job).await;
-        let age = Duration::from_millis(u64::try_from(self.clock.now_ms() - job.created_ms).unwrap_or(0));
-        if age > policy.max_age {
-            let error = format!("the event expired after {} s (maxAsyncEventAgeInSeconds)", policy.max_age.as_secs());
-            self.finish(&job, JobStatus::Expired, None, Some(error), &policy).await;
-            return;
-        }
-        let outcome = self.run_holding_the_lease(&job).await;
-        match outcome.error {
-            None => self.finish(&job, JobStatus::Succeeded, Some(outcome.body), None, &policy).await,
-            Some(error) if job.attempts < policy.max_attempts() => {
-                let at = self.clock.now_ms() + millis(backoff(self.config, job.attempts));
-                if let Err(e) = self.store.retry_job(&job.id, at, error).await {
-                    tracing::warn!(job = %job.id, error = %e, "cannot reschedule an async invocation");
-                }
-            }
-            Some(error) => self.finish(&job, JobStatus::Failed, Some(outcome.body), Some(error), &policy).await,
-        }
-    }
-
-    /// Runs the job, renewing its lease every third of the lease while it runs.
-    async fn run_holding_the_lease(&self, job: &Job) -> RunOutcome {
-        let every = (self.config.lease / 3).max(Duration::from_millis(10));
-        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let run = self.runner.run(job);
-        tokio::pin!(run);
-        loop {
-            tokio::select! {
-                outcome = &mut run => return outcome,
-                _ = renew.tick() => {
-                    let until = self.clock.now_ms() + millis(self.config.lease);
-                    match self.store.renew_job_lease(&job.id, job.attempts, until).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(job = %job.id, "an async invocation's lease was lost while it ran"),
-                        Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot renew an async invocation's lease"),
-                    }
-                }
-            }
-        }
-    }
-
-    async fn finish(
-        &self,
-        job: &Job,
-        status: JobStatus,
-        body: Option<Vec<u8>>,
-        error: Option<String>,
-        policy: &Policy,
-    ) {
-        let destination = match status {
-            JobStatus::Succeeded => policy.on_success.as_ref(),
-            _ => policy.on_failure.as_ref(),
-        };
-        if let Some(destination) = destination {
-            let event = config::destination_event(job, status, body.as_deref(), error.as_deref());
-            self.runner.deliver(job, destination, event).await;
-        }
-        if let Err(e) = self.store.finish_job(&job.id, status, body, error, self.clock.now_ms()).await {
-            tracing::warn!(job = %job.id, error = %e, "cannot record the end of an async invocation");
-        }
-    }
 }

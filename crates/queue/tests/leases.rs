@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ferric_queue::{Destination, Policy, Queue, QueueConfig, RunOutcome, Runner};
+use ferric_queue::{Queue, QueueConfig, RunOutcome, Runner};
 use ferric_store::sqlite::SqliteStore;
 use ferric_store::{Job, JobStatus, MetadataStore};
 
@@ -28,12 +28,6 @@ impl Runner for Slow {
         self.running.fetch_sub(1, Ordering::SeqCst);
         RunOutcome { body: b"done".to_vec(), error: None }
     }
-
-    async fn policy(&self, _job: &Job) -> Policy {
-        Policy::default()
-    }
-
-    async fn deliver(&self, _job: &Job, _destination: &Destination, _event: Vec<u8>) {}
 }
 
 #[tokio::test(start_paused = true)]

@@ -50,7 +50,7 @@ impl Catalog {
         let triggers =
             store.list_triggers(account, service, function, ListQuery { limit: 100, ..Default::default() }).await?;
         for trigger in triggers.items {
-            if trigger.spec.trigger_type == TriggerType::Http.as_str() {
+            if trigger.spec.trigger_type == TriggerType::Http {
                 http_trigger = HttpTriggerConfig::from_value(&trigger.spec.trigger_config).ok();
             }
         }

@@ -82,3 +82,12 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+impl From<ferric_invoker::InvokeError> for ApiError {
+    fn from(e: ferric_invoker::InvokeError) -> Self {
+        match e {
+            ferric_invoker::InvokeError::RuntimeUnavailable { .. } => ApiError::invalid(e.to_string()),
+            ferric_invoker::InvokeError::Throttled(message) => ApiError::new(ErrorCode::ResourceExhausted, message),
+        }
+    }
+}

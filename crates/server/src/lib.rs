@@ -13,8 +13,11 @@
 //! - `conn`: accepting connections, their timeouts and cap, and heads refused in FC's format.
 //! - `access_log`: one line per request.
 //! - `body`: bounded request bodies.
-//! - `control`: the control-plane commands shared by the FC API and the form API.
+//! - `control/`: the control plane: every write with its rules, store calls and cache invalidation, one
+//!   file per resource; reads too, so routes never see the store.
+//! - `dataplane/`: the one pipeline every invocation takes (invoke, HTTP trigger, timer, async job).
 //! - `catalog`: the data plane's cache of resolved functions, invalidated by control-plane writes.
+//! - `runner`: the queue's `Runner` (one invocation through the data plane) and the timers' source.
 //! - `logsink`: invocation logs written to the store off the invoke path, with retention.
 //! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
 //!   triggers), logs, form, health.
@@ -26,6 +29,7 @@ mod catalog;
 mod config;
 mod conn;
 mod control;
+mod dataplane;
 mod error;
 mod logsink;
 mod peer;
@@ -59,7 +63,7 @@ pub async fn run(
         let _ = closing.send(true);
     };
     let sweeper = state.clone();
-    tokio::spawn(async move { control::sweep_unreferenced_code(&sweeper).await });
+    tokio::spawn(async move { control::code::sweep_unreferenced(sweeper.control()).await });
     let served = conn::Served {
         limits: state.config().connections,
         stats: state.inner().conn_stats.clone(),

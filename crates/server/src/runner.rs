@@ -1,64 +1,44 @@
-//! The queue's [`Runner`]: runs an async invocation through the catalog and the invoker, as a sync
-//! invocation would run, keeps its log, and delivers destination events as new async invocations.
+//! The queue's [`Runner`]: an async job is one [`Invocation`] through the data plane, run now. Retries,
+//! event age and destinations are the queue's; the timer scheduler's jobs arrive the same way.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ferric_queue::{AsyncInvokeConfig, Destination, Policy, Queue, RunOutcome, Runner};
+use ferric_queue::{RunOutcome, Runner};
 use ferric_store::{Job, MetadataStore};
 
-use crate::catalog::Catalog;
-use crate::logsink::LogSink;
+use crate::dataplane::{DataPlane, Input, Invocation, LogType, Mode, Outcome, Payload, Target};
 
 pub struct AsyncRunner {
-    pub store: Arc<dyn MetadataStore>,
-    pub catalog: Arc<Catalog>,
-    pub invoker: ferric_invoker::Invoker,
-    pub logs: LogSink,
-    pub code_root: std::path::PathBuf,
+    pub plane: DataPlane,
 }
 
 #[async_trait]
 impl Runner for AsyncRunner {
     async fn run(&self, job: &Job) -> RunOutcome {
-        let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
-        let resolved = match self
-            .catalog
-            .resolve(self.store.as_ref(), &self.code_root, &job.account_id, &job.service, &job.function)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return failed(e.0.message),
+        let invocation = Invocation {
+            target: Target {
+                account: job.account_id.clone(),
+                service: job.service.clone(),
+                function: job.function.clone(),
+                qualifier: job.qualifier.clone(),
+            },
+            request_id: job.id.clone(),
+            input: Input::Event(Payload::Bytes(job.payload.clone().into())),
+            mode: Mode::Queued,
+            log_type: LogType::None,
         };
-        let version = resolved.version.clone();
-        let request =
-            ferric_invoker::Request { request_id: job.id.clone(), payload: job.payload.clone().into(), http: None };
-        match self.invoker.invoke(version.clone(), request).await {
-            Ok(outcome) => {
-                crate::routes::keep_log(&self.logs, &version, &job.id, outcome.log);
-                let error =
-                    outcome.error.map(|kind| format!("{}: {}", kind.header(), String::from_utf8_lossy(&outcome.body)));
-                RunOutcome { body: outcome.body.to_vec(), error }
+        let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
+        match self.plane.invoke(invocation).await {
+            Ok(Outcome::Finished(finished)) => {
+                let response = finished.response;
+                let error = response
+                    .error
+                    .map(|kind| format!("{}: {}", kind.header(), String::from_utf8_lossy(&response.body)));
+                RunOutcome { body: response.body.to_vec(), error }
             }
-            Err(e) => failed(e.to_string()),
-        }
-    }
-
-    async fn policy(&self, job: &Job) -> Policy {
-        match self.store.get_async_config(&job.account_id, &job.service, &job.function, &job.qualifier).await {
-            Ok(Some((text, _, _))) => {
-                serde_json::from_str::<AsyncInvokeConfig>(&text).map(|c| c.policy()).unwrap_or_default()
-            }
-            _ => Policy::default(),
-        }
-    }
-
-    async fn deliver(&self, job: &Job, destination: &Destination, event: Vec<u8>) {
-        let Some((service, qualifier, function)) = destination.function() else { return };
-        let id = uuid::Uuid::new_v4().to_string();
-        let next = Queue::job(&id, &job.account_id, &service, &function, &qualifier, event);
-        if let Err(e) = self.store.enqueue_job(next).await {
-            tracing::warn!(job = %job.id, error = %e, "cannot deliver an async invocation's destination event");
+            Ok(Outcome::Accepted) => failed("a queued invocation was accepted instead of run".to_string()),
+            Err(e) => failed(e.0.message),
         }
     }
 }
@@ -71,7 +51,7 @@ pub struct StoredTimers {
 #[async_trait]
 impl ferric_triggers::TimerSource for StoredTimers {
     async fn timers(&self) -> Vec<ferric_triggers::Timer> {
-        let triggers = match self.store.triggers_of_type(ferric_triggers::TriggerType::Timer.as_str()).await {
+        let triggers = match self.store.triggers_of_type(ferric_triggers::TriggerType::Timer).await {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read timer triggers");

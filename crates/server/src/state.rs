@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ferric_store::code::{CodeError, CodeStore};
-use ferric_store::{MetadataStore, StoreError};
+use ferric_store::StoreError;
 use thiserror::Error;
-use tokio::sync::{RwLock, Semaphore};
 
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
+use crate::control::Control;
+use crate::dataplane::DataPlane;
 use crate::logsink::LogSink;
 
 #[derive(Debug, Error)]
@@ -41,23 +42,12 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// The store, the code store and the catalog are not here: they are private parts of [`Control`] and
+/// [`DataPlane`], so routes reach them only through those.
 pub(crate) struct Inner {
     pub config: ServerConfig,
-    pub store: Arc<dyn MetadataStore>,
-    pub code: CodeStore,
-    /// Signs the download URLs GetFunctionCode hands out; private to this data directory.
-    pub url_key: [u8; 32],
-    /// Uploads hold it shared from package write to row insert; garbage collection holds it exclusively
-    /// between "no function uses this package" and removing it, so a package is never removed under a
-    /// function that was just created with it.
-    pub code_gc: RwLock<()>,
-    /// Bounds how many code packages are decoded and extracted at once (each may be 100 MiB).
-    pub code_uploads: Semaphore,
-    pub invoker: ferric_invoker::Invoker,
-    pub catalog: Arc<Catalog>,
-    pub queue: ferric_queue::Queue,
-    pub scheduler: ferric_triggers::Scheduler,
-    pub logs: LogSink,
+    pub control: Control,
+    pub plane: DataPlane,
     /// Turns true when the server starts shutting down, so endless responses (log follows) end.
     pub closing: tokio::sync::watch::Sender<bool>,
     /// The address the server listens on, known once `run` starts.
@@ -68,7 +58,7 @@ pub(crate) struct Inner {
 
 impl AppState {
     /// Opens (creating as needed) the store, the code directory and the URL key in the data directory, and
-    /// starts the invoker and the log writer. Must run inside a tokio runtime.
+    /// starts the invoker, the queue, the timers and the log writer. Must run inside a tokio runtime.
     pub fn open(config: ServerConfig) -> Result<AppState, StateError> {
         let dir = &config.data_dir;
         std::fs::create_dir_all(dir)
@@ -79,29 +69,37 @@ impl AppState {
         let invoker = ferric_invoker::Invoker::new(config.invoker.clone()).map_err(StateError::Invoker)?;
         let logs = LogSink::start(store.clone(), config.log_retention);
         let catalog = Arc::new(Catalog::default());
-        let runner = crate::runner::AsyncRunner {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            invoker: invoker.clone(),
-            logs: logs.clone(),
-            code_root: code.root().to_path_buf(),
-        };
-        let queue = ferric_queue::Queue::start(store.clone(), Arc::new(runner), config.queue.clone());
+        // The queue accepts jobs at once; its workers start once the data plane that runs them exists.
+        let queue = ferric_queue::Queue::new(store.clone());
         let timers = crate::runner::StoredTimers { store: store.clone() };
         let scheduler = ferric_triggers::Scheduler::start(Arc::new(timers), queue.clone());
+        let code_root = code.root().to_path_buf();
+        let control = Control::new(crate::control::Parts {
+            store: store.clone(),
+            code,
+            url_key,
+            invoker: invoker.clone(),
+            catalog: catalog.clone(),
+            queue: queue.clone(),
+            scheduler,
+            logs: logs.clone(),
+        });
+        let plane = DataPlane::new(crate::dataplane::Parts {
+            store,
+            code_root,
+            catalog,
+            invoker,
+            logs,
+            control: control.clone(),
+            max_sync_payload: config.max_sync_payload_bytes,
+            max_async_payload: config.max_async_payload_bytes,
+        });
+        queue.run(Arc::new(crate::runner::AsyncRunner { plane: plane.clone() }), config.queue.clone());
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
-                store,
-                code,
-                url_key,
-                code_gc: RwLock::new(()),
-                code_uploads: Semaphore::new(2),
-                invoker,
-                catalog,
-                queue,
-                scheduler,
-                logs,
+                control,
+                plane,
                 closing: tokio::sync::watch::channel(false).0,
                 local_addr: std::sync::OnceLock::new(),
                 conn_stats: Arc::default(),
@@ -115,6 +113,14 @@ impl AppState {
 
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn control(&self) -> &Control {
+        &self.inner.control
+    }
+
+    pub(crate) fn plane(&self) -> &DataPlane {
+        &self.inner.plane
     }
 }
 

@@ -4,9 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::function::{CodeRef, Function, FunctionSpec};
 use ferric_types::service::{Service, ServiceSpec};
-use ferric_types::trigger::{Trigger, TriggerSpec};
+use ferric_types::trigger::{Trigger, TriggerSpec, TriggerType};
 use ferric_types::FcError;
 use thiserror::Error;
 
@@ -256,22 +257,22 @@ pub trait MetadataStore: Send + Sync {
     /// Stops a job that has not run yet; returns whether it was stopped.
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
 
-    /// A function's async-invoke-config (JSON), per qualifier.
+    /// A function's async-invoke-config, per qualifier.
     async fn get_async_config(
         &self,
         account: &str,
         service: &str,
         function: &str,
         qualifier: &str,
-    ) -> Result<Option<(String, i64, i64)>, StoreError>;
+    ) -> Result<Option<AsyncConfigRow>, StoreError>;
     async fn put_async_config(
         &self,
         account: &str,
         service: &str,
         function: &str,
         qualifier: &str,
-        config: String,
-    ) -> Result<(String, i64, i64), StoreError>;
+        config: AsyncInvokeConfig,
+    ) -> Result<AsyncConfigRow, StoreError>;
     async fn delete_async_config(
         &self,
         account: &str,
@@ -320,7 +321,7 @@ pub trait MetadataStore: Send + Sync {
         update: TriggerUpdate,
     ) -> Result<Trigger, StoreError>;
     /// Every trigger of one type in every account, for the timer scheduler: (account, trigger).
-    async fn triggers_of_type(&self, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError>;
+    async fn triggers_of_type(&self, trigger_type: TriggerType) -> Result<Vec<(String, Trigger)>, StoreError>;
     async fn delete_trigger(
         &self,
         account: &str,

@@ -1,6 +1,7 @@
-//! Trigger types and `triggerConfig` validation for the control plane. FC accepts a trigger's
+//! `triggerConfig` validation for the control plane, per [`TriggerType`] (the type itself is part of the
+//! vocabulary, `ferric_types::trigger`). FC accepts a trigger's
 //! config as free-form JSON and echoes it back verbatim, so validation only checks the keys this
-//! server acts on and leaves unknown keys alone. The typed views ([`TimerConfig`],
+//! server acts on and leaves unknown keys alone. The typed views ([`TriggerConfig`]: [`TimerConfig`],
 //! [`HttpTriggerConfig`]) are the one parsing path: validation is "does the typed view build".
 //!
 //! Layout:
@@ -12,63 +13,32 @@ mod error;
 mod http;
 mod timer;
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use error::TriggerConfigError;
+pub use ferric_types::trigger::TriggerType;
 pub use http::{AuthType, HttpTriggerConfig};
 pub use timer::TimerConfig;
 
-/// The trigger families this server runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TriggerType {
-    Timer,
-    Http,
+/// A `triggerConfig` read as its type's typed view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriggerConfig {
+    Timer(TimerConfig),
+    Http(HttpTriggerConfig),
 }
 
-impl TriggerType {
-    /// Parses FC's `triggerType`. Matching is exact, as FC's is: `Timer` is not a trigger type.
-    pub fn parse(s: &str) -> Result<TriggerType, TriggerConfigError> {
-        match s {
-            "timer" => Ok(TriggerType::Timer),
-            "http" => Ok(TriggerType::Http),
-            other => Err(TriggerConfigError::UnsupportedType { trigger_type: other.to_owned() }),
+impl TriggerConfig {
+    pub fn parse(kind: TriggerType, config: &Value) -> Result<TriggerConfig, TriggerConfigError> {
+        match kind {
+            TriggerType::Timer => TimerConfig::from_value(config).map(TriggerConfig::Timer),
+            TriggerType::Http => HttpTriggerConfig::from_value(config).map(TriggerConfig::Http),
         }
-    }
-
-    /// The wire name, as FC spells it in `triggerType`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TriggerType::Timer => "timer",
-            TriggerType::Http => "http",
-        }
-    }
-}
-
-impl FromStr for TriggerType {
-    type Err = TriggerConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TriggerType::parse(s)
-    }
-}
-
-impl fmt::Display for TriggerType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
 /// Checks that `config` is a valid `triggerConfig` for a trigger of type `kind`.
 pub fn validate_config(kind: TriggerType, config: &Value) -> Result<(), TriggerConfigError> {
-    match kind {
-        TriggerType::Timer => TimerConfig::from_value(config).map(drop),
-        TriggerType::Http => HttpTriggerConfig::from_value(config).map(drop),
-    }
+    TriggerConfig::parse(kind, config).map(drop)
 }
 
 fn as_object(config: &Value) -> Result<&Map<String, Value>, TriggerConfigError> {

@@ -7,8 +7,8 @@
 //!
 //! Layout:
 //! - `cron.rs` (+ `cron/`): [`Schedule`] parsing and next-fire computation with time zones.
-//! - `config.rs` (+ `config/`): [`TriggerType`], [`validate_config`] and the typed views
-//!   [`TimerConfig`] and [`HttpTriggerConfig`].
+//! - `config.rs` (+ `config/`): [`validate_config`] and the typed views ([`TriggerConfig`]:
+//!   [`TimerConfig`], [`HttpTriggerConfig`]) per [`TriggerType`].
 //! - `scheduler.rs`: [`Scheduler`], fed by a [`TimerSource`] its owner implements.
 
 #![forbid(unsafe_code)]
@@ -17,6 +17,8 @@ pub mod config;
 pub mod cron;
 pub mod scheduler;
 
-pub use config::{validate_config, AuthType, HttpTriggerConfig, TimerConfig, TriggerConfigError, TriggerType};
+pub use config::{
+    validate_config, AuthType, HttpTriggerConfig, TimerConfig, TriggerConfig, TriggerConfigError, TriggerType,
+};
 pub use cron::{Schedule, ScheduleError};
 pub use scheduler::{Scheduler, Timer, TimerSource};

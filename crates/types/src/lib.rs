@@ -11,10 +11,12 @@
 //! - `error`: FC error codes with their HTTP status.
 //! - `fields`: FC's JSON conventions (case-insensitive keys, null means absent) for request bodies.
 //! - `service`, `function`, `trigger`: stored specs, request patches and wire views of each resource.
+//! - `async_config`: a function's async-invoke-config (retries, event age, destinations).
 //! - `limits`: the bounds Ferric enforces, with FC's values as defaults.
 //! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying.
 //! - `time`: the timestamp formats on the wire.
 
+pub mod async_config;
 pub mod error;
 pub mod fields;
 pub mod function;

@@ -1,107 +1,71 @@
 //! FC's async invocation resources: `async-invoke-config` (retries, event age, destinations) and
-//! `stateful-async-invocations` (what happened to each accepted event).
+//! `stateful-async-invocations` (what happened to each accepted event). The rules are the control
+//! plane's (`control::async_config`, `control::invocations`); here they are parsed and rendered.
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use axum::Extension;
-use ferric_queue::config::ASYNC_CONFIG_SHAPE;
-use ferric_queue::AsyncInvokeConfig;
 use ferric_store::{Job, JobStatus};
+use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig, ASYNC_CONFIG_SHAPE};
 use ferric_types::fields::parse_body;
-use ferric_types::name::{validate_name, NameRule};
-use ferric_types::{ErrorCode, FcError};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::functions::{read_service, require};
-use super::{json, no_content, query_map, Params};
-use crate::auth::Account;
+use super::{json, no_content, query_map, JobPath, Params, ReadPath};
+use crate::control::async_config::{self, QUALIFIER};
+use crate::control::{functions, invocations, FunctionRef};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const QUALIFIER: &str = "LATEST";
-
 /// FC's async-invoke-config object. Fields that were never set are left out rather than sent as `null`
 /// (the SDKs read them as absent either way; the spec types them as plain integers, objects, booleans).
-fn config_view(service: &str, function: &str, config: &AsyncInvokeConfig, created: i64, modified: i64) -> Value {
-    let mut view = serde_json::to_value(config).unwrap_or_else(|_| json!({}));
+fn config_view(f: &FunctionRef, row: &AsyncConfigRow) -> Value {
+    let mut view = serde_json::to_value(&row.config).unwrap_or_else(|_| json!({}));
     if let Value::Object(fields) = &mut view {
         fields.retain(|_, value| !value.is_null());
     }
-    view["service"] = json!(service);
-    view["function"] = json!(function);
+    view["service"] = json!(f.service);
+    view["function"] = json!(f.function);
     view["qualifier"] = json!(QUALIFIER);
-    view["createdTime"] = json!(ferric_types::time::iso8601(created));
-    view["lastModifiedTime"] = json!(ferric_types::time::iso8601(modified));
+    view["createdTime"] = json!(ferric_types::time::iso8601(row.created_ms));
+    view["lastModifiedTime"] = json!(ferric_types::time::iso8601(row.modified_ms));
     view
 }
 
-fn stored(text: &str) -> AsyncInvokeConfig {
-    serde_json::from_str(text).unwrap_or_default()
+/// The function, which must exist for any of these routes.
+async fn existing(state: &AppState, f: &FunctionRef) -> Result<(), ApiError> {
+    functions::require(state.control(), &f.account, &f.service, &f.function).await.map(drop)
 }
 
 pub async fn put_config(
     State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function)): Params<(String, String)>,
+    ReadPath(f): ReadPath,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    require(&state, &account, &service, &function).await?;
+    existing(&state, &f).await?;
     let body = crate::body::read(body, state.config().max_body_bytes).await?;
     let config: AsyncInvokeConfig = parse_body(&body, &ASYNC_CONFIG_SHAPE)?;
-    config.validate()?;
-    let text = serde_json::to_string(&config).map_err(|e| ApiError::internal("serialising a config", &e))?;
-    let (_, created, modified) =
-        state.inner().store.put_async_config(&account.0, &service, &function, QUALIFIER, text).await?;
-    Ok(json(StatusCode::OK, &config_view(&service, &function, &config, created, modified), None))
+    let row = async_config::put(state.control(), &f, config).await?;
+    Ok(json(StatusCode::OK, &config_view(&f, &row), None))
 }
 
-pub async fn get_config(
-    State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function)): Params<(String, String)>,
-) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    require(&state, &account, &service, &function).await?;
-    let Some((text, created, modified)) =
-        state.inner().store.get_async_config(&account.0, &service, &function, QUALIFIER).await?
-    else {
-        return Err(ApiError::new(
-            ErrorCode::AsyncConfigNotExists,
-            format!("async invoke config of function '{function}' in service '{service}' does not exist"),
-        ));
-    };
-    Ok(json(StatusCode::OK, &config_view(&service, &function, &stored(&text), created, modified), None))
+pub async fn get_config(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
+    existing(&state, &f).await?;
+    let row = async_config::require(state.control(), &f).await?;
+    Ok(json(StatusCode::OK, &config_view(&f, &row), None))
 }
 
-pub async fn delete_config(
-    State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function)): Params<(String, String)>,
-) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    require(&state, &account, &service, &function).await?;
-    state.inner().store.delete_async_config(&account.0, &service, &function, QUALIFIER).await?;
+pub async fn delete_config(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
+    existing(&state, &f).await?;
+    async_config::delete(state.control(), &f).await?;
     Ok(no_content())
 }
 
-pub async fn list_configs(
-    State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function)): Params<(String, String)>,
-) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    require(&state, &account, &service, &function).await?;
-    let configs: Vec<Value> = state
-        .inner()
-        .store
-        .get_async_config(&account.0, &service, &function, QUALIFIER)
-        .await?
-        .map(|(text, created, modified)| config_view(&service, &function, &stored(&text), created, modified))
-        .into_iter()
-        .collect();
+pub async fn list_configs(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
+    existing(&state, &f).await?;
+    let configs: Vec<Value> =
+        async_config::get(state.control(), &f).await?.iter().map(|row| config_view(&f, row)).collect();
     // One page always: FC answers `"nextToken": ""` here (the Python SDK's own test reads the key).
     Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": "" }), None))
 }
@@ -124,48 +88,27 @@ fn invocation_view(job: &Job) -> Value {
     })
 }
 
-async fn require_job(
-    state: &AppState,
-    account: &Account,
-    service: &str,
-    function: &str,
-    id: &str,
-) -> Result<Job, ApiError> {
-    validate_name("invocation", id, NameRule::Lenient)?;
-    match state.inner().store.get_job(&account.0, id).await? {
-        Some(job) if job.service == service && job.function == function => Ok(job),
-        _ => Err(ApiError::new(
-            ErrorCode::StatefulAsyncInvocationNotFound,
-            format!("stateful async invocation '{id}' does not exist"),
-        )),
-    }
+#[derive(Deserialize)]
+pub(crate) struct InvocationId {
+    invocation: String,
 }
 
 pub async fn get_invocation(
     State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function, id)): Params<(String, String, String)>,
+    JobPath(f): JobPath,
+    Params(InvocationId { invocation }): Params<InvocationId>,
 ) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    let job = require_job(&state, &account, &service, &function, &id).await?;
+    let job = invocations::require(state.control(), &f, &invocation).await?;
     Ok(json(StatusCode::OK, &invocation_view(&job), None))
 }
 
 /// StopStatefulAsyncInvocation: an invocation that has not started is stopped; a running one finishes.
 pub async fn stop_invocation(
     State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function, id)): Params<(String, String, String)>,
+    JobPath(f): JobPath,
+    Params(InvocationId { invocation }): Params<InvocationId>,
 ) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    let job = require_job(&state, &account, &service, &function, &id).await?;
-    if !state.inner().store.stop_job(&account.0, &job.id, ferric_types::time::now_ms()).await? {
-        return Err(FcError::invalid(format!(
-            "stateful async invocation '{id}' is {} and cannot be stopped",
-            job.status.as_str()
-        ))
-        .into());
-    }
+    invocations::stop(state.control(), &f, &invocation).await?;
     Ok(no_content())
 }
 
@@ -173,31 +116,19 @@ pub async fn stop_invocation(
 /// route, `POST /ferric/v1/services/{service}/functions/{function}/stateful-async-invocations/{id}/redrive`).
 pub async fn redrive_invocation(
     State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function, id)): Params<(String, String, String)>,
+    JobPath(f): JobPath,
+    Params(InvocationId { invocation }): Params<InvocationId>,
 ) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    let job = require_job(&state, &account, &service, &function, &id).await?;
-    if !state.inner().store.redrive_job(&account.0, &job.id, ferric_types::time::now_ms()).await? {
-        return Err(FcError::invalid(format!(
-            "stateful async invocation '{id}' is {}; only Failed, Expired or Stopped ones can be re-driven",
-            job.status.as_str()
-        ))
-        .into());
-    }
-    state.inner().queue.wake();
-    let job = require_job(&state, &account, &service, &function, &id).await?;
+    let job = invocations::redrive(state.control(), &f, &invocation).await?;
     Ok(json(StatusCode::OK, &invocation_view(&job), None))
 }
 
 pub async fn list_invocations(
     State(state): State<AppState>,
-    Extension(account): Extension<Account>,
-    Params((service, function)): Params<(String, String)>,
+    ReadPath(f): ReadPath,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    require(&state, &account, &service, &function).await?;
+    existing(&state, &f).await?;
     let mut q = query_map(&uri);
     let status = match q.remove("status").filter(|s| !s.is_empty()) {
         Some(s) => Some(JobStatus::parse(&s).ok_or_else(|| ApiError::invalid(format!("status '{s}' is not valid")))?),
@@ -205,7 +136,7 @@ pub async fn list_invocations(
     };
     let limit = super::page_limit("limit", q.remove("limit").as_deref())?;
     let next_token = q.remove("nextToken").filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
-    let page = state.inner().store.list_jobs(&account.0, &service, &function, status, next_token, limit).await?;
+    let page = invocations::list(state.control(), &f, status, next_token, limit).await?;
     let mut body = json!({ "invocations": page.items.iter().map(invocation_view).collect::<Vec<_>>() });
     if let Some(token) = page.next_token {
         body["nextToken"] = json!(token);

@@ -70,7 +70,7 @@ pub async fn follow(
         function: name_filter(&mut q, "functionName", "function")?,
         request_id: q.remove("requestId").filter(|v| !v.is_empty()),
     };
-    let rx = state.inner().logs.follow();
+    let rx = crate::control::logs::follow(state.control());
     let closing = state.inner().closing.subscribe();
     let events = futures_util::stream::unfold((rx, closing, filter), |(mut rx, mut closing, filter)| async move {
         use tokio::sync::broadcast::error::RecvError;
@@ -117,8 +117,7 @@ pub async fn list(
     };
     let limit = super::page_limit("limit", q.remove("limit").as_deref())?;
     let query = LogQuery { service, function, request_id, since_ms, until_ms, before_id, limit: limit + 1 };
-    state.inner().logs.flush().await;
-    let mut records = state.inner().store.query_logs(&account.0, query).await?;
+    let mut records = crate::control::logs::query(state.control(), &account.0, query).await?;
     let next_token = (records.len() > limit as usize).then(|| {
         records.truncate(limit as usize);
         records.last().map(|r| r.id.to_string())

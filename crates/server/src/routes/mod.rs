@@ -11,18 +11,19 @@ mod proxy;
 mod services;
 mod triggers;
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{middleware, Router};
 use ferric_store::{ListQuery, Page};
 use ferric_types::limits;
-use ferric_types::ErrorCode;
-use serde::Serialize;
+use ferric_types::name::{validate_name, NameRule};
+use ferric_types::{ErrorCode, QualifiedName};
+use serde::{Deserialize, Serialize};
 
-pub(crate) use invoke::keep_log;
-
+use crate::auth::Account;
+use crate::control::FunctionRef;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -132,6 +133,78 @@ where
             .map_err(|e| ApiError::invalid(format!("invalid request path: {e}")))
     }
 }
+
+/// Resolves `svc[.qualifier]` on read paths. Only `LATEST` exists until versions do.
+pub(crate) fn read_service(segment: &str) -> Result<String, ApiError> {
+    let name = QualifiedName::parse("service", segment)?;
+    match name.qualifier.as_deref() {
+        None | Some("LATEST") => Ok(name.name),
+        Some(other) => Err(ApiError::invalid(format!(
+            "qualifier '{other}' is not supported on this server; use LATEST (versions and aliases are not available)"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+struct FunctionNames {
+    service: String,
+    function: String,
+}
+
+/// The caller's account and the `{service}/{function}` of a path, names checked.
+async fn function_path(parts: &mut axum::http::request::Parts, rule: PathRule) -> Result<FunctionRef, ApiError> {
+    let Params(FunctionNames { service, function }) = Params::from_request_parts(parts, &()).await?;
+    let service = if rule == PathRule::Write { service } else { read_service(&service)? };
+    validate_name("service", &service, NameRule::Lenient)?;
+    if rule != PathRule::JobLookup {
+        validate_name("function", &function, NameRule::Lenient)?;
+    }
+    let Some(Account(account)) = parts.extensions.get::<Account>().cloned() else {
+        return Err(ApiError::internal("a function route without an account", &std::fmt::Error));
+    };
+    Ok(FunctionRef { account, service, function })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PathRule {
+    /// `{service}` may carry `.LATEST`.
+    Read,
+    /// Plain names.
+    Write,
+    /// As `Read`, but the function name is only compared with a job's (an odd one finds no job).
+    JobLookup,
+}
+
+macro_rules! function_path_extractor {
+    ($(#[$doc:meta])* $name:ident, $rule:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $name(pub FunctionRef);
+
+        impl<S: Send + Sync> axum::extract::FromRequestParts<S> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+                function_path(parts, $rule).await.map($name)
+            }
+        }
+    };
+}
+
+function_path_extractor!(
+    /// A function on a read path.
+    ReadPath,
+    PathRule::Read
+);
+function_path_extractor!(
+    /// A function on a write path.
+    WritePath,
+    PathRule::Write
+);
+function_path_extractor!(
+    /// The function of a stateful async invocation's path.
+    JobPath,
+    PathRule::JobLookup
+);
 
 /// The first value of each query parameter; later duplicates are ignored.
 pub(crate) fn query_map(uri: &axum::http::Uri) -> std::collections::HashMap<String, String> {

@@ -16,12 +16,13 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use ferric_invoker::HttpRequest;
-use ferric_triggers::AuthType;
+use ferric_types::name::{validate_name, NameRule};
 use ferric_types::signature;
 use ferric_types::ErrorCode;
 
-use super::functions::read_service;
-use super::invoke::{invocation_headers, record_log, resolve};
+use super::invoke::invocation_headers;
+use super::read_service;
+use crate::dataplane::{Caller, Input, Invocation, LogType, Mode, Outcome, Target};
 use crate::error::ApiError;
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -41,7 +42,12 @@ fn split_path(raw: &str) -> Option<(String, String, String)> {
     Some((service, function, sub))
 }
 
-fn fallback_account(state: &AppState, request: &Request) -> Option<String> {
+fn fallback_account(state: &AppState, request: &Request) -> Result<String, ApiError> {
+    claimed_account(state, request)
+        .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied, "no account to resolve the function in"))
+}
+
+fn claimed_account(state: &AppState, request: &Request) -> Option<String> {
     let headers = request.headers();
     let claimed = headers.get("x-fc-account-id").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
     if let Some(account) = claimed {
@@ -79,37 +85,12 @@ pub async fn proxy(
         let resource = signature::proxy_resource(&signature::decode_path(&raw_path), &raw_query);
         crate::auth::verify(&state, request.method(), request.headers(), &resource)
     });
-    let account = match &signed {
-        Some(Ok(account)) => account.clone(),
-        _ => fallback_account(&state, &request)
-            .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied, "no account to resolve the function in"))?,
+    let (account, caller) = match signed {
+        Some(Ok(account)) => (account.clone(), Caller::Signed(account)),
+        Some(Err(e)) => (fallback_account(&state, &request)?, Caller::BadSignature(e)),
+        None => (fallback_account(&state, &request)?, Caller::Unsigned),
     };
-    let resolved = resolve(&state, &account, &service, &function).await?;
-    let Some(trigger) = resolved.http_trigger.clone() else {
-        return Err(ApiError::new(
-            ErrorCode::TriggerNotFound,
-            format!("function '{function}' of service '{service}' has no HTTP trigger"),
-        ));
-    };
-    if trigger.auth_type == AuthType::Function {
-        match signed {
-            Some(Ok(ref signer)) if *signer == account => {}
-            Some(Err(e)) => return Err(e),
-            _ => {
-                return Err(ApiError::new(
-                    ErrorCode::MissingRequiredHeader,
-                    "required HTTP header Authorization was not specified (this HTTP trigger's authType is function)",
-                ))
-            }
-        }
-    }
-    let method = request.method().as_str().to_string();
-    if !trigger.allows(&method) {
-        return Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("method {method} is not allowed by this HTTP trigger; allowed: {}", trigger.methods.join(", ")),
-        ));
-    }
+    validate_name("function", &function, NameRule::Lenient)?;
 
     let (parts, body) = request.into_parts();
     let headers = multi_map(
@@ -119,7 +100,7 @@ pub async fn proxy(
         multi_map(form_urlencoded::parse(raw_query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())));
     let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let http = HttpRequest {
-        method,
+        method: parts.method.as_str().to_string(),
         path: signature::decode_path(&sub_path),
         request_uri: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or(raw_path),
         client_ip: peer.ip().to_canonical().to_string(),
@@ -127,15 +108,17 @@ pub async fn proxy(
         headers,
         queries,
     };
-    let payload = crate::body::read(body, state.config().max_sync_payload_bytes).await?;
-    let version = resolved.version.clone();
-    let mut outcome = state
-        .inner()
-        .invoker
-        .invoke(version.clone(), ferric_invoker::Request { request_id: request_id.clone(), payload, http: Some(http) })
-        .await?;
-    super::invoke::enforce_response_limit(&mut outcome, state.config().max_sync_payload_bytes);
-
+    let invocation = Invocation {
+        target: Target { account: account.clone(), service, function, qualifier: "LATEST".into() },
+        request_id,
+        input: Input::Http { request: http, body, caller },
+        mode: Mode::Sync,
+        log_type: LogType::None,
+    };
+    let Outcome::Finished(finished) = state.plane().invoke(invocation).await? else {
+        return Err(ferric_types::FcError::internal().into());
+    };
+    let outcome = &finished.response;
     let mut response = match (&outcome.error, &outcome.http) {
         (None, Some(head)) => {
             let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -166,8 +149,7 @@ pub async fn proxy(
             response
         }
     };
-    invocation_headers(&mut response, &version, &outcome);
-    record_log(&state, &version, &request_id, outcome.log);
+    invocation_headers(&mut response, &finished);
     response.extensions_mut().insert(crate::auth::Account(account));
     Ok(response)
 }

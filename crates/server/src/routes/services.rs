@@ -7,27 +7,30 @@ use axum::response::Response;
 use axum::Extension;
 use ferric_types::fields::parse_body;
 use ferric_types::name::{validate_name, NameRule};
-use ferric_types::service::{ServicePatch, ServiceSpec, SERVICE_SHAPE};
-use ferric_types::FcError;
+use ferric_types::service::{Service, ServicePatch, SERVICE_SHAPE};
 
-use super::{if_match, json, no_content, page_response, ListParams, Params};
+use super::{if_match, json, no_content, page_response, read_service, ListParams, Params};
 use crate::auth::Account;
+use crate::control::services;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+fn render(service: &Service) -> Response {
+    json(StatusCode::OK, &service.view(), Some(&service.meta.etag))
+}
+
+async fn read_patch(state: &AppState, body: Body) -> Result<ServicePatch, ApiError> {
+    let body = crate::body::read(body, state.config().max_body_bytes).await?;
+    Ok(parse_body(&body, &SERVICE_SHAPE)?)
+}
 
 pub async fn create(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let body = crate::body::read(body, state.config().max_body_bytes).await?;
-    let patch: ServicePatch = parse_body(&body, &SERVICE_SHAPE)?;
-    let name = patch.service_name.clone().ok_or_else(|| ApiError::invalid("serviceName is required"))?;
-    validate_name("service", &name, NameRule::Fc)?;
-    let mut spec = ServiceSpec::default();
-    spec.apply(patch)?;
-    let service = state.inner().store.create_service(&account.0, &name, spec).await?;
-    Ok(json(StatusCode::OK, &service.view(), Some(&service.meta.etag)))
+    let patch = read_patch(&state, body).await?;
+    Ok(render(&services::create(state.control(), &account.0, patch).await?))
 }
 
 pub async fn list(
@@ -35,7 +38,7 @@ pub async fn list(
     Extension(account): Extension<Account>,
     params: ListParams,
 ) -> Result<Response, ApiError> {
-    let page = state.inner().store.list_services(&account.0, params.into_query()?).await?;
+    let page = services::list(state.control(), &account.0, params.into_query()?).await?;
     Ok(page_response("services", &page, |s| serde_json::to_value(s.view())))
 }
 
@@ -44,10 +47,8 @@ pub async fn get(
     Extension(account): Extension<Account>,
     Params(service): Params<String>,
 ) -> Result<Response, ApiError> {
-    let name = super::functions::read_service(&service)?;
-    let service =
-        state.inner().store.get_service(&account.0, &name).await?.ok_or_else(|| FcError::service_not_found(&name))?;
-    Ok(json(StatusCode::OK, &service.view(), Some(&service.meta.etag)))
+    let name = read_service(&service)?;
+    Ok(render(&services::require(state.control(), &account.0, &name).await?))
 }
 
 pub async fn update(
@@ -58,15 +59,8 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     validate_name("service", &service, NameRule::Lenient)?;
-    let body = crate::body::read(body, state.config().max_body_bytes).await?;
-    let patch: ServicePatch = parse_body(&body, &SERVICE_SHAPE)?;
-    let updated = state
-        .inner()
-        .store
-        .update_service(&account.0, &service, if_match(&headers), Box::new(move |spec| spec.apply(patch)))
-        .await?;
-    crate::control::service_changed(&state, &account.0, &service);
-    Ok(json(StatusCode::OK, &updated.view(), Some(&updated.meta.etag)))
+    let patch = read_patch(&state, body).await?;
+    Ok(render(&services::update(state.control(), &account.0, &service, if_match(&headers), patch).await?))
 }
 
 pub async fn delete(
@@ -76,7 +70,6 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     validate_name("service", &service, NameRule::Lenient)?;
-    state.inner().store.delete_service(&account.0, &service, if_match(&headers)).await?;
-    crate::control::service_changed(&state, &account.0, &service);
+    services::delete(state.control(), &account.0, &service, if_match(&headers)).await?;
     Ok(no_content())
 }

@@ -3,7 +3,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql, Transaction};
 
-use super::db;
+use super::{db, from_json, to_json};
+use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::FcError;
 
 use crate::metadata::{Job, JobStatus, Page, StoreError};
@@ -223,23 +224,29 @@ pub(super) fn stop(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -
     Ok(changed > 0)
 }
 
-pub(super) fn get_config(conn: &Connection, key: [&str; 4]) -> Result<Option<(String, i64, i64)>, StoreError> {
-    conn.query_row(
-        "SELECT config, created_ms, modified_ms FROM async_configs
-         WHERE account_id = ?1 AND service = ?2 AND function = ?3 AND qualifier = ?4",
-        params![key[0], key[1], key[2], key[3]],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
-    .optional()
-    .map_err(db("get async config"))
+pub(super) fn get_config(conn: &Connection, key: [&str; 4]) -> Result<Option<AsyncConfigRow>, StoreError> {
+    let row: Option<(String, i64, i64)> = conn
+        .query_row(
+            "SELECT config, created_ms, modified_ms FROM async_configs
+             WHERE account_id = ?1 AND service = ?2 AND function = ?3 AND qualifier = ?4",
+            params![key[0], key[1], key[2], key[3]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(db("get async config"))?;
+    row.map(|(text, created_ms, modified_ms)| {
+        Ok(AsyncConfigRow { config: from_json("async invoke config", &text)?, created_ms, modified_ms })
+    })
+    .transpose()
 }
 
 pub(super) fn put_config(
     tx: &Transaction<'_>,
     key: [&str; 4],
-    config: &str,
+    config: &AsyncInvokeConfig,
     now_ms: i64,
-) -> Result<(String, i64, i64), StoreError> {
+) -> Result<AsyncConfigRow, StoreError> {
+    let config = to_json("async invoke config", config)?;
     tx.execute(
         "INSERT INTO async_configs (account_id, service, function, qualifier, config, created_ms, modified_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)

@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::function::{CodeRef, Function, FunctionSpec};
 use ferric_types::service::{Meta, Service, ServiceSpec};
-use ferric_types::trigger::{Trigger, TriggerSpec};
+use ferric_types::trigger::{Trigger, TriggerSpec, TriggerType};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::metadata::{
@@ -322,7 +323,7 @@ impl MetadataStore for SqliteStore {
         service: &str,
         function: &str,
         qualifier: &str,
-    ) -> Result<Option<(String, i64, i64)>, StoreError> {
+    ) -> Result<Option<AsyncConfigRow>, StoreError> {
         let key = [account, service, function, qualifier].map(str::to_string);
         self.read(move |c| jobs::get_config(c, [&key[0], &key[1], &key[2], &key[3]])).await
     }
@@ -333,8 +334,8 @@ impl MetadataStore for SqliteStore {
         service: &str,
         function: &str,
         qualifier: &str,
-        config: String,
-    ) -> Result<(String, i64, i64), StoreError> {
+        config: AsyncInvokeConfig,
+    ) -> Result<AsyncConfigRow, StoreError> {
         let key = [account, service, function, qualifier].map(str::to_string);
         let now = ferric_types::time::now_ms();
         self.write(move |tx| jobs::put_config(tx, [&key[0], &key[1], &key[2], &key[3]], &config, now)).await
@@ -421,9 +422,8 @@ impl MetadataStore for SqliteStore {
         self.write(move |tx| triggers::update(tx, &scope, &name, if_match.as_deref(), update)).await
     }
 
-    async fn triggers_of_type(&self, trigger_type: &str) -> Result<Vec<(String, Trigger)>, StoreError> {
-        let trigger_type = trigger_type.to_string();
-        self.read(move |c| triggers::of_type(c, &trigger_type)).await
+    async fn triggers_of_type(&self, trigger_type: TriggerType) -> Result<Vec<(String, Trigger)>, StoreError> {
+        self.read(move |c| triggers::of_type(c, trigger_type.as_str())).await
     }
 
     async fn delete_trigger(

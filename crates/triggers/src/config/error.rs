@@ -9,10 +9,8 @@ use crate::cron::ScheduleError;
 /// A trigger the control plane must refuse to create or update; maps to FC's 400 `InvalidArgument`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TriggerConfigError {
-    /// FC has many more trigger families (oss, log, mns_topic, eventbridge, ...); this server
-    /// only runs the ones that need no other cloud service.
-    #[error("trigger type '{trigger_type}' is not supported by this server; supported types: timer, http")]
-    UnsupportedType { trigger_type: String },
+    #[error(transparent)]
+    UnsupportedType(#[from] ferric_types::trigger::UnsupportedTriggerType),
     #[error("triggerConfig must be a JSON object")]
     NotAnObject,
     #[error("triggerConfig.{key} is required for {trigger_type} triggers")]

@@ -13,14 +13,12 @@ use ferric_types::fields::parse_body;
 use ferric_types::function::{Function, FunctionPatch, FUNCTION_SHAPE};
 use ferric_types::name::{validate_name, NameRule};
 use ferric_types::runtime::Runtime;
-use ferric_types::service::ServiceSpec;
-use ferric_types::{ErrorCode, FcError};
 use serde_json::{json, Value as Json};
 
 use super::input::{Form, Value};
 use super::{ok, FormError};
 use crate::auth::Account;
-use crate::control::{self, ZipInput};
+use crate::control::{form, functions, FunctionRef, ZipInput};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -71,21 +69,6 @@ fn patch_from(form: &mut Form) -> Result<FunctionPatch, ApiError> {
     })
 }
 
-/// The form service exists on first use.
-async fn ensure_service(state: &AppState, account: &str) -> Result<(), ApiError> {
-    let store = &state.inner().store;
-    let service = &state.config().form_service;
-    if store.get_service(account, service).await?.is_none() {
-        let spec = ServiceSpec { description: "functions of the /api/v1/func form API".into(), ..Default::default() };
-        match store.create_service(account, service, spec).await {
-            Ok(_) => {}
-            Err(ferric_store::StoreError::Rejected(e)) if e.code == ErrorCode::ServiceAlreadyExists => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
 /// A function as the form API shows it. `config` is the stored `FunctionConfig` text for a single GET
 /// (`""` when never set); list items leave that field out (`None`), keeping a page one store read.
 fn view(function: &Function, config: Option<String>) -> Json {
@@ -130,9 +113,9 @@ pub async fn create(
         None => empty_zip(),
     };
     patch.function_name = Some(name);
-    ensure_service(&state, &account.0).await?;
     let service = &state.config().form_service;
-    control::create_function(&state, &account.0, service, NameRule::Lenient, patch, ZipInput::Bytes(zip)).await?;
+    form::ensure_service(state.control(), &account.0, service).await?;
+    functions::create(state.control(), &account.0, service, NameRule::Lenient, patch, ZipInput::Bytes(zip)).await?;
     Ok(ok(None))
 }
 
@@ -144,7 +127,6 @@ pub async fn update(
 ) -> Result<Response, FormError> {
     let mut form = Form::read(&headers, body, limit(&state)).await?;
     let name = function_name(&mut form)?;
-    let service = &state.config().form_service;
     let current = require(&state, &account, &name).await?;
     let patch = patch_from(&mut form)?;
     let zip = match form.take("Code") {
@@ -155,7 +137,7 @@ pub async fn update(
         }
         None => None,
     };
-    control::update_function(&state, &account.0, service, &name, None, patch, zip).await?;
+    functions::update(state.control(), &target(&state, &account, name), None, patch, zip).await?;
     Ok(ok(None))
 }
 
@@ -175,9 +157,8 @@ pub async fn delete(
         validate_name("function", name, NameRule::Lenient)?;
         require(&state, &account, name).await?;
     }
-    let service = &state.config().form_service;
-    for name in &names {
-        control::delete_function(&state, &account.0, service, name, None).await?;
+    for name in names {
+        functions::delete(state.control(), &target(&state, &account, name), None).await?;
     }
     Ok(ok(None))
 }
@@ -195,12 +176,9 @@ pub async fn list(
     };
     let limit = crate::routes::page_limit("Limit", query.text("Limit")?.as_deref())?;
     let service = &state.config().form_service;
-    let (functions, count) = state
-        .inner()
-        .store
-        .search_functions(&account.0, service, FunctionSearch { name_contains, offset, limit })
-        .await?;
-    let list: Vec<Json> = functions.iter().map(|f| view(f, None)).collect();
+    let search = FunctionSearch { name_contains, offset, limit };
+    let (found, count) = form::search(state.control(), &account.0, service, search).await?;
+    let list: Vec<Json> = found.iter().map(|f| view(f, None)).collect();
     Ok(ok(Some(json!({ "List": list, "Count": count }))))
 }
 
@@ -211,8 +189,8 @@ pub async fn get(
 ) -> Result<Response, FormError> {
     let name = function_name(&mut Form::query(&uri))?;
     let function = require(&state, &account, &name).await?;
-    let config = state.inner().store.get_form_config(&account.0, &function.service, &name).await?;
-    Ok(ok(Some(view(&function, Some(config.unwrap_or_default())))))
+    let config = form::config(state.control(), &account.0, &function.service, &name).await?;
+    Ok(ok(Some(view(&function, Some(config)))))
 }
 
 /// Stores the `FunctionConfig`, base64 as the seed says. When it decodes to a JSON object, its FC function
@@ -240,19 +218,18 @@ pub async fn config(
                     ApiError::invalid("FunctionConfig cannot carry code; send Code to /api/v1/func/update").into()
                 );
             }
-            control::update_function(&state, &account.0, service, &name, None, patch, None).await?;
+            functions::update(state.control(), &target(&state, &account, name.clone()), None, patch, None).await?;
         }
     }
-    state.inner().store.set_form_config(&account.0, service, &name, decoded.unwrap_or(encoded)).await?;
+    form::set_config(state.control(), &account.0, service, &name, decoded.unwrap_or(encoded)).await?;
     Ok(ok(None))
 }
 
 async fn require(state: &AppState, account: &Account, name: &str) -> Result<Function, ApiError> {
-    let service = &state.config().form_service;
-    state
-        .inner()
-        .store
-        .get_function(&account.0, service, name)
-        .await?
-        .ok_or_else(|| FcError::function_not_found(service, name).into())
+    form::require(state.control(), &account.0, &state.config().form_service, name).await
+}
+
+/// A function of the form service.
+fn target(state: &AppState, account: &Account, function: String) -> FunctionRef {
+    FunctionRef { account: account.0.clone(), service: state.config().form_service.clone(), function }
 }

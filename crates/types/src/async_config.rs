@@ -1,11 +1,11 @@
-//! FC's async-invoke-config, as the SDKs send and read it, and the retry [`Policy`] it yields.
+//! FC's async-invoke-config, as the SDKs send and read it and as the store keeps it: retries, event age,
+//! destinations. What the queue does with it (the retry policy, delivering destination events) is the
+//! `queue` crate's business.
 
-use std::time::Duration;
-
-use ferric_store::{Job, JobStatus};
-use ferric_types::fields::{opaque, Field, Nested, Shape};
-use ferric_types::FcError;
 use serde::{Deserialize, Serialize};
+
+use crate::fields::{opaque, Field, Nested, Shape};
+use crate::FcError;
 
 /// FC's defaults: three retries, events kept for a day.
 pub const DEFAULT_RETRIES: u32 = 3;
@@ -20,15 +20,27 @@ pub struct Destination {
     pub destination: String,
 }
 
+/// The function a destination ARN names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationFunction {
+    pub service: String,
+    pub qualifier: String,
+    pub function: String,
+}
+
 impl Destination {
     /// The service, qualifier and function an FC destination ARN names.
-    pub fn function(&self) -> Option<(String, String, String)> {
+    pub fn function(&self) -> Option<DestinationFunction> {
         let rest = self.destination.strip_prefix("acs:fc:")?;
         let path = rest.splitn(3, ':').nth(2)?;
         let rest = path.strip_prefix("services/")?;
         let (service, function) = rest.split_once("/functions/")?;
         let (service, qualifier) = service.split_once('.').unwrap_or((service, "LATEST"));
-        Some((service.to_string(), qualifier.to_string(), function.to_string()))
+        Some(DestinationFunction {
+            service: service.to_string(),
+            qualifier: qualifier.to_string(),
+            function: function.to_string(),
+        })
     }
 }
 
@@ -53,6 +65,14 @@ pub struct AsyncInvokeConfig {
     pub destination_config: Option<DestinationConfig>,
     #[serde(default)]
     pub stateful_invocation: Option<bool>,
+}
+
+/// One function's stored config with its times (epoch milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncConfigRow {
+    pub config: AsyncInvokeConfig,
+    pub created_ms: i64,
+    pub modified_ms: i64,
 }
 
 static DESTINATION: Shape = Shape { fields: &[opaque("destination")] };
@@ -80,8 +100,7 @@ impl AsyncInvokeConfig {
         if self.max_async_event_age_in_seconds.is_some_and(|a| !MAX_AGE_SECONDS.contains(&a)) {
             return Err(FcError::invalid("maxAsyncEventAgeInSeconds must be between 1 and 86400"));
         }
-        let destinations = self.destination_config.iter().flat_map(|d| [&d.on_success, &d.on_failure]).flatten();
-        for d in destinations {
+        for d in self.destinations() {
             if d.function().is_none() {
                 return Err(FcError::invalid(format!(
                     "destination '{}' is not supported; use a function: \
@@ -93,61 +112,9 @@ impl AsyncInvokeConfig {
         Ok(())
     }
 
-    pub fn policy(&self) -> Policy {
-        let destinations = self.destination_config.clone().unwrap_or_default();
-        Policy {
-            retries: self.max_async_retry_attempts.unwrap_or(DEFAULT_RETRIES),
-            max_age: Duration::from_secs(self.max_async_event_age_in_seconds.unwrap_or(DEFAULT_MAX_AGE_SECONDS)),
-            on_success: destinations.on_success,
-            on_failure: destinations.on_failure,
-        }
+    fn destinations(&self) -> impl Iterator<Item = &Destination> {
+        self.destination_config.iter().flat_map(|d| [&d.on_success, &d.on_failure]).flatten()
     }
-}
-
-/// How a job is retried and where its result goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    /// Retries after the first run.
-    pub retries: u32,
-    pub max_age: Duration,
-    pub on_success: Option<Destination>,
-    pub on_failure: Option<Destination>,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        AsyncInvokeConfig::default().policy()
-    }
-}
-
-impl Policy {
-    /// Runs in all: the first and the retries.
-    pub fn max_attempts(&self) -> u32 {
-        self.retries.saturating_add(1)
-    }
-}
-
-/// FC's destination event for a finished invocation.
-pub fn destination_event(job: &Job, status: JobStatus, body: Option<&[u8]>, error: Option<&str>) -> Vec<u8> {
-    let success = status == JobStatus::Succeeded;
-    let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-    serde_json::json!({
-        "timestamp": ferric_types::time::now_ms(),
-        "requestContext": {
-            "requestId": job.id,
-            "functionArn": format!("acs:fc:::services/{}.{}/functions/{}", job.service, job.qualifier, job.function),
-            "condition": if success { "Success" } else if status == JobStatus::Expired { "EventAgeLimitExceeded" } else { "RetryAttemptsExhausted" },
-            "approximateInvokeCount": job.attempts,
-        },
-        "requestPayload": String::from_utf8_lossy(&job.payload),
-        "responseContext": {
-            "statusCode": 200,
-            "functionError": if success { String::new() } else { error.unwrap_or("").to_string() },
-        },
-        "responsePayload": text(body),
-    })
-    .to_string()
-    .into_bytes()
 }
 
 #[cfg(test)]
@@ -155,14 +122,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_and_destinations() {
-        let policy = AsyncInvokeConfig::default().policy();
-        assert_eq!(policy.max_attempts(), 4);
-        assert_eq!(policy.max_age, Duration::from_secs(86_400));
+    fn destinations_name_functions() {
         let d = Destination { destination: "acs:fc:cn-local:123:services/s.LATEST/functions/f".into() };
-        assert_eq!(d.function(), Some(("s".into(), "LATEST".into(), "f".into())));
+        let named = DestinationFunction { service: "s".into(), qualifier: "LATEST".into(), function: "f".into() };
+        assert_eq!(d.function(), Some(named.clone()));
         let d = Destination { destination: "acs:fc:::services/s/functions/f".into() };
-        assert_eq!(d.function(), Some(("s".into(), "LATEST".into(), "f".into())));
+        assert_eq!(d.function(), Some(named));
         let bad = AsyncInvokeConfig {
             destination_config: Some(DestinationConfig {
                 on_success: Some(Destination { destination: "acs:mns:::/queues/q".into() }),
