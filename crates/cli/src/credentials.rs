@@ -8,6 +8,22 @@ use anyhow::{bail, Context, Result};
 use ferric_server::AccessKey;
 use serde::{Deserialize, Serialize};
 
+/// Writes a file only its owner may read (it holds a secret), whole or not at all: the bytes go to a
+/// temporary file beside it, are synced, and the temporary file is renamed over `path`.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).context("a private file needs a file name")?;
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    out.write_all(bytes).and_then(|()| out.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// `credentials.json` in the data directory, readable by the owner only.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -91,17 +107,7 @@ pub fn load_or_create(data_dir: &Path) -> Result<(AccessKey, bool)> {
                 access_key_id: key.id.clone(),
                 access_key_secret: key.secret.clone(),
             };
-            let tmp = data_dir.join(".credentials.json.tmp");
-            let mut out = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            out.write_all(serde_json::to_string_pretty(&file)?.as_bytes())?;
-            out.sync_all()?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+            write_private(&path, serde_json::to_string_pretty(&file)?.as_bytes())?;
             Ok((key, true))
         }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),

@@ -4,7 +4,7 @@
 //! `sls_endpoint`, ...) are kept.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -156,15 +156,6 @@ fn write(values: &[(Field, Option<String>)]) -> Result<std::path::PathBuf> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(".config.yaml.tmp");
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    out.write_all(serde_yaml_ng::to_string(&doc)?.as_bytes())?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::credentials::write_private(&path, serde_yaml_ng::to_string(&doc)?.as_bytes())?;
     Ok(path)
 }

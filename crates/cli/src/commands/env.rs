@@ -2,8 +2,6 @@
 //! `env` file `serve` writes in its data directory (`eval "$(ferric env)"`). `serve` prints the same in
 //! its banner; a file lets a server started in the background be used without copying from its output.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -59,16 +57,7 @@ pub fn write(data_dir: &Path, endpoint: &str, key: &AccessKey, region: &str) -> 
         endpoint = quote(endpoint),
         fun = fun_line(endpoint, key, region),
     );
-    let tmp = data_dir.join(".env.tmp");
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    out.write_all(text.as_bytes())?;
-    std::fs::rename(&tmp, data_dir.join(FILE)).with_context(|| format!("cannot write {}/{FILE}", data_dir.display()))
+    crate::credentials::write_private(&data_dir.join(FILE), text.as_bytes())
 }
 
 /// The line that makes the real `fun` (npm `@alicloud/fun` 3.x) use this server: fun reads `FC_ENDPOINT`,
