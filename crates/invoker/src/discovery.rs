@@ -34,6 +34,10 @@ impl Runtimes {
     /// written for 3.12 may not parse on 3.11).
     pub fn for_runtime(&self, runtime: &str) -> Option<&Interpreter> {
         let parsed = Runtime::parse(runtime)?;
+        if is_custom(runtime) {
+            // The package brings its own server; the adapter in front of it runs on Python 3.
+            return self.python.as_ref();
+        }
         let wanted = parsed.version()?;
         let interpreter = match parsed.family() {
             Family::Node => self.node.as_ref()?,
@@ -69,8 +73,57 @@ impl Runtimes {
                 offered.push(own);
             }
         }
+        if self.python.is_some() {
+            offered.extend(CUSTOM_RUNTIMES.iter().map(|r| r.to_string()));
+        }
         offered
     }
+
+    /// Which runtime strings run on which interpreter, for the start-up log line and every refusal:
+    /// `nodejs12, nodejs14 on /usr/bin/node (v20.20.2); ...`.
+    pub fn describe(&self) -> String {
+        let offered = self.offered();
+        let mut parts = Vec::new();
+        for (interpreter, belongs) in [
+            (&self.node, (|r: &str| r.starts_with("nodejs")) as fn(&str) -> bool),
+            (&self.python, |r: &str| r.starts_with("python")),
+        ] {
+            let Some(interpreter) = interpreter else { continue };
+            let names: Vec<&str> = offered.iter().map(String::as_str).filter(|r| belongs(r)).collect();
+            if !names.is_empty() {
+                parts.push(format!("{} on {} ({})", names.join(", "), interpreter.path.display(), interpreter.version));
+            }
+        }
+        if let Some(python) = &self.python {
+            parts.push(format!(
+                "{}: the package's own bootstrap, in front of which runtimes/custom/bootstrap.py runs on {}",
+                CUSTOM_RUNTIMES.join(", "),
+                python.path.display()
+            ));
+        }
+        if parts.is_empty() {
+            return "no runtime (neither Node.js 18+ nor Python 3 was found)".to_string();
+        }
+        parts.join("; ")
+    }
+
+    /// Why `runtime` cannot run here, naming what can.
+    pub fn refusal(&self, runtime: &str) -> String {
+        let why = if runtime.starts_with("python2") {
+            "no Python 2 interpreter exists on this server (python3 functions run on Python 3)"
+        } else {
+            "no interpreter for it is installed"
+        };
+        format!("runtime '{runtime}' is not available on this server: {why}. This server runs {}", self.describe())
+    }
+}
+
+/// The custom runtimes FC documents that Ferric runs (`custom-container` needs an image, which it does not).
+pub const CUSTOM_RUNTIMES: &[&str] = &["custom", "custom.debian10", "custom.debian11", "custom.debian12"];
+
+/// Whether a function of this runtime brings its own HTTP server (FC's custom runtime).
+pub fn is_custom(runtime: &str) -> bool {
+    CUSTOM_RUNTIMES.contains(&runtime)
 }
 
 impl Interpreter {
@@ -172,6 +225,17 @@ mod tests {
         let offered = runtimes.offered();
         assert!(offered.iter().any(|r| r == "python3.11"), "{offered:?}");
         assert!(!offered.iter().any(|r| r == "python3.12" || r == "nodejs22"), "{offered:?}");
+        for custom in CUSTOM_RUNTIMES {
+            assert!(runtimes.for_runtime(custom).is_some() && offered.iter().any(|r| r == custom), "{custom}");
+        }
+        assert!(runtimes.for_runtime("custom-container").is_none());
+        let described = runtimes.describe();
+        assert!(described.contains("nodejs20 on /x (v20.20.2)"), "{described}");
+        assert!(described.contains("python3.11 on /x (3.11.7)"), "{described}");
+        assert!(described.contains("custom, custom.debian10"), "{described}");
+        assert!(runtimes.refusal("python2.7").contains("no Python 2 interpreter exists on this server"));
+        let none = Runtimes { node: None, python: None };
+        assert!(none.for_runtime("custom").is_none() && none.describe().starts_with("no runtime"));
         assert_eq!(at("v22.1.0", "3.10.0").offered().iter().filter(|r| r.as_str() == "nodejs22").count(), 1);
     }
 

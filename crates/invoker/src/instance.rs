@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferric_sandbox::{Layout, Limits, Network};
+use ferric_sandbox::{Layout, Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
@@ -20,6 +20,7 @@ use crate::clock::{Clock, Instant};
 use crate::discovery::Interpreter;
 use crate::exchange::HttpRequest;
 use crate::frame::{self, FrameReader};
+use crate::launch;
 use crate::logs::LogBuffer;
 use crate::message::{FromRuntime, HttpResponseHead, Init, ToRuntime};
 use crate::spawner::{Input, Output, ProcessHandle, ProcessSpec};
@@ -159,21 +160,14 @@ impl Instance {
         }
         let layout = spawner.layout(&version.code_dir, &config.runtimes_dir, &scratch);
 
-        let is_node = version.spec.runtime.starts_with("nodejs");
-        let memory_mb = u64::from(version.spec.memory_size);
+        let launch = launch::launch(config, version, interpreter, &layout);
         let mut env = environment(config, version, &id, &layout);
-        let args: Vec<String> = if is_node {
-            env.push(("NODE_PATH".into(), layout.runtime.join("node/node_modules").display().to_string()));
-            // V8's old space gets most of the memory; the rest is code, stacks and buffers.
-            let heap = (memory_mb * 3 / 4).max(32);
-            vec![format!("--max-old-space-size={heap}"), layout.runtime.join("node/bootstrap.js").display().to_string()]
-        } else {
-            vec!["-u".into(), "-B".into(), layout.runtime.join("python/bootstrap.py").display().to_string()]
-        };
+        env.retain(|(key, _)| !launch.env.iter().any(|(k, _)| k == key));
+        env.extend(launch.env);
         let spawned = spawner
             .spawn(ProcessSpec {
-                program: interpreter.path.clone(),
-                args: args.into_iter().map(Into::into).collect(),
+                program: launch.program,
+                args: launch.args.into_iter().map(Into::into).collect(),
                 env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
                 code_dir: version.code_dir.clone(),
                 runtime_dir: config.runtimes_dir.clone(),
@@ -184,7 +178,7 @@ impl Instance {
                     open_files: 4096,
                     tmp_mb: config.tmp_size_mb,
                 },
-                network: if version.internet_access { Network::Host } else { Network::Isolated },
+                network: launch.network,
             })
             .await;
         let mut child = match spawned {
@@ -198,7 +192,7 @@ impl Instance {
         let (read_half, write_half) = child.control;
         let mut reader = FrameReader::new(read_half);
 
-        let ready = clock.timeout(config.start_timeout, reader.next()).await;
+        let ready = clock.timeout(launch.ready_timeout, reader.next()).await;
         match ready {
             Ok(Ok((FromRuntime::Ready { runtime }, _))) => {
                 tracing::debug!(instance = %id, function = %version.function, %runtime, "instance ready");
@@ -218,7 +212,7 @@ impl Instance {
             }
             Err(_) => {
                 process.kill();
-                return Err(StartError::NotReady(format!("no answer within {:?}", config.start_timeout)));
+                return Err(StartError::NotReady(format!("no answer within {:?}", launch.ready_timeout)));
             }
         }
 

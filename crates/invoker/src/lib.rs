@@ -25,6 +25,7 @@ pub mod discovery;
 mod exchange;
 mod frame;
 mod instance;
+mod launch;
 pub mod logs;
 mod message;
 mod pool;
@@ -117,8 +118,9 @@ fn default_memory_budget_mb() -> u32 {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
-    #[error("runtime '{runtime}' is not available on this server; available runtimes: {}", offered.join(", "))]
-    RuntimeUnavailable { runtime: String, offered: Vec<String> },
+    /// `message` says which runtime strings run on which interpreter ([`Runtimes::refusal`]).
+    #[error("{message}")]
+    RuntimeUnavailable { runtime: String, message: String },
     #[error("{0}")]
     Throttled(String),
 }
@@ -172,9 +174,9 @@ impl Invoker {
         tracing::info!(
             node = %describe(&runtimes.node),
             python = %describe(&runtimes.python),
-            offered = %runtimes.offered().join(","),
             "runtimes"
         );
+        tracing::info!("this server runs {}", runtimes.describe());
         let sandbox = Arc::new(config.sandbox.clone());
         Ok(Invoker::with_spawner(config, runtimes, sandbox, Clock))
     }
@@ -414,7 +416,8 @@ impl Inner {
             return Ok(pool.clone());
         }
         let interpreter = self.runtimes.for_runtime(&version.spec.runtime).cloned().ok_or_else(|| {
-            InvokeError::RuntimeUnavailable { runtime: version.spec.runtime.clone(), offered: self.runtimes.offered() }
+            let runtime = version.spec.runtime.clone();
+            InvokeError::RuntimeUnavailable { message: self.runtimes.refusal(&runtime), runtime }
         })?;
         let previous =
             self.current.lock().unwrap_or_else(|p| p.into_inner()).insert(key.function().clone(), key.clone());

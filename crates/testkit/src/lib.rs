@@ -141,6 +141,21 @@ pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     cursor.into_inner()
 }
 
+/// A zip (deflated) holding the given files with their Unix modes (an executable `bootstrap` is 0o755).
+pub fn zip_with_modes(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut cursor);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, contents, mode) in files {
+            zip.start_file(*name, options.unix_permissions(*mode)).expect("zip entry");
+            zip.write_all(contents).expect("zip write");
+        }
+        zip.finish().expect("zip finish");
+    }
+    cursor.into_inner()
+}
+
 /// The repository root, for tests that read project files or run the SDK suites.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")

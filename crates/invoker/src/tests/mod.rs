@@ -3,8 +3,9 @@
 //!
 //! Layout: `fake` (the spawner double and its in-process runtimes), `pools` (reuse, concurrency,
 //! throttling, the memory budget, versions, reaping), `instances` (timeouts, crashes, initializers,
-//! start failures, what an instance is started with).
+//! start failures, what an instance is started with), `custom` (how a custom runtime's instance starts).
 
+mod custom;
 mod fake;
 mod instances;
 mod pools;
@@ -34,9 +35,13 @@ fn config() -> InvokerConfig {
 }
 
 fn harness(config: InvokerConfig) -> Harness {
-    let fake = Arc::new(FakeSpawner::default());
     let runtimes =
         Runtimes { node: Some(Interpreter { path: "/fake/bin/node".into(), version: "v20.0.0".into() }), python: None };
+    harness_with(config, runtimes)
+}
+
+fn harness_with(config: InvokerConfig, runtimes: Runtimes) -> Harness {
+    let fake = Arc::new(FakeSpawner::default());
     let invoker = Invoker::with_spawner(config, runtimes, fake.clone(), Clock);
     Harness { invoker, fake }
 }

@@ -1,0 +1,113 @@
+//! How an instance's process is launched for each kind of runtime: the program, its arguments, what it
+//! adds to FC's environment, its network, and how long it may take to say `ready`.
+//!
+//! Node.js and Python run Ferric's bootstraps. A custom runtime (`custom`, `custom.debian10`, ...) runs
+//! `runtimes/custom/bootstrap.py`, an adapter that starts the package's own command *inside the same
+//! sandbox* and talks to its HTTP server on `127.0.0.1:<caPort>` there. Its instances always get a
+//! network namespace of their own: a port in the host's namespace would be reachable by every local
+//! process and collide between instances (see `runtimes/custom/README.md`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ferric_sandbox::{Layout, Network};
+
+use crate::discovery::{is_custom, Interpreter};
+use crate::{FunctionVersion, InvokerConfig};
+
+/// What differs between runtimes when an instance starts.
+pub(crate) struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Added to FC's environment (and replacing a user variable of the same name).
+    pub env: Vec<(String, String)>,
+    pub network: Network,
+    pub ready_timeout: Duration,
+}
+
+/// The runtime API's port inside an instance, unless the function's own server uses it.
+const RUNTIME_API_PORT: u32 = 9001;
+
+pub(crate) fn launch(
+    config: &InvokerConfig,
+    version: &FunctionVersion,
+    interpreter: &Interpreter,
+    layout: &Layout,
+) -> Launch {
+    let spec = &version.spec;
+    let network = if version.internet_access { Network::Host } else { Network::Isolated };
+    let program = interpreter.path.clone();
+    let runtime_file = |path: &str| layout.runtime.join(path).display().to_string();
+    if spec.runtime.starts_with("nodejs") {
+        // V8's old space gets most of the memory; the rest is code, stacks and buffers.
+        let heap = (u64::from(spec.memory_size) * 3 / 4).max(32);
+        return Launch {
+            program,
+            args: vec![format!("--max-old-space-size={heap}"), runtime_file("node/bootstrap.js")],
+            env: vec![("NODE_PATH".into(), runtime_file("node/node_modules"))],
+            network,
+            ready_timeout: config.start_timeout,
+        };
+    }
+    let python_args = |file: &str| vec!["-u".into(), "-B".into(), runtime_file(file)];
+    if !is_custom(&spec.runtime) {
+        return Launch {
+            program,
+            args: python_args("python/bootstrap.py"),
+            env: Vec::new(),
+            network,
+            ready_timeout: config.start_timeout,
+        };
+    }
+    let start = Duration::from_secs(u64::from(spec.initialization_timeout));
+    let api_port = if spec.ca_port == RUNTIME_API_PORT { RUNTIME_API_PORT + 1 } else { RUNTIME_API_PORT };
+    let command = serde_json::Value::from(custom_command(spec, &layout.code)).to_string();
+    Launch {
+        program,
+        args: python_args("custom/bootstrap.py"),
+        env: vec![
+            ("FERRIC_CA_PORT".into(), spec.ca_port.to_string()),
+            ("FERRIC_CA_COMMAND".into(), command),
+            ("FERRIC_START_TIMEOUT".into(), spec.initialization_timeout.to_string()),
+            ("FERRIC_RUNTIME_API_PORT".into(), api_port.to_string()),
+        ],
+        network: Network::Isolated,
+        // The adapter itself gives up after `initializationTimeout`; this only bounds a stuck adapter.
+        ready_timeout: start + config.start_timeout,
+    }
+}
+
+/// FC's `customRuntimeConfig`: `command` (default: the package's `bootstrap`) followed by `args`.
+fn custom_command(spec: &ferric_types::function::FunctionSpec, code: &Path) -> Vec<String> {
+    let config = spec.passthrough.get("customRuntimeConfig");
+    let strings = |key: &str| -> Vec<String> {
+        config
+            .and_then(|c| c.get(key))
+            .and_then(|v| v.as_array())
+            .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let mut command = strings("command");
+    if command.is_empty() {
+        command.push(code.join("bootstrap").display().to_string());
+    }
+    command.extend(strings("args"));
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferric_types::function::FunctionSpec;
+
+    #[test]
+    fn the_custom_command_defaults_to_the_bootstrap_and_takes_fc_config() {
+        let mut spec = FunctionSpec::default();
+        assert_eq!(custom_command(&spec, Path::new("/code")), vec!["/code/bootstrap"]);
+        spec.passthrough.insert("customRuntimeConfig".into(), serde_json::json!({"args": ["-v"]}));
+        assert_eq!(custom_command(&spec, Path::new("/code")), vec!["/code/bootstrap", "-v"]);
+        spec.passthrough
+            .insert("customRuntimeConfig".into(), serde_json::json!({"command": ["python3", "app.py"], "args": ["8"]}));
+        assert_eq!(custom_command(&spec, Path::new("/code")), vec!["python3", "app.py", "8"]);
+    }
+}
