@@ -8,4 +8,5 @@ pub mod invoke;
 pub mod logs;
 pub mod ls;
 pub mod serve;
+pub mod shell;
 pub mod validate;
