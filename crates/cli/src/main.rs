@@ -4,6 +4,7 @@
 //! - `commands/serve`: start the server.
 //! - `commands/bench`: the benchmarks.
 //! - `commands/env`: the export lines of a running server, from its data directory.
+//! - `commands/local`: `local invoke`, a template function run in this process by the invoker.
 //! - `commands/shell/`: fcli's interactive shell, reusing the one-shot commands' code.
 //! - `commands/config`, `validate`, `deploy/`, `invoke`, `logs`, `ls` (`ls` and `info`): the client
 //!   tools, fun's template workflow and fcli's one-shot verbs, all talking to a server through
@@ -53,6 +54,8 @@ enum Command {
     Ls(commands::ls::LsArgs),
     /// Print one service, function or trigger.
     Info(commands::ls::InfoArgs),
+    /// Run a template function here, with no server and no Docker ('local invoke').
+    Local(commands::local::LocalArgs),
     /// fcli's interactive shell: cd, ls, mks, mkf, invk, logs, ... ('help' inside lists them).
     Shell(commands::shell::ShellArgs),
     /// Internal: the single-threaded helper `serve` starts to build function sandboxes.
@@ -87,6 +90,7 @@ fn main() -> std::process::ExitCode {
         Command::Logs(args) => commands::logs::run(args),
         Command::Ls(args) => commands::ls::run_ls(args),
         Command::Info(args) => commands::ls::run_info(args),
+        Command::Local(args) => commands::local::run(args),
         Command::Shell(args) => commands::shell::run(args),
         Command::SandboxExec { fd, config } => {
             let code = ferric_sandbox::helper_main(&fd, &config);

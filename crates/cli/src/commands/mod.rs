@@ -5,6 +5,7 @@ pub mod config;
 pub mod deploy;
 pub mod env;
 pub mod invoke;
+pub mod local;
 pub mod logs;
 pub mod ls;
 pub mod serve;
