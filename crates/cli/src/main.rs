@@ -4,6 +4,8 @@
 //! - `commands/serve`: start the server.
 //! - `commands/bench`: the benchmarks.
 //! - `commands/env`: the export lines of a running server, from its data directory.
+//! - `commands/local`: `local invoke`, a template function run in this process by the invoker.
+//! - `commands/shell/`: fcli's interactive shell, reusing the one-shot commands' code.
 //! - `commands/config`, `validate`, `deploy/`, `invoke`, `logs`, `ls` (`ls` and `info`): the client
 //!   tools, fun's template workflow and fcli's one-shot verbs, all talking to a server through
 //!   `ferric-client`.
@@ -52,6 +54,10 @@ enum Command {
     Ls(commands::ls::LsArgs),
     /// Print one service, function or trigger.
     Info(commands::ls::InfoArgs),
+    /// Run a template function here, with no server and no Docker ('local invoke').
+    Local(commands::local::LocalArgs),
+    /// fcli's interactive shell: cd, ls, mks, mkf, invk, logs, ... ('help' inside lists them).
+    Shell(commands::shell::ShellArgs),
     /// Internal: the single-threaded helper `serve` starts to build function sandboxes.
     #[command(name = "sandbox-exec", hide = true)]
     SandboxExec { fd: String, config: String },
@@ -84,6 +90,8 @@ fn main() -> std::process::ExitCode {
         Command::Logs(args) => commands::logs::run(args),
         Command::Ls(args) => commands::ls::run_ls(args),
         Command::Info(args) => commands::ls::run_info(args),
+        Command::Local(args) => commands::local::run(args),
+        Command::Shell(args) => commands::shell::run(args),
         Command::SandboxExec { fd, config } => {
             let code = ferric_sandbox::helper_main(&fd, &config);
             return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));

@@ -4,11 +4,11 @@
 //! the result.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ferric_client::InvocationType;
+use ferric_client::{Invocation, InvocationType};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -36,22 +36,47 @@ pub struct InvokeArgs {
 
 pub fn run(args: InvokeArgs) -> Result<()> {
     let (service, function) = split_function(&args.function)?;
-    let event = if let Some(e) = &args.event {
-        e.clone().into_bytes()
-    } else if let Some(path) = &args.event_file {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
-    } else if args.event_stdin {
+    let event = if args.event_stdin {
         let mut buf = Vec::new();
         std::io::stdin().read_to_end(&mut buf).context("cannot read the event from stdin")?;
         buf
     } else {
-        Vec::new()
+        read_event(args.event.as_deref(), args.event_file.as_deref())?
     };
-    let kind =
-        if args.invocation_type.eq_ignore_ascii_case("async") { InvocationType::Async } else { InvocationType::Sync };
+    let kind = invocation_type(&args.invocation_type);
     let client = crate::config::client()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(client.invoke_function(service, function, event, kind))?;
+    show(service, function, kind, &result, None)
+}
+
+/// `sync` / `async`, in either case.
+pub fn invocation_type(text: &str) -> InvocationType {
+    if text.eq_ignore_ascii_case("async") {
+        InvocationType::Async
+    } else {
+        InvocationType::Sync
+    }
+}
+
+/// The event: given inline, read from a file, or empty.
+pub fn read_event(inline: Option<&str>, file: Option<&Path>) -> Result<Vec<u8>> {
+    Ok(match (inline, file) {
+        (Some(e), _) => e.as_bytes().to_vec(),
+        (None, Some(path)) => std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        (None, None) => Vec::new(),
+    })
+}
+
+/// Prints an invocation as `fun invoke` does: the log and the framing on stderr, the result on stdout
+/// (or into `output`, fcli's `invk -o`); a function error is an `Err` after both are shown.
+pub fn show(
+    service: &str,
+    function: &str,
+    kind: InvocationType,
+    result: &Invocation,
+    output: Option<&Path>,
+) -> Result<()> {
     if kind == InvocationType::Async {
         println!("RequestId: {}", result.request_id);
         eprintln!("invoked {service}/{function} asynchronously; see 'ferric logs {service}/{function}'");
@@ -65,13 +90,18 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         }
         eprintln!("========= FC invoke Logs end =========\n");
     }
-    eprintln!("FC Invoke Result:");
-    let mut stdout = std::io::stdout();
-    stdout.write_all(&result.body)?;
-    if stdout.is_terminal() && !result.body.ends_with(b"\n") {
-        writeln!(stdout)?;
+    if let Some(path) = output {
+        std::fs::write(path, &result.body).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("FC Invoke Result: written to {} ({} bytes)", path.display(), result.body.len());
+    } else {
+        eprintln!("FC Invoke Result:");
+        let mut stdout = std::io::stdout();
+        stdout.write_all(&result.body)?;
+        if stdout.is_terminal() && !result.body.ends_with(b"\n") {
+            writeln!(stdout)?;
+        }
+        stdout.flush()?;
     }
-    stdout.flush()?;
     if let Some(error) = &result.error_type {
         bail!("the function failed: {error} (request {})", result.request_id);
     }

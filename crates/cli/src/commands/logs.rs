@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use ferric_client::Client;
 use serde::Deserialize;
 
 #[derive(Args, Debug)]
@@ -45,7 +46,7 @@ struct LogEntry {
 }
 
 /// `10m` → milliseconds; `None` when it is not a duration (then it is passed on as a time).
-fn duration_ms(text: &str) -> Option<i64> {
+pub fn duration_ms(text: &str) -> Option<i64> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (n, unit) = text.split_at(split);
     let n: i64 = n.parse().ok()?;
@@ -60,6 +61,27 @@ fn duration_ms(text: &str) -> Option<i64> {
     n.checked_mul(unit_ms)
 }
 
+/// A time bound for the server: `10m` (that long ago) becomes epoch milliseconds; anything else (an
+/// RFC 3339 time, epoch milliseconds) is passed on for the server to read.
+pub fn time_bound(text: &str) -> String {
+    match duration_ms(text) {
+        Some(ms) => (chrono::Utc::now().timestamp_millis() - ms).to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// Which logs to print; the one-shot `logs` and the shell's `logs` both fill it in.
+#[derive(Debug, Default)]
+pub struct LogQuery {
+    pub service: String,
+    pub function: String,
+    pub request_id: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub limit: usize,
+    pub tail: bool,
+}
+
 pub fn run(args: LogsArgs) -> Result<()> {
     let parts = super::ls::segments(&args.path);
     let (service, function) = match parts.as_slice() {
@@ -68,57 +90,68 @@ pub fn run(args: LogsArgs) -> Result<()> {
         [s, f] => (*s, *f),
         _ => bail!("'{}' is not SERVICE or SERVICE/FUNCTION", args.path),
     };
-    let start = args.since.as_ref().map(|since| match duration_ms(since) {
-        Some(ms) => (chrono::Utc::now().timestamp_millis() - ms).to_string(),
-        None => since.clone(),
-    });
-    let request_id = args.request_id.clone().unwrap_or_default();
-    let mut filter = vec![("serviceName", service), ("functionName", function), ("requestId", request_id.as_str())];
-    filter.retain(|(_, v)| !v.is_empty());
+    let query = LogQuery {
+        service: service.into(),
+        function: function.into(),
+        request_id: args.request_id.clone().unwrap_or_default(),
+        start: args.since.as_deref().map(time_bound),
+        end: None,
+        limit: args.limit,
+        tail: args.tail,
+    };
     let client = crate::config::client()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(print(&client, &query))
+}
+
+/// Prints the past logs the query selects, oldest first, then with `tail` follows new ones until the
+/// server closes the stream (the caller stops it earlier by dropping the future).
+pub async fn print(client: &Client, q: &LogQuery) -> Result<()> {
+    let mut filter = vec![("serviceName", &*q.service), ("functionName", &*q.function), ("requestId", &*q.request_id)];
+    filter.retain(|(_, v)| !v.is_empty());
     let style = Style::detect();
-    runtime.block_on(async {
-        let stream = if args.tail { Some(client.follow_logs(&filter).await?) } else { None };
-        let mut seen = HashSet::new();
-        let mut entries = Vec::new();
-        let mut token = String::new();
-        while entries.len() < args.limit {
-            let limit = (args.limit - entries.len()).clamp(1, 100).to_string();
-            let mut query = filter.clone();
-            query.push(("limit", &limit));
-            if let Some(start) = &start {
-                query.push(("startTime", start));
-            }
-            if !token.is_empty() {
-                query.push(("nextToken", &token));
-            }
-            let page = client.list_logs(&query).await?;
-            let logs: Vec<LogEntry> = serde_json::from_value(page.get("logs").cloned().unwrap_or_default())
-                .context("the server's log list is not the JSON expected")?;
-            entries.extend(logs);
-            match page.get("nextToken").and_then(serde_json::Value::as_str) {
-                Some(next) if !next.is_empty() => token = next.to_string(),
-                _ => break,
+    let stream = if q.tail { Some(client.follow_logs(&filter).await?) } else { None };
+    let mut seen = HashSet::new();
+    let mut entries = Vec::new();
+    let mut token = String::new();
+    while entries.len() < q.limit {
+        let limit = (q.limit - entries.len()).clamp(1, 100).to_string();
+        let mut query = filter.clone();
+        query.push(("limit", &limit));
+        if let Some(start) = &q.start {
+            query.push(("startTime", start));
+        }
+        if let Some(end) = &q.end {
+            query.push(("endTime", end));
+        }
+        if !token.is_empty() {
+            query.push(("nextToken", &token));
+        }
+        let page = client.list_logs(&query).await?;
+        let logs: Vec<LogEntry> = serde_json::from_value(page.get("logs").cloned().unwrap_or_default())
+            .context("the server's log list is not the JSON expected")?;
+        entries.extend(logs);
+        match page.get("nextToken").and_then(serde_json::Value::as_str) {
+            Some(next) if !next.is_empty() => token = next.to_string(),
+            _ => break,
+        }
+    }
+    for entry in entries.iter().rev() {
+        seen.insert(entry.request_id.clone());
+        style.print(entry);
+    }
+    if let Some(mut stream) = stream {
+        let mut buffer = String::new();
+        while let Some(chunk) = stream.chunk().await.context("the log stream broke")? {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                handle_event(&event, &mut seen, &style)?;
             }
         }
-        for entry in entries.iter().rev() {
-            seen.insert(entry.request_id.clone());
-            style.print(entry);
-        }
-        if let Some(mut stream) = stream {
-            let mut buffer = String::new();
-            while let Some(chunk) = stream.chunk().await.context("the log stream broke")? {
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buffer.find("\n\n") {
-                    let event: String = buffer.drain(..end + 2).collect();
-                    handle_event(&event, &mut seen, &style)?;
-                }
-            }
-            eprintln!("the server closed the log stream");
-        }
-        Ok(())
-    })
+        eprintln!("the server closed the log stream");
+    }
+    Ok(())
 }
 
 /// One server-sent event: `event: log` with a `LogEntry`, `event: lagged` with `{"skipped": N}`.

@@ -1,8 +1,9 @@
 //! `ferric ls [path]` and `ferric info path`: the one-shot forms of fcli's `ls` and `info`, for scripts.
-//! A path is `svc`, `svc/fn`, `svc/fn/trigger`, or fcli's long form `/services/svc/functions/fn/triggers/t`.
+//! The shell reuses `list`/`fetch` and their printers. A path is `svc`, `svc/fn`, `svc/fn/trigger`, or fcli's long form `/services/svc/functions/fn/triggers/t`.
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
+use ferric_client::Client;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,29 +53,34 @@ pub fn segments(path: &str) -> Vec<&str> {
 pub fn run_ls(args: LsArgs) -> Result<()> {
     let client = crate::config::client()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let parts = segments(&args.path);
-    let client = &client;
-    let (items, columns): (Vec<Value>, &[&str]) = runtime.block_on(async {
-        Ok::<_, anyhow::Error>(match parts.as_slice() {
-            [] => {
-                let fetch = |t: Option<String>| async move { client.list_services(&page_query(&t)).await };
-                (all("services", fetch).await?, &SERVICE_COLUMNS[..])
-            }
-            [s] => {
-                let fetch = |t: Option<String>| async move { client.list_functions(s, &page_query(&t)).await };
-                (all("functions", fetch).await?, &FUNCTION_COLUMNS[..])
-            }
-            [s, f] => {
-                let fetch = |t: Option<String>| async move { client.list_triggers(s, f, &page_query(&t)).await };
-                (all("triggers", fetch).await?, &TRIGGER_COLUMNS[..])
-            }
-            _ => bail!("'{}' has no children to list (a trigger is the deepest resource)", args.path),
-        })
-    })?;
-    match args.output {
+    let (items, columns) = runtime.block_on(list(&client, &segments(&args.path)))?;
+    print_list(&items, columns, args.output)
+}
+
+/// The children of the resource named by `parts` (the shell's `ls` too), with the columns that show them.
+pub async fn list(client: &Client, parts: &[&str]) -> Result<(Vec<Value>, &'static [&'static str])> {
+    Ok(match parts {
+        [] => {
+            let fetch = |t: Option<String>| async move { client.list_services(&page_query(&t)).await };
+            (all("services", fetch).await?, &SERVICE_COLUMNS[..])
+        }
+        [s] => {
+            let fetch = |t: Option<String>| async move { client.list_functions(s, &page_query(&t)).await };
+            (all("functions", fetch).await?, &FUNCTION_COLUMNS[..])
+        }
+        [s, f] => {
+            let fetch = |t: Option<String>| async move { client.list_triggers(s, f, &page_query(&t)).await };
+            (all("triggers", fetch).await?, &TRIGGER_COLUMNS[..])
+        }
+        _ => bail!("'{}' has no children to list (a trigger is the deepest resource)", parts.join("/")),
+    })
+}
+
+pub fn print_list(items: &[Value], columns: &[&str], output: Output) -> Result<()> {
+    match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&items)?),
         Output::Text => {
-            for item in &items {
+            for item in items {
                 let cells: Vec<String> = columns.iter().map(|c| text(item.get(*c))).collect();
                 println!("{}", cells.join("\t").trim_end());
             }
@@ -125,17 +131,23 @@ fn page_query(token: &Option<String>) -> Vec<(&str, &str)> {
 pub fn run_info(args: InfoArgs) -> Result<()> {
     let client = crate::config::client()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let parts = segments(&args.path);
-    let item = runtime.block_on(async {
-        Ok::<_, anyhow::Error>(match parts.as_slice() {
-            [s] => client.get_service(s).await?,
-            [s, f] => client.get_function(s, f).await?,
-            [s, f, t] => client.get_trigger(s, f, t).await?,
-            _ => bail!("'{}' is not SERVICE, SERVICE/FUNCTION or SERVICE/FUNCTION/TRIGGER", args.path),
-        })
-    })?;
-    match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&item)?),
+    let item = runtime.block_on(fetch(&client, &segments(&args.path)))?;
+    print_item(&item, args.output)
+}
+
+/// The service, function or trigger named by `parts`.
+pub async fn fetch(client: &Client, parts: &[&str]) -> Result<Value> {
+    Ok(match parts {
+        [s] => client.get_service(s).await?,
+        [s, f] => client.get_function(s, f).await?,
+        [s, f, t] => client.get_trigger(s, f, t).await?,
+        _ => bail!("'/{}' is not SERVICE, SERVICE/FUNCTION or SERVICE/FUNCTION/TRIGGER", parts.join("/")),
+    })
+}
+
+pub fn print_item(item: &Value, output: Output) -> Result<()> {
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(item)?),
         Output::Text => {
             if let Some(map) = item.as_object() {
                 for (key, value) in map {

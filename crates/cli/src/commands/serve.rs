@@ -237,7 +237,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
 }
 
 /// Starts the sandbox helper (this binary's `sandbox-exec`) and says what it can do.
-async fn start_sandbox(mode: &str, data_dir: &std::path::Path) -> Result<ferric_sandbox::Sandbox> {
+pub(crate) async fn start_sandbox(mode: &str, data_dir: &std::path::Path) -> Result<ferric_sandbox::Sandbox> {
     let mode = ferric_sandbox::Mode::parse(mode).context("unknown --sandbox mode")?;
     let exe = std::env::current_exe().context("cannot find this binary for the sandbox helper")?;
     let sandbox = ferric_sandbox::Sandbox::start(ferric_sandbox::SandboxConfig {

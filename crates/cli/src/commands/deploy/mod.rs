@@ -17,6 +17,7 @@ use ferric_client::Client;
 use serde_json::{json, Value};
 
 use crate::template;
+pub(crate) use plan::function_body;
 use plan::{Action, Step, Target};
 
 #[derive(Args, Debug)]

@@ -119,7 +119,7 @@ fn service_body(service: &ServiceDef) -> Value {
 
 /// The configuration FC would store, with FC's defaults for what the template leaves out, so that an
 /// omitted property compares equal to the default the server holds.
-fn function_body(f: &FunctionDef) -> Value {
+pub(crate) fn function_body(f: &FunctionDef) -> Value {
     json!({
         "functionName": f.name,
         "description": f.description,

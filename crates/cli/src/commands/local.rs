@@ -1,0 +1,132 @@
+//! `ferric local invoke`: run one function of a fun `template.yml` in this process, with no server and
+//! no Docker: the invoker crate starts the same runtime bootstrap, in the same sandbox (`--sandbox`,
+//! best-effort by default), as `ferric serve` would, so the context, the errors and the log format are
+//! the server's. The result and the log are printed as `ferric invoke` prints them.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use ferric_client::{Invocation, InvocationType};
+use ferric_invoker::{FunctionVersion, Invoker, InvokerConfig, Request};
+use ferric_types::function::{FunctionPatch, FunctionSpec};
+
+#[derive(Args, Debug)]
+pub struct LocalArgs {
+    #[command(subcommand)]
+    command: LocalCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum LocalCommand {
+    /// Run a template function once, here, and print its result and log.
+    #[command(after_help = "Examples:
+  ferric local invoke hello -e '{\"name\":\"ferric\"}'
+  ferric local invoke demo/hello -f event.json     # SERVICE/FUNCTION when names repeat
+  echo hi | ferric local invoke hello -s
+  ferric local invoke hello -t other/template.yml --sandbox off")]
+    Invoke(InvokeArgs),
+}
+
+#[derive(Args, Debug)]
+struct InvokeArgs {
+    /// FUNCTION, or SERVICE/FUNCTION, as the template names it.
+    function: String,
+    /// The event, given inline.
+    #[arg(short, long, conflicts_with_all = ["event_file", "event_stdin"])]
+    event: Option<String>,
+    /// Read the event from this file.
+    #[arg(short = 'f', long, conflicts_with = "event_stdin")]
+    event_file: Option<PathBuf>,
+    /// Read the event from standard input.
+    #[arg(short = 's', long)]
+    event_stdin: bool,
+    /// The template.
+    #[arg(short = 't', long, default_value = "template.yml")]
+    template: PathBuf,
+    /// strict, best-effort or off, as for 'ferric serve'.
+    #[arg(long, env = "FERRIC_SANDBOX", default_value = "best-effort")]
+    sandbox: String,
+}
+
+pub fn run(args: LocalArgs) -> Result<()> {
+    let LocalCommand::Invoke(args) = args.command;
+    let loaded = crate::template::load(&args.template)?;
+    if !loaded.errors.is_empty() {
+        let lines: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+        bail!("{} is not valid (see 'ferric validate'):\n{}", args.template.display(), lines.join("\n"));
+    }
+    let (want_service, want_function) = match args.function.split_once('/') {
+        Some((s, f)) => (Some(s), f),
+        None => (None, args.function.as_str()),
+    };
+    let found: Vec<_> = loaded
+        .template
+        .services
+        .iter()
+        .filter(|s| want_service.is_none_or(|w| w == s.name))
+        .flat_map(|s| s.functions.iter().filter(|f| f.name == want_function).map(move |f| (s, f)))
+        .collect();
+    let (service, function) = match found.as_slice() {
+        [one] => *one,
+        [] => bail!("{} has no function '{}'", args.template.display(), args.function),
+        _ => bail!("'{want_function}' is in more than one service: name it SERVICE/FUNCTION"),
+    };
+    if !function.code_uri.is_dir() {
+        bail!("CodeUri {} is not a directory; local invoke runs code from a directory", function.code_uri.display());
+    }
+    let patch: FunctionPatch = serde_json::from_value(super::deploy::function_body(function))?;
+    let mut spec = FunctionSpec::default();
+    spec.apply(patch).map_err(|e| anyhow::anyhow!("{}: {}", function.name, e.message))?;
+    let event = if args.event_stdin {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).context("cannot read the event from stdin")?;
+        buf
+    } else {
+        super::invoke::read_event(args.event.as_deref(), args.event_file.as_deref())?
+    };
+    let code_dir = function.code_uri.canonicalize().context("cannot resolve CodeUri")?;
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let result = runtime.block_on(async {
+        let mut config = InvokerConfig::new(scratch.path());
+        config.sandbox = super::serve::start_sandbox(&args.sandbox, scratch.path()).await?;
+        let invoker = Invoker::new(config).context("cannot start the runtimes")?;
+        let version = Arc::new(FunctionVersion {
+            key_cache: Default::default(),
+            account_id: "local".into(),
+            service: service.name.clone(),
+            function: function.name.clone(),
+            qualifier: "LATEST".into(),
+            spec,
+            log_project: String::new(),
+            log_store: String::new(),
+            code_dir,
+            code_checksum: "local".into(),
+            internet_access: service.internet_access.unwrap_or(true),
+        });
+        let request_id = request_id()?;
+        let request = Request { request_id: request_id.clone(), payload: event.into(), http: None };
+        let response = invoker.invoke(version, request).await?;
+        Ok::<_, anyhow::Error>(Invocation {
+            status: 200,
+            request_id,
+            error_type: response.error.map(|e| e.header().to_string()),
+            log: Some(String::from_utf8_lossy(&response.log).into_owned()),
+            body: response.body.to_vec(),
+        })
+    })?;
+    super::invoke::show(&service.name, &function.name, InvocationType::Sync, &result, None)
+}
+
+/// A random UUID (v4), the form FC's request ids have.
+fn request_id() -> Result<String> {
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b).map_err(|e| anyhow::anyhow!("no randomness for a request id: {e}"))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+}
