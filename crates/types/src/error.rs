@@ -269,6 +269,9 @@ mod tests {
                 | ErrorCode::ResourceExhausted
                 | ErrorCode::AsyncConfigNotExists
                 | ErrorCode::StatefulAsyncInvocationNotFound
+                | ErrorCode::VersionNotFound
+                | ErrorCode::AliasNotFound
+                | ErrorCode::AliasAlreadyExists
                 | ErrorCode::NotFound
                 | ErrorCode::RequestHeaderFieldsTooLarge
                 | ErrorCode::UriTooLong
