@@ -1,6 +1,6 @@
 """Creates the resources the spec's examples name, so the fuzzer's requests find something to answer
 with 200: service `demo`, function `hello` (Python; answers events and, behind its `web` HTTP trigger,
-HTTP requests), its timer trigger `every5m`, an async-invoke-config, one async invocation
+HTTP requests), its timer trigger `every5m`, an async-invoke-config, version 1 with the alias `prod`, one async invocation
 (`demo-invocation-1`) and one sync one (a log to list), and the form API's function `0001`.
 
 Usage: python seed.py <endpoint>   (keys from FC_ACCESS_KEY_ID / FC_ACCESS_KEY_SECRET)
@@ -52,6 +52,9 @@ def main(endpoint):
           "triggerConfig": {"authType": "anonymous",
                             "methods": ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]}})
     call("PUT", "/2016-08-15/services/demo/functions/hello/async-invoke-config", {"maxAsyncRetryAttempts": 1})
+    # Version 1 and the alias `prod` on it (the spec's examples name both).
+    call("POST", "/2016-08-15/services/demo/versions", {"description": "schema fuzzing"})
+    call("POST", "/2016-08-15/services/demo/aliases", {"aliasName": "prod", "versionId": "1"})
     r = session.post(endpoint + "/2016-08-15/services/demo/functions/hello/invocations", data=b"{}",
                      headers={"X-Fc-Invocation-Type": "Async",
                               "X-Fc-Stateful-Async-Invocation-Id": "demo-invocation-1"})

@@ -211,12 +211,14 @@ impl Invoker {
         self.inner.pools().iter().map(|p| p.instance_count()).sum()
     }
 
-    /// Stops routing to every version of a function (after an update or delete); instances drain.
+    /// Stops routing to the `LATEST` line of a function (after an update or delete); instances drain.
+    /// Published versions are immutable, so their pools stay until they idle out.
     pub fn retire(&self, account: &str, service: &str, function: &str) {
         let key = FunctionKey {
             account_id: account.to_string(),
             service: service.to_string(),
             function: function.to_string(),
+            qualifier: "LATEST".to_string(),
         };
         self.inner.current.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
         for pool in self.inner.pools() {

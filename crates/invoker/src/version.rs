@@ -44,16 +44,20 @@ impl FunctionVersion {
             account_id: self.account_id.clone(),
             service: self.service.clone(),
             function: self.function.clone(),
+            qualifier: self.qualifier.clone(),
         }
     }
 }
 
-/// One function of one account: a new version of it retires the pools of the older ones.
+/// One line of one function of one account: `LATEST`, or a published version of the service. A new
+/// configuration of a line retires that line's older pools; lines never retire each other, so an alias
+/// splitting traffic between two versions keeps both warm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FunctionKey {
     pub account_id: String,
     pub service: String,
     pub function: String,
+    pub qualifier: String,
 }
 
 /// Which instances may serve a request: those of the same code and the same configuration (every field of
@@ -116,6 +120,7 @@ mod tests {
             Box::new(|v| v.account_id = "2".into()),
             Box::new(|v| v.service = "t".into()),
             Box::new(|v| v.function = "g".into()),
+            Box::new(|v| v.qualifier = "1".into()),
             Box::new(|v| v.log_store = "l".into()),
             Box::new(|v| v.internet_access = false),
             Box::new(|v| v.spec.memory_size = 256),

@@ -1,6 +1,9 @@
 //! The data plane's view of functions: resolved function versions and their HTTP trigger, cached so an
-//! invocation does not read the database. Control-plane writes invalidate entries; a generation counter
-//! keeps a lookup that raced with an invalidation from caching what it read.
+//! invocation does not read the database. Entries are keyed by the published version they run (`0` for
+//! `LATEST`); aliases are cached apart and resolved to a version per request, by their weights, so an
+//! alias update changes routing at once without touching the versions' entries (or their pools).
+//! Control-plane writes invalidate entries; a generation counter keeps a lookup that raced with an
+//! invalidation from caching what it read.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,11 +12,19 @@ use std::sync::{Arc, RwLock};
 use ferric_invoker::FunctionVersion;
 use ferric_store::{ListQuery, MetadataStore};
 use ferric_triggers::{HttpTriggerConfig, TriggerType};
+use ferric_types::alias::AliasSpec;
+use ferric_types::function::Function;
+use ferric_types::service::Service;
+use ferric_types::version::Qualifier;
 use ferric_types::FcError;
 
 use crate::error::ApiError;
 
-type Key = (String, String, String);
+/// `LATEST` in a key: published version ids start at 1.
+const LATEST: u64 = 0;
+
+type Key = (String, String, String, u64);
+type AliasKey = (String, String, String);
 
 /// A function ready to invoke, and its HTTP trigger if it has one.
 pub struct Resolved {
@@ -24,10 +35,21 @@ pub struct Resolved {
 #[derive(Default)]
 pub struct Catalog {
     entries: RwLock<HashMap<Key, Arc<Resolved>>>,
+    aliases: RwLock<HashMap<AliasKey, Arc<AliasSpec>>>,
     generation: AtomicU64,
 }
 
+/// A uniform draw in `[0, 1)` for weighted alias routing.
+fn draw() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 impl Catalog {
+    #[allow(clippy::too_many_arguments)]
     pub async fn resolve(
         &self,
         store: &dyn MetadataStore,
@@ -35,17 +57,22 @@ impl Catalog {
         account: &str,
         service: &str,
         function: &str,
+        qualifier: &Qualifier,
     ) -> Result<Arc<Resolved>, ApiError> {
-        let key = (account.to_string(), service.to_string(), function.to_string());
+        let version = match qualifier {
+            Qualifier::Latest => LATEST,
+            Qualifier::Version(id) => *id,
+            Qualifier::Alias(alias) => {
+                let spec = self.alias(store, account, service, alias).await?;
+                spec.pick(draw()).ok_or_else(FcError::internal)?
+            }
+        };
+        let key = (account.to_string(), service.to_string(), function.to_string(), version);
         if let Some(hit) = self.entries.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(hit.clone());
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let svc = store.get_service(account, service).await?.ok_or_else(|| FcError::service_not_found(service))?;
-        let f = store
-            .get_function(account, service, function)
-            .await?
-            .ok_or_else(|| FcError::function_not_found(service, function))?;
+        let (svc, f) = load(store, account, service, function, version).await?;
         let mut http_trigger = None;
         let triggers =
             store.list_triggers(account, service, function, ListQuery { limit: 100, ..Default::default() }).await?;
@@ -60,7 +87,7 @@ impl Catalog {
                 account_id: account.to_string(),
                 service: service.to_string(),
                 function: function.to_string(),
-                qualifier: "LATEST".to_string(),
+                qualifier: if version == LATEST { "LATEST".to_string() } else { version.to_string() },
                 code_dir: code_root.join(&f.code.checksum),
                 code_checksum: f.code.checksum,
                 spec: f.spec,
@@ -77,16 +104,91 @@ impl Catalog {
         Ok(resolved)
     }
 
-    /// Forgets one function (its spec, code or triggers changed).
-    pub fn invalidate_function(&self, account: &str, service: &str, function: &str) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        let key = (account.to_string(), service.to_string(), function.to_string());
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    async fn alias(
+        &self,
+        store: &dyn MetadataStore,
+        account: &str,
+        service: &str,
+        alias: &str,
+    ) -> Result<Arc<AliasSpec>, ApiError> {
+        let key = (account.to_string(), service.to_string(), alias.to_string());
+        if let Some(hit) = self.aliases.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(hit.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let found = store.get_alias(account, service, alias).await?;
+        let spec = match found {
+            Some(a) => Arc::new(a.spec),
+            None if store.get_service(account, service).await?.is_none() => {
+                return Err(FcError::service_not_found(service).into())
+            }
+            None => return Err(FcError::alias_not_found(service, alias).into()),
+        };
+        let mut aliases = self.aliases.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            aliases.insert(key, spec.clone());
+        }
+        Ok(spec)
     }
 
-    /// Forgets every function of a service (the service's settings reach each function's context).
+    /// Forgets one function in every version (its spec, code or triggers changed).
+    pub fn invalidate_function(&self, account: &str, service: &str, function: &str) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(a, s, f, _), _| !(a == account && s == service && f == function));
+    }
+
+    /// Forgets every function and alias of a service (the service's settings reach each function's context).
     pub fn invalidate_service(&self, account: &str, service: &str) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).retain(|(a, s, _), _| !(a == account && s == service));
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(a, s, _, _), _| !(a == account && s == service));
+        self.aliases.write().unwrap_or_else(|p| p.into_inner()).retain(|(a, s, _), _| !(a == account && s == service));
     }
+
+    /// An alias changed or is gone: the next request reads its routing again.
+    pub fn invalidate_alias(&self, account: &str, service: &str, alias: &str) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let key = (account.to_string(), service.to_string(), alias.to_string());
+        self.aliases.write().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    }
+
+    /// A version was deleted.
+    pub fn invalidate_version(&self, account: &str, service: &str, version: u64) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(a, s, _, v), _| !(a == account && s == service && *v == version));
+    }
+}
+
+/// The service and function a version (or `LATEST`) has.
+async fn load(
+    store: &dyn MetadataStore,
+    account: &str,
+    service: &str,
+    function: &str,
+    version: u64,
+) -> Result<(Service, Function), ApiError> {
+    if version == LATEST {
+        let svc = store.get_service(account, service).await?.ok_or_else(|| FcError::service_not_found(service))?;
+        let f = store
+            .get_function(account, service, function)
+            .await?
+            .ok_or_else(|| FcError::function_not_found(service, function))?;
+        return Ok((svc, f));
+    }
+    let Some(v) = store.get_version(account, service, version).await? else {
+        if store.get_service(account, service).await?.is_none() {
+            return Err(FcError::service_not_found(service).into());
+        }
+        return Err(FcError::version_not_found(service, &version.to_string()).into());
+    };
+    let f = v.snapshot.function(service, function).ok_or_else(|| FcError::function_not_found(service, function))?;
+    Ok((v.snapshot.service(service), f))
 }

@@ -8,14 +8,17 @@
 //!
 //! Layout:
 //! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
+//! - `versions`: the [`VersionStore`] part of the trait: published versions and aliases.
 //! - `sqlite`: the SQLite implementation (WAL, one writer connection, a small pool of readers).
 //! - `code`: the content-addressed code-package store and safe zip extraction.
 
 pub mod code;
 mod metadata;
 pub mod sqlite;
+mod versions;
 
 pub use metadata::{
     open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
     ServiceUpdate, StoreError, TriggerUpdate,
 };
+pub use versions::{AliasUpdate, VersionQuery, VersionStore};

@@ -154,7 +154,7 @@ pub type TriggerUpdate = Box<dyn FnOnce(&mut TriggerSpec) -> Result<(), FcError>
 
 /// Every resource is scoped by the account that owns it; no method reaches across accounts.
 #[async_trait]
-pub trait MetadataStore: Send + Sync {
+pub trait MetadataStore: crate::versions::VersionStore + Send + Sync {
     async fn create_service(&self, account: &str, name: &str, spec: ServiceSpec) -> Result<Service, StoreError>;
     async fn get_service(&self, account: &str, name: &str) -> Result<Option<Service>, StoreError>;
     async fn list_services(&self, account: &str, query: ListQuery) -> Result<Page<Service>, StoreError>;
@@ -165,7 +165,7 @@ pub trait MetadataStore: Send + Sync {
         if_match: Option<String>,
         update: ServiceUpdate,
     ) -> Result<Service, StoreError>;
-    /// Refuses with `ServiceNotEmpty` while functions exist.
+    /// Refuses with `ServiceNotEmpty` while functions, versions or aliases exist.
     async fn delete_service(&self, account: &str, name: &str, if_match: Option<String>) -> Result<(), StoreError>;
 
     async fn create_function(
@@ -207,7 +207,7 @@ pub trait MetadataStore: Send + Sync {
         name: &str,
         if_match: Option<String>,
     ) -> Result<Function, StoreError>;
-    /// Whether any function of any account still points at this package.
+    /// Whether any function or published version of any account still points at this package.
     async fn code_in_use(&self, checksum: &str) -> Result<bool, StoreError>;
     /// Stores invocation logs (ids are assigned by the store).
     async fn append_logs(&self, records: Vec<LogRecord>) -> Result<(), StoreError>;
@@ -281,7 +281,7 @@ pub trait MetadataStore: Send + Sync {
         qualifier: &str,
     ) -> Result<bool, StoreError>;
 
-    /// Every package some function points at, for sweeping packages a crash left unreferenced.
+    /// Every package some function or version points at, for sweeping packages a crash left unreferenced.
     async fn referenced_code(&self) -> Result<std::collections::HashSet<String>, StoreError>;
 
     /// The form API's opaque per-function configuration text.

@@ -34,6 +34,9 @@ pub enum ErrorCode {
     /// No async-invoke-config is set for the function.
     AsyncConfigNotExists,
     StatefulAsyncInvocationNotFound,
+    VersionNotFound,
+    AliasNotFound,
+    AliasAlreadyExists,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     /// Transport-level refusals, answered before a request reaches a route (`server::conn`).
@@ -70,6 +73,9 @@ impl ErrorCode {
         ErrorCode::ResourceExhausted,
         ErrorCode::AsyncConfigNotExists,
         ErrorCode::StatefulAsyncInvocationNotFound,
+        ErrorCode::VersionNotFound,
+        ErrorCode::AliasNotFound,
+        ErrorCode::AliasAlreadyExists,
         ErrorCode::NotFound,
         ErrorCode::RequestHeaderFieldsTooLarge,
         ErrorCode::UriTooLong,
@@ -103,6 +109,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "NotFound",
             ErrorCode::AsyncConfigNotExists => "AsyncConfigNotExists",
             ErrorCode::StatefulAsyncInvocationNotFound => "StatefulAsyncInvocationNotFound",
+            ErrorCode::VersionNotFound => "VersionNotFound",
+            ErrorCode::AliasNotFound => "AliasNotFound",
+            ErrorCode::AliasAlreadyExists => "AliasAlreadyExists",
             ErrorCode::RequestHeaderFieldsTooLarge => "RequestHeaderFieldsTooLarge",
             ErrorCode::UriTooLong => "URITooLong",
             ErrorCode::RequestTimeout => "RequestTimeout",
@@ -130,10 +139,13 @@ impl ErrorCode {
             | ErrorCode::TriggerNotFound
             | ErrorCode::NotFound
             | ErrorCode::AsyncConfigNotExists
-            | ErrorCode::StatefulAsyncInvocationNotFound => 404,
+            | ErrorCode::StatefulAsyncInvocationNotFound
+            | ErrorCode::VersionNotFound
+            | ErrorCode::AliasNotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists
+            | ErrorCode::AliasAlreadyExists
             | ErrorCode::ServiceNotEmpty
             | ErrorCode::FunctionNotEmpty => 409,
             ErrorCode::PreconditionFailed => 412,
@@ -184,6 +196,14 @@ impl FcError {
 
     pub fn trigger_not_found(function: &str, trigger: &str) -> Self {
         FcError::new(ErrorCode::TriggerNotFound, format!("trigger '{trigger}' does not exist in function '{function}'"))
+    }
+
+    pub fn version_not_found(service: &str, version: &str) -> Self {
+        FcError::new(ErrorCode::VersionNotFound, format!("version '{version}' of service '{service}' does not exist"))
+    }
+
+    pub fn alias_not_found(service: &str, alias: &str) -> Self {
+        FcError::new(ErrorCode::AliasNotFound, format!("alias '{alias}' of service '{service}' does not exist"))
     }
 
     pub fn precondition_failed() -> Self {
@@ -249,6 +269,9 @@ mod tests {
                 | ErrorCode::ResourceExhausted
                 | ErrorCode::AsyncConfigNotExists
                 | ErrorCode::StatefulAsyncInvocationNotFound
+                | ErrorCode::VersionNotFound
+                | ErrorCode::AliasNotFound
+                | ErrorCode::AliasAlreadyExists
                 | ErrorCode::NotFound
                 | ErrorCode::RequestHeaderFieldsTooLarge
                 | ErrorCode::UriTooLong
@@ -258,6 +281,6 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
-        assert_eq!(ErrorCode::ALL.len(), 28, "a code was added to the match but not to ALL");
+        assert_eq!(ErrorCode::ALL.len(), 31, "a code was added to the match but not to ALL");
     }
 }

@@ -11,11 +11,13 @@
 //! - `error`: FC error codes with their HTTP status.
 //! - `fields`: FC's JSON conventions (case-insensitive keys, null means absent) for request bodies.
 //! - `service`, `function`, `trigger`: stored specs, request patches and wire views of each resource.
+//! - `version`, `alias`: a service's published versions (immutable snapshots) and the aliases that route to them.
 //! - `async_config`: a function's async-invoke-config (retries, event age, destinations).
 //! - `limits`: the bounds Ferric enforces, with FC's values as defaults.
 //! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying.
 //! - `time`: the timestamp formats on the wire.
 
+pub mod alias;
 pub mod async_config;
 pub mod error;
 pub mod fields;
@@ -27,6 +29,7 @@ pub mod service;
 pub mod signature;
 pub mod time;
 pub mod trigger;
+pub mod version;
 
 pub use error::{ErrorCode, FcError};
 pub use name::{NameError, QualifiedName};

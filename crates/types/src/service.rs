@@ -93,7 +93,22 @@ pub struct ServiceSpec {
     pub vpc_config: VpcConfig,
     pub internet_access: bool,
     pub nas_config: NasConfig,
+    /// Unset is `{}`, written as FC reads it back: `{"type": null, "params": null}` (both SDK suites
+    /// expect those keys).
+    #[serde(serialize_with = "tracing_as_fc")]
     pub tracing_config: Value,
+}
+
+fn tracing_as_fc<S: serde::Serializer>(value: &Value, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Value::Object(map) if map.is_empty() => {
+            let mut empty = Map::new();
+            empty.insert("type".to_string(), Value::Null);
+            empty.insert("params".to_string(), Value::Null);
+            Value::Object(empty).serialize(serializer)
+        }
+        other => other.serialize(serializer),
+    }
 }
 
 impl Default for ServiceSpec {
@@ -188,7 +203,11 @@ impl ServiceSpec {
         if let Some(v) = nas_config {
             self.nas_config = v;
         }
-        if let Some(v) = tracing_config {
+        if let Some(mut v) = tracing_config {
+            // FC's rendering of "unset" sent back is unset.
+            if let Value::Object(map) = &mut v {
+                map.retain(|_, field| !field.is_null());
+            }
             self.tracing_config = v;
         }
         self.validate()
@@ -293,6 +312,7 @@ mod tests {
         assert_eq!(v["internetAccess"], true);
         assert_eq!(v["createdTime"], "1970-01-01T00:00:00Z");
         assert_eq!(v["logConfig"]["logBeginRule"], "None");
+        assert_eq!(v["tracingConfig"], serde_json::json!({"type": null, "params": null}));
     }
 
     #[test]

@@ -192,6 +192,11 @@ async function purgeService(c, name) {
       } catch (e) { /* gone already */ }
       await c.deleteFunction(name, f.functionName).catch(() => {});
     }
+    // Aliases first: a version an alias routes to cannot be deleted.
+    const aliases = (await c.listAliases(name, { limit: 100 })).data.aliases || [];
+    for (const a of aliases) await c.deleteAlias(name, a.aliasName).catch(() => {});
+    const versions = (await c.listVersions(name, { limit: 100 })).data.versions || [];
+    for (const v of versions) await c.deleteVersion(name, v.versionId).catch(() => {});
     await c.deleteService(name);
   } catch (e) { /* gone already */ }
 }

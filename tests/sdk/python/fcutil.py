@@ -227,6 +227,23 @@ def purge_service(client, name):
             token = fns.get("nextToken")
             if not token:
                 break
+        # Aliases first: a version an alias routes to cannot be deleted.
+        for a in client.list_aliases(name, limit=100).data.get("aliases", []):
+            try:
+                client.delete_alias(name, a["aliasName"])
+            except fc2.FcError:
+                pass
+        token = None
+        while True:
+            vs = client.list_versions(name, limit=100, nextToken=token).data
+            for v in vs.get("versions", []):
+                try:
+                    client.delete_version(name, v["versionId"])
+                except fc2.FcError:
+                    pass
+            token = vs.get("nextToken")
+            if not token:
+                break
         client.delete_service(name)
     except fc2.FcError:
         pass

@@ -7,21 +7,26 @@ use ferric_types::ErrorCode;
 use super::{Control, FunctionRef};
 use crate::error::ApiError;
 
-/// Only `LATEST` exists until versions do.
-pub const QUALIFIER: &str = "LATEST";
-
-pub async fn put(ctl: &Control, target: &FunctionRef, config: AsyncInvokeConfig) -> Result<AsyncConfigRow, ApiError> {
+/// The qualifier a config is kept under: as the caller wrote it (`LATEST`, a version id or an alias), the
+/// same string the queue finds on a job accepted through that qualifier.
+pub async fn put(
+    ctl: &Control,
+    target: &FunctionRef,
+    qualifier: &str,
+    config: AsyncInvokeConfig,
+) -> Result<AsyncConfigRow, ApiError> {
     config.validate()?;
-    Ok(ctl.store().put_async_config(&target.account, &target.service, &target.function, QUALIFIER, config).await?)
+    super::versions::resolve(ctl, &target.account, &target.service, qualifier).await?;
+    Ok(ctl.store().put_async_config(&target.account, &target.service, &target.function, qualifier, config).await?)
 }
 
 /// The config when one was set.
-pub async fn get(ctl: &Control, target: &FunctionRef) -> Result<Option<AsyncConfigRow>, ApiError> {
-    Ok(ctl.store().get_async_config(&target.account, &target.service, &target.function, QUALIFIER).await?)
+pub async fn get(ctl: &Control, target: &FunctionRef, qualifier: &str) -> Result<Option<AsyncConfigRow>, ApiError> {
+    Ok(ctl.store().get_async_config(&target.account, &target.service, &target.function, qualifier).await?)
 }
 
-pub async fn require(ctl: &Control, target: &FunctionRef) -> Result<AsyncConfigRow, ApiError> {
-    get(ctl, target).await?.ok_or_else(|| {
+pub async fn require(ctl: &Control, target: &FunctionRef, qualifier: &str) -> Result<AsyncConfigRow, ApiError> {
+    get(ctl, target, qualifier).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::AsyncConfigNotExists,
             format!(
@@ -32,7 +37,7 @@ pub async fn require(ctl: &Control, target: &FunctionRef) -> Result<AsyncConfigR
     })
 }
 
-pub async fn delete(ctl: &Control, target: &FunctionRef) -> Result<(), ApiError> {
-    ctl.store().delete_async_config(&target.account, &target.service, &target.function, QUALIFIER).await?;
+pub async fn delete(ctl: &Control, target: &FunctionRef, qualifier: &str) -> Result<(), ApiError> {
+    ctl.store().delete_async_config(&target.account, &target.service, &target.function, qualifier).await?;
     Ok(())
 }

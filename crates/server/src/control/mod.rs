@@ -1,4 +1,4 @@
-//! The control plane: every write to services, functions, triggers, async configs and the form API's
+//! The control plane: every write to services, functions, triggers, versions, aliases, async configs and the form API's
 //! functions, with the rules each obeys, the store calls that carry it out and the cache invalidation it
 //! implies. Routes parse a request into arguments, call one function here and render its answer; they
 //! never see the store or the catalog, because only [`Control`] (whose parts are private to this module)
@@ -7,10 +7,13 @@
 //! Layout:
 //! - `code`: code packages: decoding, bounded uploads, garbage collection, the signed download URL.
 //! - `services`, `functions`, `triggers`: the FC resources.
+//! - `versions`, `aliases`: published snapshots of a service and the names that route to them; reads
+//!   by qualifier (`LATEST`, a version id, an alias).
 //! - `async_config`: async-invoke-config; `invocations`: stateful async invocations (accept, stop, redrive).
 //! - `form`: the form API's own service and per-function config text.
 //! - `logs`: reading invocation logs, listed and followed.
 
+pub mod aliases;
 pub mod async_config;
 pub mod code;
 pub mod form;
@@ -19,6 +22,7 @@ pub mod invocations;
 pub mod logs;
 pub mod services;
 pub mod triggers;
+pub mod versions;
 
 use std::sync::Arc;
 

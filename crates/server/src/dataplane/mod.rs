@@ -32,7 +32,7 @@ pub struct Target {
     pub account: String,
     pub service: String,
     pub function: String,
-    /// `LATEST` until versions exist.
+    /// As the caller wrote it: `LATEST`, a version id or an alias (resolved per request by the catalog).
     pub qualifier: String,
 }
 
@@ -143,7 +143,14 @@ impl DataPlane {
         let inner = &self.inner;
         let resolved = inner
             .catalog
-            .resolve(inner.store.as_ref(), &inner.code_root, &target.account, &target.service, &target.function)
+            .resolve(
+                inner.store.as_ref(),
+                &inner.code_root,
+                &target.account,
+                &target.service,
+                &target.function,
+                &ferric_types::version::Qualifier::parse(Some(&target.qualifier)),
+            )
             .await?;
         let (payload, http) = match input {
             Input::Event(payload) => (payload, None),

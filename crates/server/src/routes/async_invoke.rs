@@ -12,22 +12,22 @@ use ferric_types::fields::parse_body;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{json, no_content, query_map, JobPath, Params, ReadPath};
-use crate::control::async_config::{self, QUALIFIER};
+use super::{json, no_content, query_map, JobPath, Params, PathQualifier, ReadPath};
+use crate::control::async_config;
 use crate::control::{functions, invocations, FunctionRef};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// FC's async-invoke-config object. Fields that were never set are left out rather than sent as `null`
 /// (the SDKs read them as absent either way; the spec types them as plain integers, objects, booleans).
-fn config_view(f: &FunctionRef, row: &AsyncConfigRow) -> Value {
+fn config_view(f: &FunctionRef, qualifier: &str, row: &AsyncConfigRow) -> Value {
     let mut view = serde_json::to_value(&row.config).unwrap_or_else(|_| json!({}));
     if let Value::Object(fields) = &mut view {
         fields.retain(|_, value| !value.is_null());
     }
     view["service"] = json!(f.service);
     view["function"] = json!(f.function);
-    view["qualifier"] = json!(QUALIFIER);
+    view["qualifier"] = json!(qualifier);
     view["createdTime"] = json!(ferric_types::time::iso8601(row.created_ms));
     view["lastModifiedTime"] = json!(ferric_types::time::iso8601(row.modified_ms));
     view
@@ -41,31 +41,44 @@ async fn existing(state: &AppState, f: &FunctionRef) -> Result<(), ApiError> {
 pub async fn put_config(
     State(state): State<AppState>,
     ReadPath(f): ReadPath,
+    PathQualifier(q): PathQualifier,
     body: Body,
 ) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
     let body = crate::body::read(body, state.config().max_body_bytes).await?;
     let config: AsyncInvokeConfig = parse_body(&body, &ASYNC_CONFIG_SHAPE)?;
-    let row = async_config::put(state.control(), &f, config).await?;
-    Ok(json(StatusCode::OK, &config_view(&f, &row), None))
+    let row = async_config::put(state.control(), &f, &q, config).await?;
+    Ok(json(StatusCode::OK, &config_view(&f, &q, &row), None))
 }
 
-pub async fn get_config(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
+pub async fn get_config(
+    State(state): State<AppState>,
+    ReadPath(f): ReadPath,
+    PathQualifier(q): PathQualifier,
+) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
-    let row = async_config::require(state.control(), &f).await?;
-    Ok(json(StatusCode::OK, &config_view(&f, &row), None))
+    let row = async_config::require(state.control(), &f, &q).await?;
+    Ok(json(StatusCode::OK, &config_view(&f, &q, &row), None))
 }
 
-pub async fn delete_config(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
+pub async fn delete_config(
+    State(state): State<AppState>,
+    ReadPath(f): ReadPath,
+    PathQualifier(q): PathQualifier,
+) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
-    async_config::delete(state.control(), &f).await?;
+    async_config::delete(state.control(), &f, &q).await?;
     Ok(no_content())
 }
 
-pub async fn list_configs(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
+pub async fn list_configs(
+    State(state): State<AppState>,
+    ReadPath(f): ReadPath,
+    PathQualifier(q): PathQualifier,
+) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
     let configs: Vec<Value> =
-        async_config::get(state.control(), &f).await?.iter().map(|row| config_view(&f, row)).collect();
+        async_config::get(state.control(), &f, &q).await?.iter().map(|row| config_view(&f, &q, row)).collect();
     // One page always: FC answers `"nextToken": ""` here (the Python SDK's own test reads the key).
     Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": "" }), None))
 }

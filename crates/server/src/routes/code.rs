@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{json, query_map, Params, ReadPath};
-use crate::control::{code, functions};
+use super::{json, query_map, Params, PathQualifier, ReadPath};
+use crate::control::{code, versions};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -34,9 +34,10 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> String {
 pub async fn get_function_code(
     State(state): State<AppState>,
     ReadPath(f): ReadPath,
+    PathQualifier(qualifier): PathQualifier,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let function = functions::require(state.control(), &f.account, &f.service, &f.function).await?;
+    let function = versions::function(state.control(), &f.account, &f.service, &f.function, &qualifier).await?;
     let checksum = &function.code.checksum;
     let path = code::signed_path(state.control(), checksum, state.config().code_url_ttl);
     let url = format!("{}{path}", public_base(&state, &headers));

@@ -10,9 +10,12 @@ use ferric_types::fields::parse_body;
 use ferric_types::function::{Function, FunctionPatch, FUNCTION_SHAPE};
 use ferric_types::name::{validate_name, NameRule};
 
-use super::{if_match, json, no_content, page_response, read_service, ListParams, Params, ReadPath, WritePath};
+use super::{
+    if_match, json, no_content, page_response, qualified_service, ListParams, Params, PathQualifier, ReadPath,
+    WritePath,
+};
 use crate::auth::Account;
-use crate::control::{functions, ZipInput};
+use crate::control::{functions, versions, ZipInput};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -59,13 +62,21 @@ pub async fn list(
     Params(service): Params<String>,
     params: ListParams,
 ) -> Result<Response, ApiError> {
-    let service = read_service(&service)?;
-    let page = functions::list(state.control(), &account.0, &service, params.into_query()?).await?;
+    let (service, qualifier) = qualified_service(&service)?;
+    let query = params.into_query()?;
+    let page = match versions::functions(state.control(), &account.0, &service, &qualifier, &query).await? {
+        Some(page) => page,
+        None => functions::list(state.control(), &account.0, &service, query).await?,
+    };
     Ok(page_response("functions", &page, |f| serde_json::to_value(f.view())))
 }
 
-pub async fn get(State(state): State<AppState>, ReadPath(f): ReadPath) -> Result<Response, ApiError> {
-    Ok(render(&functions::require(state.control(), &f.account, &f.service, &f.function).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    ReadPath(f): ReadPath,
+    PathQualifier(qualifier): PathQualifier,
+) -> Result<Response, ApiError> {
+    Ok(render(&versions::function(state.control(), &f.account, &f.service, &f.function, &qualifier).await?))
 }
 
 pub async fn update(

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-use super::ReadPath;
+use super::{PathQualifier, ReadPath};
 use crate::dataplane::{Finished, Input, Invocation, LogType, Mode, Outcome, Payload, Target};
 use crate::error::ApiError;
 use crate::request_id::RequestId;
@@ -43,6 +43,7 @@ pub async fn invoke(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     ReadPath(f): ReadPath,
+    PathQualifier(qualifier): PathQualifier,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -55,7 +56,7 @@ pub async fn invoke(
     };
     let log_type = if header_is(&headers, "x-fc-log-type", "Tail") { LogType::Tail } else { LogType::None };
     let invocation = Invocation {
-        target: Target { account: f.account, service: f.service, function: f.function, qualifier: "LATEST".into() },
+        target: Target { account: f.account, service: f.service, function: f.function, qualifier },
         request_id,
         input: Input::Event(Payload::Body(body)),
         mode,

@@ -1,5 +1,6 @@
 //! The route table, one file per resource, and the small helpers every route shares.
 
+mod aliases;
 mod async_invoke;
 mod code;
 mod form;
@@ -10,11 +11,12 @@ mod logs;
 mod proxy;
 mod services;
 mod triggers;
+mod versions;
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{middleware, Router};
 use ferric_store::{ListQuery, Page};
 use ferric_types::limits;
@@ -32,6 +34,13 @@ pub fn router(state: AppState) -> Router {
         .route("/2016-08-15/services", get(services::list).post(services::create))
         .route("/2016-08-15/services/{service}", get(services::get).put(services::update).delete(services::delete))
         .route("/2016-08-15/services/{service}/functions", get(functions::list).post(functions::create))
+        .route("/2016-08-15/services/{service}/versions", get(versions::list).post(versions::publish))
+        .route("/2016-08-15/services/{service}/versions/{version}", delete(versions::delete))
+        .route("/2016-08-15/services/{service}/aliases", get(aliases::list).post(aliases::create))
+        .route(
+            "/2016-08-15/services/{service}/aliases/{alias}",
+            get(aliases::get).put(aliases::update).delete(aliases::delete),
+        )
         .route(
             "/2016-08-15/services/{service}/functions/{function}",
             get(functions::get).put(functions::update).delete(functions::delete),
@@ -134,14 +143,32 @@ where
     }
 }
 
-/// Resolves `svc[.qualifier]` on read paths. Only `LATEST` exists until versions do.
+/// The service of `svc[.qualifier]` on read paths.
 pub(crate) fn read_service(segment: &str) -> Result<String, ApiError> {
+    Ok(QualifiedName::parse("service", segment)?.name)
+}
+
+/// `svc[.qualifier]` split: the service and the qualifier as written (`LATEST` when none).
+pub(crate) fn qualified_service(segment: &str) -> Result<(String, String), ApiError> {
     let name = QualifiedName::parse("service", segment)?;
-    match name.qualifier.as_deref() {
-        None | Some("LATEST") => Ok(name.name),
-        Some(other) => Err(ApiError::invalid(format!(
-            "qualifier '{other}' is not supported on this server; use LATEST (versions and aliases are not available)"
-        ))),
+    let qualifier = name.qualifier_or_latest().to_string();
+    Ok((name.name, qualifier))
+}
+
+#[derive(Deserialize)]
+struct ServiceSegment {
+    service: String,
+}
+
+/// The qualifier of a read path's `{service}` segment (`LATEST` when none).
+pub(crate) struct PathQualifier(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathQualifier {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        let Params(ServiceSegment { service }) = Params::from_request_parts(parts, &()).await?;
+        Ok(PathQualifier(qualified_service(&service)?.1))
     }
 }
 

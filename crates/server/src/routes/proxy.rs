@@ -21,7 +21,7 @@ use ferric_types::signature;
 use ferric_types::ErrorCode;
 
 use super::invoke::invocation_headers;
-use super::read_service;
+use super::qualified_service;
 use crate::dataplane::{Caller, Input, Invocation, LogType, Mode, Outcome, Target};
 use crate::error::ApiError;
 use crate::request_id::RequestId;
@@ -79,7 +79,7 @@ pub async fn proxy(
     let raw_query = request.uri().query().unwrap_or("").to_string();
     let (service_segment, function, sub_path) = split_path(&raw_path)
         .ok_or_else(|| ApiError::invalid("an HTTP trigger path is /2016-08-15/proxy/{service}/{function}/{path}"))?;
-    let service = read_service(&service_segment)?;
+    let (service, qualifier) = qualified_service(&service_segment)?;
 
     let signed = request.headers().contains_key(header::AUTHORIZATION).then(|| {
         let resource = signature::proxy_resource(&signature::decode_path(&raw_path), &raw_query);
@@ -109,7 +109,7 @@ pub async fn proxy(
         queries,
     };
     let invocation = Invocation {
-        target: Target { account: account.clone(), service, function, qualifier: "LATEST".into() },
+        target: Target { account: account.clone(), service, function, qualifier },
         request_id,
         input: Input::Http { request: http, body, caller },
         mode: Mode::Sync,

@@ -9,9 +9,9 @@ use ferric_types::fields::parse_body;
 use ferric_types::name::{validate_name, NameRule};
 use ferric_types::service::{Service, ServicePatch, SERVICE_SHAPE};
 
-use super::{if_match, json, no_content, page_response, read_service, ListParams, Params};
+use super::{if_match, json, no_content, page_response, qualified_service, ListParams, Params};
 use crate::auth::Account;
-use crate::control::services;
+use crate::control::{services, versions};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -47,8 +47,8 @@ pub async fn get(
     Extension(account): Extension<Account>,
     Params(service): Params<String>,
 ) -> Result<Response, ApiError> {
-    let name = read_service(&service)?;
-    Ok(render(&services::require(state.control(), &account.0, &name).await?))
+    let (name, qualifier) = qualified_service(&service)?;
+    Ok(render(&versions::service(state.control(), &account.0, &name, &qualifier).await?))
 }
 
 pub async fn update(

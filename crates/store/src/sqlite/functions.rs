@@ -104,6 +104,21 @@ pub(super) fn list(
     )
 }
 
+/// Every function of a service, by name (a version snapshots them all).
+pub(super) fn all(conn: &Connection, account: &str, service: &str) -> Result<Vec<Function>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM functions WHERE account_id = ?1 AND service = ?2 ORDER BY name"
+        ))
+        .map_err(db("prepare all functions"))?;
+    let mut rows = stmt.query(params![account, service]).map_err(db("all functions"))?;
+    let mut items = Vec::new();
+    while let Some(row) = rows.next().map_err(db("read function row"))? {
+        items.push(from_row(row)?);
+    }
+    Ok(items)
+}
+
 /// `LIKE` with the user's text escaped, so `%` and `_` match themselves.
 fn like_pattern(needle: &str) -> String {
     let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -204,12 +219,19 @@ pub(super) fn delete(
 }
 
 pub(super) fn code_in_use(conn: &Connection, checksum: &str) -> Result<bool, StoreError> {
-    conn.query_row("SELECT EXISTS (SELECT 1 FROM functions WHERE code_checksum = ?1)", params![checksum], |r| r.get(0))
-        .map_err(db("check code use"))
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM functions WHERE code_checksum = ?1)
+             OR EXISTS (SELECT 1 FROM version_code WHERE code_checksum = ?1)",
+        params![checksum],
+        |r| r.get(0),
+    )
+    .map_err(db("check code use"))
 }
 
 pub(super) fn referenced_code(conn: &Connection) -> Result<std::collections::HashSet<String>, StoreError> {
-    let mut stmt = conn.prepare("SELECT DISTINCT code_checksum FROM functions").map_err(db("prepare code list"))?;
+    let mut stmt = conn
+        .prepare("SELECT code_checksum FROM functions UNION SELECT code_checksum FROM version_code")
+        .map_err(db("prepare code list"))?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db("list code"))?;
     rows.collect::<Result<_, _>>().map_err(db("read code list"))
 }

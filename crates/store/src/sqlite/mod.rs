@@ -12,6 +12,7 @@ mod paging;
 mod schema;
 mod services;
 mod triggers;
+mod versions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -59,6 +60,7 @@ impl SqliteStore {
         let writer = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer.pragma_update(None, "journal_mode", "WAL").map_err(db("enable WAL"))?;
         writer.execute_batch(schema::SCHEMA).map_err(db("create schema"))?;
+        writer.execute_batch(schema::VERSIONS).map_err(db("create version schema"))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),

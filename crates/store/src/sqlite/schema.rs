@@ -83,5 +83,47 @@ CREATE TABLE IF NOT EXISTS async_configs (
     modified_ms INTEGER NOT NULL,
     PRIMARY KEY (account_id, service, function, qualifier)
 ) WITHOUT ROWID;
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
+";
+
+/// Versions and aliases (schema generation 5). A block of its own: `SqliteStore::open` runs it after
+/// [`SCHEMA`], and it only adds tables, so databases of generation 4 gain them unchanged.
+/// `version_counters` remembers the last id a service handed out, so an id is never reused after a
+/// delete (FC's rule); `version_code` lists the packages each version keeps alive for code GC.
+pub(super) const VERSIONS: &str = "
+CREATE TABLE IF NOT EXISTS versions (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    version_id INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    snapshot TEXT NOT NULL,
+    PRIMARY KEY (account_id, service, version_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS version_counters (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    last_id INTEGER NOT NULL,
+    PRIMARY KEY (account_id, service)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS version_code (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    version_id INTEGER NOT NULL,
+    code_checksum TEXT NOT NULL,
+    PRIMARY KEY (account_id, service, version_id, code_checksum)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS version_code_by_code ON version_code (code_checksum);
+CREATE TABLE IF NOT EXISTS aliases (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    PRIMARY KEY (account_id, service, name)
+) WITHOUT ROWID;
 ";

@@ -100,9 +100,12 @@ pub(super) fn delete(
 ) -> Result<(), StoreError> {
     let service = require(tx, account, name)?;
     check_etag(&service.meta.etag, if_match)?;
+    // Versions and aliases belong to the service too: FC refuses to delete a service that has any.
     let has_functions: bool = tx
         .query_row(
-            "SELECT EXISTS (SELECT 1 FROM functions WHERE account_id = ?1 AND service = ?2)",
+            "SELECT EXISTS (SELECT 1 FROM functions WHERE account_id = ?1 AND service = ?2)
+                 OR EXISTS (SELECT 1 FROM versions WHERE account_id = ?1 AND service = ?2)
+                 OR EXISTS (SELECT 1 FROM aliases WHERE account_id = ?1 AND service = ?2)",
             params![account, name],
             |r| r.get(0),
         )
@@ -116,5 +119,8 @@ pub(super) fn delete(
     }
     tx.execute("DELETE FROM services WHERE account_id = ?1 AND name = ?2", params![account, name])
         .map_err(db("delete service"))?;
+    // A service created again under this name numbers its versions from 1.
+    tx.execute("DELETE FROM version_counters WHERE account_id = ?1 AND service = ?2", params![account, name])
+        .map_err(db("delete version counter"))?;
     Ok(())
 }
