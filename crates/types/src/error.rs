@@ -34,6 +34,11 @@ pub enum ErrorCode {
     /// No async-invoke-config is set for the function.
     AsyncConfigNotExists,
     StatefulAsyncInvocationNotFound,
+    // Custom domains.
+    DomainNameNotFound,
+    DomainNameAlreadyExists,
+    /// A request on a custom domain whose path no route serves.
+    DomainRouteNotFound,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     /// Transport-level refusals, answered before a request reaches a route (`server::conn`).
@@ -70,6 +75,9 @@ impl ErrorCode {
         ErrorCode::ResourceExhausted,
         ErrorCode::AsyncConfigNotExists,
         ErrorCode::StatefulAsyncInvocationNotFound,
+        ErrorCode::DomainNameNotFound,
+        ErrorCode::DomainNameAlreadyExists,
+        ErrorCode::DomainRouteNotFound,
         ErrorCode::NotFound,
         ErrorCode::RequestHeaderFieldsTooLarge,
         ErrorCode::UriTooLong,
@@ -103,6 +111,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "NotFound",
             ErrorCode::AsyncConfigNotExists => "AsyncConfigNotExists",
             ErrorCode::StatefulAsyncInvocationNotFound => "StatefulAsyncInvocationNotFound",
+            ErrorCode::DomainNameNotFound => "DomainNameNotFound",
+            ErrorCode::DomainNameAlreadyExists => "DomainNameAlreadyExists",
+            ErrorCode::DomainRouteNotFound => "DomainRouteNotFound",
             ErrorCode::RequestHeaderFieldsTooLarge => "RequestHeaderFieldsTooLarge",
             ErrorCode::UriTooLong => "URITooLong",
             ErrorCode::RequestTimeout => "RequestTimeout",
@@ -130,12 +141,15 @@ impl ErrorCode {
             | ErrorCode::TriggerNotFound
             | ErrorCode::NotFound
             | ErrorCode::AsyncConfigNotExists
-            | ErrorCode::StatefulAsyncInvocationNotFound => 404,
+            | ErrorCode::StatefulAsyncInvocationNotFound
+            | ErrorCode::DomainNameNotFound
+            | ErrorCode::DomainRouteNotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists
             | ErrorCode::ServiceNotEmpty
-            | ErrorCode::FunctionNotEmpty => 409,
+            | ErrorCode::FunctionNotEmpty
+            | ErrorCode::DomainNameAlreadyExists => 409,
             ErrorCode::PreconditionFailed => 412,
             ErrorCode::ResourceExhausted => 429,
             ErrorCode::MethodNotAllowed => 405,
@@ -184,6 +198,10 @@ impl FcError {
 
     pub fn trigger_not_found(function: &str, trigger: &str) -> Self {
         FcError::new(ErrorCode::TriggerNotFound, format!("trigger '{trigger}' does not exist in function '{function}'"))
+    }
+
+    pub fn domain_not_found(domain: &str) -> Self {
+        FcError::new(ErrorCode::DomainNameNotFound, format!("domain name '{domain}' does not exist"))
     }
 
     pub fn precondition_failed() -> Self {
@@ -249,6 +267,9 @@ mod tests {
                 | ErrorCode::ResourceExhausted
                 | ErrorCode::AsyncConfigNotExists
                 | ErrorCode::StatefulAsyncInvocationNotFound
+                | ErrorCode::DomainNameNotFound
+                | ErrorCode::DomainNameAlreadyExists
+                | ErrorCode::DomainRouteNotFound
                 | ErrorCode::NotFound
                 | ErrorCode::RequestHeaderFieldsTooLarge
                 | ErrorCode::UriTooLong
@@ -258,6 +279,6 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
-        assert_eq!(ErrorCode::ALL.len(), 28, "a code was added to the match but not to ALL");
+        assert_eq!(ErrorCode::ALL.len(), 31, "a code was added to the match but not to ALL");
     }
 }

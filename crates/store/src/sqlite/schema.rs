@@ -83,5 +83,26 @@ CREATE TABLE IF NOT EXISTS async_configs (
     modified_ms INTEGER NOT NULL,
     PRIMARY KEY (account_id, service, function, qualifier)
 ) WITHOUT ROWID;
-PRAGMA user_version = 4;
+-- ---- custom domains and service tags (issue 11, items 4 and 7); user_version 5 ----
+-- A domain name is unique across accounts (its lowercase `host` too): a Host has exactly one owner.
+CREATE TABLE IF NOT EXISTS custom_domains (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS custom_domains_by_account ON custom_domains (account_id, name);
+CREATE TABLE IF NOT EXISTS service_tags (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account_id, service, key)
+) WITHOUT ROWID;
+-- ---- end of custom domains and service tags ----
+PRAGMA user_version = 5;
 ";

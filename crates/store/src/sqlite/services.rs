@@ -116,5 +116,5 @@ pub(super) fn delete(
     }
     tx.execute("DELETE FROM services WHERE account_id = ?1 AND name = ?2", params![account, name])
         .map_err(db("delete service"))?;
-    Ok(())
+    super::tags::delete_all(tx, account, name)
 }
