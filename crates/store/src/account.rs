@@ -46,17 +46,12 @@ pub trait AccountStore: Send + Sync {
     async fn all_custom_domains(&self) -> Result<Vec<CustomDomain>, StoreError>;
 
     /// Adds or replaces tags on a service (`ServiceNotFound`; at most 20 tags in all).
-    async fn tag_service(
-        &self,
-        account: &str,
-        service: &str,
-        tags: BTreeMap<String, String>,
-    ) -> Result<(), StoreError>;
+    async fn tag_service(&self, account: &str, service: &str, tags: BTreeMap<String, String>)
+        -> Result<(), StoreError>;
     /// Removes the given keys, or every tag with `all`.
     async fn untag_service(&self, account: &str, service: &str, keys: Vec<String>, all: bool)
         -> Result<(), StoreError>;
     async fn service_tags(&self, account: &str, service: &str) -> Result<BTreeMap<String, String>, StoreError>;
     /// Services with at least one tag, by name.
-    async fn list_tagged_services(&self, account: &str, query: ListQuery)
-        -> Result<Page<TaggedService>, StoreError>;
+    async fn list_tagged_services(&self, account: &str, query: ListQuery) -> Result<Page<TaggedService>, StoreError>;
 }

@@ -156,7 +156,8 @@ fn validate_routes(routes: &[PathConfig]) -> Result<(), FcError> {
         if !seen.insert(route.path.as_str()) {
             return Err(FcError::invalid(format!("route path '{}' appears twice", route.path)));
         }
-        validate_name("service", &route.service_name, NameRule::Lenient).map_err(|e| FcError::invalid(e.to_string()))?;
+        validate_name("service", &route.service_name, NameRule::Lenient)
+            .map_err(|e| FcError::invalid(e.to_string()))?;
         validate_name("function", &route.function_name, NameRule::Lenient)
             .map_err(|e| FcError::invalid(e.to_string()))?;
         if let Some(q) = route.qualifier.as_deref().filter(|q| !q.is_empty()) {
@@ -167,7 +168,10 @@ fn validate_routes(routes: &[PathConfig]) -> Result<(), FcError> {
         }
         for method in route.methods.iter().flatten() {
             if !METHODS.contains(&method.as_str()) {
-                return Err(FcError::invalid(format!("route method '{method}' is invalid; use {}", METHODS.join(", "))));
+                return Err(FcError::invalid(format!(
+                    "route method '{method}' is invalid; use {}",
+                    METHODS.join(", ")
+                )));
             }
         }
     }
@@ -353,8 +357,20 @@ mod tests {
             assert!(validate_domain_name(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "localhost", "a.localhost", "127.0.0.1", "1.2.3.4", "-a.com", "a-.com", "a..com", "a_b.com",
-            "123.cn-local.fc.aliyuncs.com", "a.b/c", "a.com:80", "*.", "*.*.com",
+            "",
+            "localhost",
+            "a.localhost",
+            "127.0.0.1",
+            "1.2.3.4",
+            "-a.com",
+            "a-.com",
+            "a..com",
+            "a_b.com",
+            "123.cn-local.fc.aliyuncs.com",
+            "a.b/c",
+            "a.com:80",
+            "*.",
+            "*.*.com",
         ] {
             assert!(validate_domain_name(bad).is_err(), "{bad}");
         }

@@ -76,11 +76,7 @@ impl AccountStore for SqliteStore {
         self.read(move |c| tags::tags(c, &account, &service)).await
     }
 
-    async fn list_tagged_services(
-        &self,
-        account: &str,
-        query: ListQuery,
-    ) -> Result<Page<TaggedService>, StoreError> {
+    async fn list_tagged_services(&self, account: &str, query: ListQuery) -> Result<Page<TaggedService>, StoreError> {
         let account = account.to_string();
         self.read(move |c| tags::list_tagged(c, &account, &query)).await
     }
