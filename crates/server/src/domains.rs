@@ -13,8 +13,11 @@ use std::sync::{Arc, RwLock};
 use ferric_store::{MetadataStore, StoreError};
 use ferric_types::custom_domain::CustomDomain;
 
+/// Lowercase domain name → domain.
+type ByHost = Arc<HashMap<String, Arc<CustomDomain>>>;
+
 pub struct DomainTable {
-    loaded: RwLock<Option<Arc<HashMap<String, Arc<CustomDomain>>>>>,
+    loaded: RwLock<Option<ByHost>>,
     generation: AtomicU64,
     api_hosts: Vec<String>,
 }
@@ -32,7 +35,7 @@ impl DomainTable {
     /// Whether `host` is one of the server's own names.
     pub fn is_api_host(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
-        self.api_hosts.iter().any(|api| host == *api)
+        self.api_hosts.contains(&host)
     }
 
     /// A domain changed: the next lookup reloads.
@@ -51,7 +54,7 @@ impl DomainTable {
             None => {
                 let generation = self.generation.load(Ordering::SeqCst);
                 let all = store.all_custom_domains().await?;
-                let table: Arc<HashMap<_, _>> =
+                let table: ByHost =
                     Arc::new(all.into_iter().map(|d| (d.name.to_ascii_lowercase(), Arc::new(d))).collect());
                 let mut slot = self.loaded.write().unwrap_or_else(|p| p.into_inner());
                 if self.generation.load(Ordering::SeqCst) == generation {
