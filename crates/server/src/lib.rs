@@ -30,6 +30,7 @@ mod config;
 mod conn;
 mod control;
 mod dataplane;
+mod domains;
 mod error;
 mod logsink;
 mod peer;

@@ -74,6 +74,8 @@ impl AppState {
         let timers = crate::runner::StoredTimers { store: store.clone() };
         let scheduler = ferric_triggers::Scheduler::start(Arc::new(timers), queue.clone());
         let code_root = code.root().to_path_buf();
+        let domains =
+            Arc::new(crate::domains::DomainTable::new(crate::domains::api_hosts(config.public_url.as_deref())));
         let control = Control::new(crate::control::Parts {
             store: store.clone(),
             code,
@@ -83,6 +85,7 @@ impl AppState {
             queue: queue.clone(),
             scheduler,
             logs: logs.clone(),
+            domains: domains.clone(),
         });
         let plane = DataPlane::new(crate::dataplane::Parts {
             store,
@@ -93,6 +96,7 @@ impl AppState {
             control: control.clone(),
             max_sync_payload: config.max_sync_payload_bytes,
             max_async_payload: config.max_async_payload_bytes,
+            domains,
         });
         queue.run(Arc::new(crate::runner::AsyncRunner { plane: plane.clone() }), config.queue.clone());
         Ok(AppState {

@@ -9,14 +9,17 @@
 //! Layout:
 //! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
 //! - `versions`: the [`VersionStore`] part of the trait: published versions and aliases.
+//! - `account`: [`AccountStore`], its supertrait for custom domains and service tags.
 //! - `sqlite`: the SQLite implementation (WAL, one writer connection, a small pool of readers).
 //! - `code`: the content-addressed code-package store and safe zip extraction.
 
+mod account;
 pub mod code;
 mod metadata;
 pub mod sqlite;
 mod versions;
 
+pub use account::{AccountStore, DomainUpdate, TaggedService};
 pub use metadata::{
     open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
     ServiceUpdate, StoreError, TriggerUpdate,

@@ -37,6 +37,11 @@ pub enum ErrorCode {
     VersionNotFound,
     AliasNotFound,
     AliasAlreadyExists,
+    // Custom domains.
+    DomainNameNotFound,
+    DomainNameAlreadyExists,
+    /// A request on a custom domain whose path no route serves.
+    DomainRouteNotFound,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     /// Transport-level refusals, answered before a request reaches a route (`server::conn`).
@@ -76,6 +81,9 @@ impl ErrorCode {
         ErrorCode::VersionNotFound,
         ErrorCode::AliasNotFound,
         ErrorCode::AliasAlreadyExists,
+        ErrorCode::DomainNameNotFound,
+        ErrorCode::DomainNameAlreadyExists,
+        ErrorCode::DomainRouteNotFound,
         ErrorCode::NotFound,
         ErrorCode::RequestHeaderFieldsTooLarge,
         ErrorCode::UriTooLong,
@@ -112,6 +120,9 @@ impl ErrorCode {
             ErrorCode::VersionNotFound => "VersionNotFound",
             ErrorCode::AliasNotFound => "AliasNotFound",
             ErrorCode::AliasAlreadyExists => "AliasAlreadyExists",
+            ErrorCode::DomainNameNotFound => "DomainNameNotFound",
+            ErrorCode::DomainNameAlreadyExists => "DomainNameAlreadyExists",
+            ErrorCode::DomainRouteNotFound => "DomainRouteNotFound",
             ErrorCode::RequestHeaderFieldsTooLarge => "RequestHeaderFieldsTooLarge",
             ErrorCode::UriTooLong => "URITooLong",
             ErrorCode::RequestTimeout => "RequestTimeout",
@@ -142,12 +153,15 @@ impl ErrorCode {
             | ErrorCode::StatefulAsyncInvocationNotFound
             | ErrorCode::VersionNotFound
             | ErrorCode::AliasNotFound => 404,
+            | ErrorCode::DomainNameNotFound
+            | ErrorCode::DomainRouteNotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists
             | ErrorCode::AliasAlreadyExists
             | ErrorCode::ServiceNotEmpty
-            | ErrorCode::FunctionNotEmpty => 409,
+            | ErrorCode::FunctionNotEmpty
+            | ErrorCode::DomainNameAlreadyExists => 409,
             ErrorCode::PreconditionFailed => 412,
             ErrorCode::ResourceExhausted => 429,
             ErrorCode::MethodNotAllowed => 405,
@@ -204,6 +218,10 @@ impl FcError {
 
     pub fn alias_not_found(service: &str, alias: &str) -> Self {
         FcError::new(ErrorCode::AliasNotFound, format!("alias '{alias}' of service '{service}' does not exist"))
+    }
+
+    pub fn domain_not_found(domain: &str) -> Self {
+        FcError::new(ErrorCode::DomainNameNotFound, format!("domain name '{domain}' does not exist"))
     }
 
     pub fn precondition_failed() -> Self {
@@ -272,6 +290,9 @@ mod tests {
                 | ErrorCode::VersionNotFound
                 | ErrorCode::AliasNotFound
                 | ErrorCode::AliasAlreadyExists
+                | ErrorCode::DomainNameNotFound
+                | ErrorCode::DomainNameAlreadyExists
+                | ErrorCode::DomainRouteNotFound
                 | ErrorCode::NotFound
                 | ErrorCode::RequestHeaderFieldsTooLarge
                 | ErrorCode::UriTooLong
@@ -281,6 +302,6 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
-        assert_eq!(ErrorCode::ALL.len(), 31, "a code was added to the match but not to ALL");
+        assert_eq!(ErrorCode::ALL.len(), 34, "a code was added to the match but not to ALL");
     }
 }

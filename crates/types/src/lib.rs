@@ -13,12 +13,14 @@
 //! - `service`, `function`, `trigger`: stored specs, request patches and wire views of each resource.
 //! - `version`, `alias`: a service's published versions (immutable snapshots) and the aliases that route to them.
 //! - `async_config`: a function's async-invoke-config (retries, event age, destinations).
+//! - `custom_domain`: custom domains, their routes and the Host/path match; `tag`: resource ARNs and tags.
 //! - `limits`: the bounds Ferric enforces, with FC's values as defaults.
 //! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying.
 //! - `time`: the timestamp formats on the wire.
 
 pub mod alias;
 pub mod async_config;
+pub mod custom_domain;
 pub mod error;
 pub mod fields;
 pub mod function;
@@ -27,6 +29,7 @@ pub mod name;
 pub mod runtime;
 pub mod service;
 pub mod signature;
+pub mod tag;
 pub mod time;
 pub mod trigger;
 pub mod version;

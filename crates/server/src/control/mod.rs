@@ -12,15 +12,18 @@
 //! - `async_config`: async-invoke-config; `invocations`: stateful async invocations (accept, stop, redrive).
 //! - `form`: the form API's own service and per-function config text.
 //! - `logs`: reading invocation logs, listed and followed.
+//! - `custom_domains`: custom domains and the Host table they feed; `tags`: service tags.
 
 pub mod aliases;
 pub mod async_config;
 pub mod code;
+pub mod custom_domains;
 pub mod form;
 pub mod functions;
 pub mod invocations;
 pub mod logs;
 pub mod services;
+pub mod tags;
 pub mod triggers;
 pub mod versions;
 
@@ -53,6 +56,8 @@ pub(crate) struct Parts {
     pub queue: ferric_queue::Queue,
     pub scheduler: ferric_triggers::Scheduler,
     pub logs: LogSink,
+    /// The Host routing table, dropped on every custom domain write.
+    pub domains: Arc<crate::domains::DomainTable>,
 }
 
 struct Inner {

@@ -107,6 +107,7 @@ struct Inner {
     control: Control,
     max_sync_payload: usize,
     max_async_payload: usize,
+    domains: Arc<crate::domains::DomainTable>,
 }
 
 /// What the server hands the data plane when it opens.
@@ -119,11 +120,13 @@ pub(crate) struct Parts {
     pub control: Control,
     pub max_sync_payload: usize,
     pub max_async_payload: usize,
+    pub domains: Arc<crate::domains::DomainTable>,
 }
 
 impl DataPlane {
     pub(crate) fn new(p: Parts) -> DataPlane {
-        let Parts { store, code_root, catalog, invoker, logs, control, max_sync_payload, max_async_payload } = p;
+        let Parts { store, code_root, catalog, invoker, logs, control, max_sync_payload, max_async_payload, domains } =
+            p;
         DataPlane {
             inner: Arc::new(Inner {
                 store,
@@ -134,6 +137,7 @@ impl DataPlane {
                 control,
                 max_sync_payload,
                 max_async_payload,
+                domains,
             }),
         }
     }
@@ -186,6 +190,19 @@ impl DataPlane {
             .then(|| base64::engine::general_purpose::STANDARD.encode(ferric_invoker::logs::tail(&log)));
         self.keep_log(&version, &request_id, log);
         Ok(Outcome::Finished(Finished { version, response, log_tail }))
+    }
+
+    /// The custom domain a request's Host (without its port) names, if any. The server's own host
+    /// names never name one, so a domain cannot shadow the API.
+    pub async fn custom_domain(
+        &self,
+        host: &str,
+    ) -> Result<Option<Arc<ferric_types::custom_domain::CustomDomain>>, ApiError> {
+        let domains = &self.inner.domains;
+        if domains.is_api_host(host) {
+            return Ok(None);
+        }
+        Ok(domains.lookup(self.inner.store.as_ref(), host).await?)
     }
 
     /// Keeps an invocation's log for `/ferric/v1/logs`, off the invoke path.

@@ -1,8 +1,11 @@
 //! The route table, one file per resource, and the small helpers every route shares.
 
+mod account;
 mod aliases;
 mod async_invoke;
 mod code;
+mod custom_domains;
+mod domain_proxy;
 mod form;
 mod functions;
 mod health;
@@ -10,6 +13,7 @@ mod invoke;
 mod logs;
 mod proxy;
 mod services;
+mod tags;
 mod triggers;
 mod versions;
 
@@ -71,6 +75,17 @@ pub fn router(state: AppState) -> Router {
             "/2016-08-15/services/{service}/functions/{function}/stateful-async-invocations/{invocation}",
             get(async_invoke::get_invocation).put(async_invoke::stop_invocation),
         )
+        .route("/2016-08-15/custom-domains", get(custom_domains::list).post(custom_domains::create))
+        .route(
+            "/2016-08-15/custom-domains/{domain}",
+            get(custom_domains::get).put(custom_domains::update).delete(custom_domains::delete),
+        )
+        .route("/2016-08-15/tag", get(tags::get).post(tags::tag).delete(tags::untag))
+        .route("/2016-08-15/tags", get(tags::list))
+        .route("/2016-08-15/account-settings", get(account::settings))
+        .route("/2016-08-15/reservedCapacities", get(account::reserved_capacities))
+        .route("/2016-08-15/services/{service}/tempCodeBucketToken", get(account::cloud_only))
+        .route("/2016-08-15/tempBucketToken", get(account::cloud_only))
         .route("/ferric/v1/logs", get(logs::list))
         .route("/ferric/v1/logs/follow", get(logs::follow))
         .route(
@@ -91,6 +106,9 @@ pub fn router(state: AppState) -> Router {
         .route("/2016-08-15/proxy/{service}/{function}/{*path}", any(proxy::proxy))
         .fallback(not_supported)
         .method_not_allowed_fallback(not_supported)
+        // Inside the request id and access log, before any route: a custom domain's Host is served by
+        // its routes whatever the path (`domain_proxy.rs` says which hosts can be one).
+        .layer(middleware::from_fn_with_state(state.clone(), domain_proxy::layer))
         .layer(middleware::from_fn(crate::request_id::layer))
         .layer(middleware::from_fn_with_state(state.clone(), crate::access_log::layer))
         .with_state(state)

@@ -22,7 +22,7 @@ use ferric_types::ErrorCode;
 
 use super::invoke::invocation_headers;
 use super::qualified_service;
-use crate::dataplane::{Caller, Input, Invocation, LogType, Mode, Outcome, Target};
+use crate::dataplane::{Caller, Finished, Input, Invocation, LogType, Mode, Outcome, Target};
 use crate::error::ApiError;
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -93,21 +93,7 @@ pub async fn proxy(
     validate_name("function", &function, NameRule::Lenient)?;
 
     let (parts, body) = request.into_parts();
-    let headers = multi_map(
-        parts.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))),
-    );
-    let queries =
-        multi_map(form_urlencoded::parse(raw_query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())));
-    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let http = HttpRequest {
-        method: parts.method.as_str().to_string(),
-        path: signature::decode_path(&sub_path),
-        request_uri: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or(raw_path),
-        client_ip: peer.ip().to_canonical().to_string(),
-        host,
-        headers,
-        queries,
-    };
+    let http = http_request(&parts, &raw_query, signature::decode_path(&sub_path), peer);
     let invocation = Invocation {
         target: Target { account: account.clone(), service, function, qualifier },
         request_id,
@@ -118,6 +104,38 @@ pub async fn proxy(
     let Outcome::Finished(finished) = state.plane().invoke(invocation).await? else {
         return Err(ferric_types::FcError::internal().into());
     };
+    Ok(respond(&finished, account))
+}
+
+/// The request a function's HTTP handler sees; `path` is the decoded path it is told it was called on.
+pub(super) fn http_request(
+    parts: &axum::http::request::Parts,
+    raw_query: &str,
+    path: String,
+    peer: SocketAddr,
+) -> HttpRequest {
+    let headers = multi_map(
+        parts.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))),
+    );
+    let queries =
+        multi_map(form_urlencoded::parse(raw_query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    HttpRequest {
+        method: parts.method.as_str().to_string(),
+        path,
+        request_uri: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string()),
+        client_ip: peer.ip().to_canonical().to_string(),
+        host,
+        headers,
+        queries,
+    }
+}
+
+/// The function's answer as the HTTP client sees it: its status, headers and body, or FC's 502.
+pub(super) fn respond(finished: &Finished, account: String) -> Response {
     let outcome = &finished.response;
     let mut response = match (&outcome.error, &outcome.http) {
         (None, Some(head)) => {
@@ -149,9 +167,9 @@ pub async fn proxy(
             response
         }
     };
-    invocation_headers(&mut response, &finished);
+    invocation_headers(&mut response, finished);
     response.extensions_mut().insert(crate::auth::Account(account));
-    Ok(response)
+    response
 }
 
 #[cfg(test)]

@@ -5,12 +5,15 @@
 //! write (WAL). All SQLite work runs on tokio's blocking pool. `synchronous=NORMAL` in WAL mode keeps every
 //! committed write across a process crash; only a power loss can drop the last transactions.
 
+mod account;
+mod custom_domains;
 mod functions;
 mod jobs;
 mod logs;
 mod paging;
 mod schema;
 mod services;
+mod tags;
 mod triggers;
 mod versions;
 

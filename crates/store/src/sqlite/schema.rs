@@ -83,13 +83,35 @@ CREATE TABLE IF NOT EXISTS async_configs (
     modified_ms INTEGER NOT NULL,
     PRIMARY KEY (account_id, service, function, qualifier)
 ) WITHOUT ROWID;
-PRAGMA user_version = 5;
+-- ---- custom domains and service tags (issue 11, items 4 and 7) ----
+-- A domain name is unique across accounts (its lowercase `host` too): a Host has exactly one owner.
+CREATE TABLE IF NOT EXISTS custom_domains (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS custom_domains_by_account ON custom_domains (account_id, name);
+CREATE TABLE IF NOT EXISTS service_tags (
+    account_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account_id, service, key)
+) WITHOUT ROWID;
+-- ---- end of custom domains and service tags ----
+PRAGMA user_version = 6;
 ";
 
-/// Versions and aliases (schema generation 5). A block of its own: `SqliteStore::open` runs it after
-/// [`SCHEMA`], and it only adds tables, so databases of generation 4 gain them unchanged.
-/// `version_counters` remembers the last id a service handed out, so an id is never reused after a
-/// delete (FC's rule); `version_code` lists the packages each version keeps alive for code GC.
+/// Versions and aliases (schema generation 6, with custom domains and tags above). A block of its own:
+/// `SqliteStore::open` runs it after [`SCHEMA`], and it only adds tables, so databases of generation 4
+/// gain them unchanged. `version_counters` remembers the last id a service handed out, so an id is never
+/// reused after a delete (FC's rule); `version_code` lists the packages each version keeps alive for
+/// code GC.
 pub(super) const VERSIONS: &str = "
 CREATE TABLE IF NOT EXISTS versions (
     account_id TEXT NOT NULL,

@@ -122,5 +122,5 @@ pub(super) fn delete(
     // A service created again under this name numbers its versions from 1.
     tx.execute("DELETE FROM version_counters WHERE account_id = ?1 AND service = ?2", params![account, name])
         .map_err(db("delete version counter"))?;
-    Ok(())
+    super::tags::delete_all(tx, account, name)
 }
