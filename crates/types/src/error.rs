@@ -152,7 +152,7 @@ impl ErrorCode {
             | ErrorCode::AsyncConfigNotExists
             | ErrorCode::StatefulAsyncInvocationNotFound
             | ErrorCode::VersionNotFound
-            | ErrorCode::AliasNotFound => 404,
+            | ErrorCode::AliasNotFound
             | ErrorCode::DomainNameNotFound
             | ErrorCode::DomainRouteNotFound => 404,
             ErrorCode::ServiceAlreadyExists
