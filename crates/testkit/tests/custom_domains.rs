@@ -171,16 +171,27 @@ async fn requests_are_served_by_host_and_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_trigger_auth_type_applies_and_qualifiers_follow_the_proxy_rule() {
     let server = TestServer::start().await;
-    let svc = service_with(&server, &["f"], "function").await;
+    let client = server.client();
+    let private = service_with(&server, &["f"], "function").await;
+    let open = service_with(&server, &["f"], "anonymous").await;
     let routes = json!({"routes": [
-        {"path": "/*", "serviceName": svc, "functionName": "f"},
-        {"path": "/v/*", "serviceName": svc, "functionName": "f", "qualifier": "prod"},
+        {"path": "/*", "serviceName": private, "functionName": "f"},
+        {"path": "/v/*", "serviceName": open, "functionName": "f", "qualifier": "prod"},
     ]});
     let body = json!({"domainName": "private.example.test", "routeConfig": routes});
-    server.client().call(Method::POST, "/custom-domains", &[], Some(&body)).await.expect("create");
+    client.call(Method::POST, "/custom-domains", &[], Some(&body)).await.expect("create");
     let r = on_host(&server, "private.example.test", "/x").await;
     assert_eq!(r.status(), 403, "authType function needs the owner's signature");
-    // Until versions and aliases exist, a qualifier other than LATEST is refused as /proxy refuses it.
+
+    // The route's qualifier resolves as /proxy/{service}.{qualifier} does: an alias that does not exist yet
+    // is not found, and once it exists the route runs the version it names.
     let r = on_host(&server, "private.example.test", "/v/x").await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.expect("json")["ErrorCode"], "AliasNotFound");
+    client.call(Method::POST, &format!("/services/{open}/versions"), &[], Some(&json!({}))).await.expect("v1");
+    let alias = json!({"aliasName": "prod", "versionId": "1"});
+    client.call(Method::POST, &format!("/services/{open}/aliases"), &[], Some(&alias)).await.expect("alias");
+    let r = on_host(&server, "private.example.test", "/v/x").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-fc-invocation-service-version"], "1");
 }
