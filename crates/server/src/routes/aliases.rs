@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use ferric_types::alias::{Alias, AliasPatch, ALIAS_SHAPE};
-use ferric_types::fields::parse_body;
 use ferric_types::name::{validate_name, NameRule};
 use serde::Deserialize;
 
@@ -22,8 +21,7 @@ fn render(alias: &Alias) -> Response {
 }
 
 async fn read_patch(state: &AppState, body: Body) -> Result<AliasPatch, ApiError> {
-    let body = crate::body::read(body, state.config().max_body_bytes).await?;
-    Ok(parse_body(&body, &ALIAS_SHAPE)?)
+    super::read_json(body, state.config().max_body_bytes, &ALIAS_SHAPE).await
 }
 
 #[derive(Deserialize)]

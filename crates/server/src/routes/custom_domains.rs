@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use ferric_types::custom_domain::{validate_domain_name, CustomDomain, CustomDomainPatch, CUSTOM_DOMAIN_SHAPE};
-use ferric_types::fields::parse_body;
 
 use super::{json, no_content, page_response, ListParams, Params};
 use crate::auth::Account;
@@ -22,8 +21,7 @@ fn render(domain: &CustomDomain) -> Response {
 }
 
 async fn read_patch(state: &AppState, body: Body) -> Result<CustomDomainPatch, ApiError> {
-    let body = crate::body::read(body, state.config().max_body_bytes).await?;
-    Ok(parse_body(&body, &CUSTOM_DOMAIN_SHAPE)?)
+    super::read_json(body, state.config().max_body_bytes, &CUSTOM_DOMAIN_SHAPE).await
 }
 
 pub async fn create(

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use ferric_types::fields::parse_body;
 use ferric_types::function::{Function, FunctionPatch, FUNCTION_SHAPE};
 use ferric_types::name::{validate_name, NameRule};
 
@@ -25,8 +24,7 @@ fn render(function: &Function) -> Response {
 
 /// Reads a function body; it may carry a whole code package, so its bound is the code bound.
 async fn read_patch(state: &AppState, body: Body) -> Result<FunctionPatch, ApiError> {
-    let body = crate::body::read(body, state.config().max_code_body_bytes()).await?;
-    Ok(parse_body(&body, &FUNCTION_SHAPE)?)
+    super::read_json(body, state.config().max_code_body_bytes(), &FUNCTION_SHAPE).await
 }
 
 /// The code of a create or update body. Custom containers carry an image instead of code.

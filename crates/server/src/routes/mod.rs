@@ -120,6 +120,17 @@ async fn not_supported(request: Request) -> ApiError {
     ApiError::new(ErrorCode::PathNotSupported, format!("'{}' against '{path}' is not supported", request.method()))
 }
 
+/// A JSON request body read to `limit` bytes and checked against its resource's `shape` (FC's body rules:
+/// keys without case, `null` = absent, an empty body refused).
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    body: axum::body::Body,
+    limit: usize,
+    shape: &ferric_types::fields::Shape,
+) -> Result<T, ApiError> {
+    let bytes = crate::body::read(body, limit).await?;
+    Ok(ferric_types::fields::parse_body(&bytes, shape)?)
+}
+
 /// A JSON response, with the resource's ETag when it has one.
 pub(crate) fn json(status: StatusCode, body: &impl Serialize, etag: Option<&str>) -> Response {
     let bytes = match serde_json::to_vec(body) {

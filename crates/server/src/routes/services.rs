@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use ferric_types::fields::parse_body;
 use ferric_types::name::{validate_name, NameRule};
 use ferric_types::service::{Service, ServicePatch, SERVICE_SHAPE};
 
@@ -20,8 +19,7 @@ fn render(service: &Service) -> Response {
 }
 
 async fn read_patch(state: &AppState, body: Body) -> Result<ServicePatch, ApiError> {
-    let body = crate::body::read(body, state.config().max_body_bytes).await?;
-    Ok(parse_body(&body, &SERVICE_SHAPE)?)
+    super::read_json(body, state.config().max_body_bytes, &SERVICE_SHAPE).await
 }
 
 pub async fn create(

@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use ferric_types::fields::parse_body;
 use ferric_types::name::{validate_name, NameRule};
 use ferric_types::trigger::{Trigger, TriggerPatch, TRIGGER_SHAPE};
 use serde::Deserialize;
@@ -20,8 +19,7 @@ fn render(trigger: &Trigger) -> Response {
 }
 
 async fn read_patch(state: &AppState, body: Body) -> Result<TriggerPatch, ApiError> {
-    let body = crate::body::read(body, state.config().max_body_bytes).await?;
-    Ok(parse_body(&body, &TRIGGER_SHAPE)?)
+    super::read_json(body, state.config().max_body_bytes, &TRIGGER_SHAPE).await
 }
 
 #[derive(Deserialize)]
