@@ -19,6 +19,8 @@
 //! - `catalog`: the data plane's cache of resolved functions, invalidated by control-plane writes.
 //! - `runner`: the queue's `Runner` (one invocation through the data plane) and the timers' source.
 //! - `logsink`: invocation logs written to the store off the invoke path, with retention.
+//! - `console/`: the web console at `/console` (embedded page, session sign-in, CSRF, the FC routes
+//!   behind the session).
 //! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
 //!   triggers), logs, form, health.
 
@@ -28,6 +30,7 @@ mod body;
 mod catalog;
 mod config;
 mod conn;
+mod console;
 mod control;
 mod dataplane;
 mod domains;
