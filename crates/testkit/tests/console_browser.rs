@@ -114,7 +114,7 @@ async fn click(c: &Client, css: &str) {
 }
 
 /// Saves a screenshot of the window as it is.
-async fn shot(c: &Client, dir: &PathBuf, name: &str) {
+async fn shot(c: &Client, dir: &std::path::Path, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
 }

@@ -91,7 +91,7 @@ mod tests {
     fn an_hour_of_minute_buckets_ending_at_the_current_minute() {
         let h = EmptyHistory::last_hour(3_600_000 * 10 + 61_234);
         assert_eq!(h.buckets.len(), 60);
-        assert_eq!(h.buckets.last().unwrap().start_ms, 3_600_000 * 10 + 60_000);
+        assert_eq!(h.buckets.last().expect("buckets").start_ms, 3_600_000 * 10 + 60_000);
         assert_eq!(h.buckets[0].start_ms, 3_600_000 * 10 + 60_000 - 59 * 60_000);
     }
 }

@@ -111,7 +111,7 @@ impl Sessions {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.live.lock().unwrap().len()
+        self.live.lock().expect("lock").len()
     }
 }
 
@@ -246,7 +246,7 @@ mod tests {
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_str(v).unwrap());
+            h.append(*k, HeaderValue::from_str(v).expect("header"));
         }
         h
     }
@@ -267,7 +267,7 @@ mod tests {
     async fn a_forged_or_foreign_cookie_finds_nothing() {
         let sessions = Sessions::default();
         let (cookie, _) = sessions.start("acct".into(), "key".into(), Instant::now());
-        let (id, _) = cookie.split_once('.').unwrap();
+        let (id, _) = cookie.split_once('.').expect("id.mac");
         assert!(sessions.find(&format!("{id}.AAAA"), Instant::now()).is_none());
         assert!(sessions.find(id, Instant::now()).is_none());
         let other = Sessions::default();
