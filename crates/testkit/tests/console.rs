@@ -94,12 +94,12 @@ async fn the_page_and_its_assets_carry_the_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
     }
     let page = http.get(format!("{}/console", server.endpoint)).send().await.expect("send");
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers()["content-type"].to_str().expect("text").starts_with("text/html"));
     let html = page.text().await.expect("text");
     assert!(html.contains("/console/assets/app.js"));
     assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
     let js = http.get(format!("{}/console/assets/app.js", server.endpoint)).send().await.expect("send");
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(js.headers()["content-type"].to_str().expect("text").starts_with("text/javascript"));
     let missing = http.get(format!("{}/console/assets/nope.js", server.endpoint)).send().await.expect("send");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let body: Value = missing.json().await.expect("json");
@@ -175,7 +175,7 @@ async fn sign_in_checks_the_key_and_sets_a_strict_http_only_cookie_without_the_s
     assert_eq!(body["accountId"], ferric_testkit::ACCOUNT);
     assert!(body.get("accessKeySecret").is_none() && !body.to_string().contains(KEY_SECRET));
 
-    let session = Session { cookie: set.split(';').next().unwrap().to_string(), csrf: String::new() };
+    let session = Session { cookie: set.split(';').next().expect("pair").to_string(), csrf: String::new() };
     let (status, me) = console.call(Some(&session), Method::GET, "/session", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["csrfToken"], body["csrfToken"]);
@@ -264,7 +264,7 @@ async fn sign_out_ends_the_session() {
         .await
         .expect("send");
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert!(response.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(response.headers()[SET_COOKIE].to_str().expect("text").contains("Max-Age=0"));
     let (status, body) = console.call(Some(&session), Method::GET, "/fc/2016-08-15/services", None).await;
     assert_denied(status, &body);
 }
@@ -283,7 +283,7 @@ async fn a_session_acts_for_its_own_account_only() {
     let mine = console.sign_in(KEY_ID, KEY_SECRET).await;
     let (status, body) = console.call(Some(&mine), Method::GET, "/fc/2016-08-15/services", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body["services"].as_array().unwrap().iter().any(|s| s["serviceName"] == name.as_str()));
+    assert!(body["services"].as_array().expect("array").iter().any(|s| s["serviceName"] == name.as_str()));
 }
 
 #[tokio::test]
