@@ -298,13 +298,14 @@ async function codePanel(body, { base, f }) {
   if (entries.length === 1) {
     const entry = entries[0];
     const source = new TextDecoder().decode(await entry.read());
-    const editor = h('textarea', { id: 'editor', class: 'code', rows: 20, spellcheck: 'false', wrap: 'off', value: source });
-    editor.addEventListener('keydown', (ev) => {
-      if (ev.key !== 'Tab') return;
-      ev.preventDefault();
-      editor.setRangeText('  ', editor.selectionStart, editor.selectionEnd, 'end');
-    });
-    const saveBtn = h('button', { id: 'save-code', onclick: () => guard(body, () => save(createZip([{ name: entry.name, data: new TextEncoder().encode(editor.value) }]))) }, 'Save as new package');
+    const { createEditor } = await import('./editor.js');
+    const editor = h('div', { id: 'editor', class: 'editor' });
+    const lang = entry.name.endsWith('.py') ? 'python' : /\.[cm]?js$/.test(entry.name) ? 'javascript' : null;
+    const nonce = document.querySelector('meta[name=ferric-style-nonce]')?.content;
+    const handle = createEditor(editor, source, lang, nonce);
+    // The browser test sets the text through this handle (typing would meet auto-indent and brackets).
+    editor.ferricEditor = handle;
+    const saveBtn = h('button', { id: 'save-code', onclick: () => guard(body, () => save(createZip([{ name: entry.name, data: new TextEncoder().encode(handle.getValue()) }]))) }, 'Save as new package');
     parts.push(h('p', { class: 'muted' }, `${entry.name} (handler ${f.handler})`), editor, h('div', { class: 'actions' }, saveBtn));
   } else {
     parts.push(h('p', { class: 'muted' }, `The package has ${entries.length} files: edit it as a zip and upload it.`),

@@ -94,10 +94,18 @@ async fn the_page_and_its_assets_carry_the_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
     }
     let page = http.get(format!("{}/console", server.endpoint)).send().await.expect("send");
+    let page_csp = page.headers()["content-security-policy"].clone();
     assert!(page.headers()["content-type"].to_str().expect("text").starts_with("text/html"));
     let html = page.text().await.expect("text");
     assert!(html.contains("/console/assets/app.js"));
     assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
+    // The page's style nonce is fresh per load and the same in the CSP and the page.
+    let csp = page_csp.to_str().expect("text");
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a style nonce");
+    assert!(html.contains(&format!("content=\"{nonce}\"")), "the page carries its CSP's nonce");
+    assert!(!csp.contains("script-src 'self' 'nonce"), "the nonce is for styles only: {csp}");
+    let again = http.get(format!("{}/console", server.endpoint)).send().await.expect("send");
+    assert!(!again.headers()["content-security-policy"].to_str().expect("text").contains(nonce));
     let js = http.get(format!("{}/console/assets/app.js", server.endpoint)).send().await.expect("send");
     assert!(js.headers()["content-type"].to_str().expect("text").starts_with("text/javascript"));
     let missing = http.get(format!("{}/console/assets/nope.js", server.endpoint)).send().await.expect("send");

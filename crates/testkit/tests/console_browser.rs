@@ -196,11 +196,15 @@ async fn walk(c: &Client, server: &TestServer) {
     // Edit the code in the page and save it as a new package.
     let before = made["codeChecksum"].clone();
     go(c, base, &format!("#/s/{service}/f/hello/code")).await;
-    let editor = wait_for(c, "#editor").await;
-    let source = editor.prop("value").await.expect("value").unwrap_or_default();
+    wait_for(c, "#editor .cm-content").await;
+    let source =
+        c.execute("return document.getElementById('editor').ferricEditor.getValue()", vec![]).await.expect("value");
+    let source = source.as_str().unwrap_or_default().to_string();
     assert!(source.contains("def handler"), "the editor shows the package's file: {source}");
     let edited = "def handler(event, context):\n    print('console-marker ' + event.decode())\n    return 'edited:' + event.decode()\n";
-    c.execute("document.getElementById('editor').value = arguments[0]", vec![json!(edited)]).await.expect("set code");
+    c.execute("document.getElementById('editor').ferricEditor.setValue(arguments[0])", vec![json!(edited)])
+        .await
+        .expect("set code");
     shot(c, &dir, "04-code-1280x800").await;
     click(c, "#save-code").await;
     wait_text(c, "#code-status", "new code package").await;

@@ -1,5 +1,6 @@
 //! The web console at `/console`: a page, its scripts and styles embedded in the binary
-//! (`crates/server/console/`, no build step), and the JSON routes the page calls.
+//! (`crates/server/console/`: plain ES modules, plus the committed CodeMirror bundle `editor.js` that
+//! `scripts/build-console` rebuilds), and the JSON routes the page calls.
 //!
 //! The page's API is `/console/api/...`: `session` (sign in, who am I, sign out), `fc/...` — the FC
 //! 2016-08-15 and `/ferric/v1` routes themselves, the same handlers as the signed API, mounted behind the
@@ -44,7 +45,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -63,14 +64,29 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("api.js", "text/javascript; charset=utf-8", include_bytes!("../../console/api.js")),
     ("zip.js", "text/javascript; charset=utf-8", include_bytes!("../../console/zip.js")),
     ("chart.js", "text/javascript; charset=utf-8", include_bytes!("../../console/chart.js")),
+    // CodeMirror 6, bundled by scripts/build-console from console/editor/.
+    ("editor.js", "text/javascript; charset=utf-8", include_bytes!("../../console/editor.js")),
     ("style.css", "text/css; charset=utf-8", include_bytes!("../../console/style.css")),
 ];
 
 const INDEX: &[u8] = include_bytes!("../../console/index.html");
 
+/// The page, with a fresh style nonce: CodeMirror writes its styles into a `<style>` element, which
+/// `style-src 'self'` alone would block. The nonce reaches the script in a `<meta>`; scripts stay `'self'`.
 async fn page() -> Response {
-    let mut response = (StatusCode::OK, INDEX).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    let mut bytes = [0u8; 16];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return ApiError::internal("drawing a style nonce", &std::io::Error::other("no entropy")).into_response();
+    }
+    let nonce = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+    let html = String::from_utf8_lossy(INDEX).replace("{{STYLE_NONCE}}", &nonce);
+    let csp = CSP.replace("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"));
+    let mut response = (StatusCode::OK, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     response
 }
 
