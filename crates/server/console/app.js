@@ -366,8 +366,8 @@ async function triggersPanel(body, ctx) {
     return form;
   };
   body.replaceChildren(h('h2', {}, 'Triggers'),
-    triggers.length ? triggers.map((t) => h('div', { class: 'sub' }, h('h3', {}, `${t.triggerName} (${t.triggerType})`), editor(t)))
-      : h('p', { class: 'muted' }, 'No triggers.'),
+    ...(triggers.length ? triggers.map((t) => h('div', { class: 'sub' }, h('h3', {}, `${t.triggerName} (${t.triggerType})`), editor(t)))
+      : [h('p', { class: 'muted' }, 'No triggers.')]),
     h('div', { class: 'sub' }, h('h3', {}, 'New trigger'), editor(null)));
 }
 
@@ -421,6 +421,11 @@ async function asyncPanel(body, ctx) {
     });
   });
   const dead = new Set(['Failed', 'Expired', 'Stopped']);
+  // While any invocation is still on its way, look again shortly.
+  if (invocations.some((i) => !dead.has(i.status) && i.status !== 'Succeeded')) {
+    const timer = setTimeout(() => asyncPanel(body, ctx).catch(() => {}), 1000);
+    cleanup.push(() => clearTimeout(timer));
+  }
   body.replaceChildren(h('h2', {}, 'Async invocations'), send,
     invocations.length ? h('table', { class: 'list' },
       h('tr', {}, h('th', {}, 'Id'), h('th', {}, 'Status'), h('th', {}, 'Started'), h('th', {}, 'Ended'), h('th', {})),

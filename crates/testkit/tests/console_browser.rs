@@ -243,6 +243,26 @@ async fn walk(c: &Client, server: &TestServer) {
     wait_text(c, "#log-list", "console-marker followed").await;
     shot(c, &dir, "06-logs-1280x800").await;
 
+    // Triggers: create a timer trigger from the form; it lists and the signed API sees it.
+    go(c, base, &format!("#/s/{service}/f/hello/triggers")).await;
+    fill(c, "#panel-triggers form.trigger:last-of-type input[name=triggerName]", "every5m").await;
+    click(c, "#panel-triggers form.trigger:last-of-type button[type=submit]").await;
+    wait_text(c, "#panel-triggers", "every5m (timer)").await;
+    shot(c, &dir, "08-triggers-1280x800").await;
+    let trigger = server.client().get_trigger(&service, "hello", "every5m").await.expect("trigger exists");
+    assert_eq!(trigger["triggerType"], "timer");
+
+    // Async invocations: a stateful one is listed with its status.
+    go(c, base, &format!("#/s/{service}/f/hello/async")).await;
+    click(c, "#panel-async form button[type=submit]").await;
+    wait_text(c, "#panel-async table", "Succeeded").await;
+    shot(c, &dir, "09-async-1280x800").await;
+
+    // Versions: publish one from the service page.
+    go(c, base, &format!("#/s/{service}")).await;
+    click(c, "#versions form.inline button[type=submit]").await;
+    wait_text(c, "#versions table", "1").await;
+
     // Charts of the last hour.
     go(c, base, &format!("#/s/{service}/f/hello/metrics")).await;
     wait_for(c, "#charts svg.chart").await;
