@@ -385,7 +385,7 @@ impl Metrics {
             k.account == account
                 && k.service == service
                 && k.function == function
-                && qualifier.map_or(true, |q| k.qualifier == q)
+                && qualifier.is_none_or(|q| k.qualifier == q)
         });
         history::summarize(now, rings.map(|(_, ring)| ring))
     }
