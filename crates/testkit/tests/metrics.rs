@@ -175,3 +175,24 @@ async fn a_metrics_token_is_required_from_every_caller_once_set() {
     let text = right.text().await.expect("text");
     assert!(text.contains("ferric_http_requests_total{route=\"/metrics\",method=\"GET\",status=\"403\"} 2"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_depth_counts_waiting_and_running_invocations() {
+    let server = TestServer::start_with(|c| {
+        c.queue.workers = 1;
+        c.queue.poll = Duration::from_millis(20);
+    })
+    .await;
+    let svc = unique("metrics");
+    server.client().create_service(&json!({"serviceName": svc})).await.expect("service");
+    deploy(&server, &svc, "slow").await;
+    let async_call = [("x-fc-invocation-type", "Async")];
+    assert_eq!(invoke(&server, &svc, "slow", "busy", &async_call).await, 202);
+    assert_eq!(invoke(&server, &svc, "slow", "busy", &async_call).await, 202);
+    // One worker: while the first runs (700 ms) the second waits; the first scrape reads the store.
+    let values = scrape(&server).await;
+    let depth = |state: &str| values.get(&series("ferric_async_queue_depth", &svc, "slow", state)).copied();
+    let (enqueued, running) = (depth(",state=\"enqueued\""), depth(",state=\"running\""));
+    assert_eq!(enqueued.unwrap_or(0.0) + running.unwrap_or(0.0), 2.0, "{enqueued:?} {running:?}");
+    assert!(running.unwrap_or(0.0) <= 1.0);
+}
