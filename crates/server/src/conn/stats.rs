@@ -146,14 +146,14 @@ impl ConnStats {
         use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
         let live = Gauge::<i64>::default();
         live.set(i64::try_from(self.live()).unwrap_or(i64::MAX));
-        registry.register("ferric_http_connections", "Open client connections.", live);
+        registry.register("ferric_http_connections", "Open client connections", live);
         let closed = Family::<[(&'static str, &'static str); 1], Counter>::default();
         for bite in BITES {
             closed.get_or_create(&[("limit", bite.label())]).inc_by(self.total(bite));
         }
         registry.register(
             "ferric_http_connections_closed",
-            "Connections ended or refused by a limit, by limit.",
+            "Connections ended or refused by a limit, by limit",
             closed,
         );
     }

@@ -50,12 +50,12 @@ impl HttpMetrics {
         let duration = Family::<RouteLabels, Histogram>::new_with_constructor(histogram as fn() -> _);
         registry.register(
             "ferric_http_requests",
-            "Requests the server answered, by route template, method and status.",
+            "Requests the server answered, by route template, method and status",
             requests.clone(),
         );
         registry.register(
             "ferric_http_request_duration_seconds",
-            "How long the server took to answer, by route template (to the response head).",
+            "How long the server took to answer, by route template (to the response head)",
             duration.clone(),
         );
         HttpMetrics { requests, duration }

@@ -224,27 +224,27 @@ impl Metrics {
         let timer_firings = Family::<FunctionLabels, Counter>::default();
         registry.register(
             "ferric_invocations",
-            "Invocations by result (success, handled, unhandled, timeout, throttled).",
+            "Invocations by result (success, handled, unhandled, timeout, throttled)",
             invocations.clone(),
         );
         registry.register(
             "ferric_invocation_duration_seconds",
-            "How long invocations ran, from the event's arrival at the instance to its answer.",
+            "How long invocations ran, from the event's arrival at the instance to its answer",
             duration.clone(),
         );
-        registry.register("ferric_cold_starts", "Invocations that started an instance.", cold_starts.clone());
+        registry.register("ferric_cold_starts", "Invocations that started an instance", cold_starts.clone());
         registry.register(
             "ferric_init_duration_seconds",
-            "How long starting an instance took, for the invocation that waited for it.",
+            "How long starting an instance took, for the invocation that waited for it",
             init_duration.clone(),
         );
-        registry.register("ferric_async_retries", "Failed async runs queued to run again.", retries.clone());
+        registry.register("ferric_async_retries", "Failed async runs queued to run again", retries.clone());
         registry.register(
             "ferric_async_dead_letters",
-            "Async invocations that ended without success for good, by reason (failed, expired).",
+            "Async invocations that ended without success for good, by reason (failed, expired)",
             dead_letters.clone(),
         );
-        registry.register("ferric_timer_firings", "Timer trigger firings queued.", timer_firings.clone());
+        registry.register("ferric_timer_firings", "Timer trigger firings queued", timer_firings.clone());
         let http = http::HttpMetrics::register(&mut registry);
         Metrics {
             clock: Clock::start(),
@@ -441,15 +441,15 @@ impl Metrics {
                 depth.get_or_create(&state("enqueued")).inc_by(i64::try_from(d.enqueued).unwrap_or(i64::MAX));
                 depth.get_or_create(&state("running")).inc_by(i64::try_from(d.running).unwrap_or(i64::MAX));
             }
-            live.register("ferric_instances", "Live function instances, by state (busy, idle).", instances);
+            live.register("ferric_instances", "Live function instances, by state (busy, idle)", instances);
             live.register(
                 "ferric_memory_reserved_bytes",
-                "Memory held against the server's budget by live and starting instances (their memorySize).",
+                "Memory held against the server's budget by live and starting instances (their memorySize)",
                 memory,
             );
             live.register(
                 "ferric_async_queue_depth",
-                "Async invocations waiting to run (enqueued, including retries backing off) or running.",
+                "Async invocations waiting to run (enqueued, including retries backing off) or running",
                 depth,
             );
         }
@@ -457,7 +457,7 @@ impl Metrics {
         admitted.set(i64::try_from(self.lock().rings.len()).unwrap_or(i64::MAX));
         live.register(
             "ferric_metrics_function_lines",
-            "Function label sets admitted (the rest are counted under qualifier=\"_overflow\").",
+            "Function label sets admitted (the rest are summed in the _overflow series)",
             admitted,
         );
         more(&mut live);

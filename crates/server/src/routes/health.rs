@@ -74,7 +74,7 @@ fn register_sandbox(registry: &mut Registry, sandbox: &ferric_invoker::sandbox::
     let f = sandbox.features();
     let mode = Family::<Labels, Gauge>::default();
     mode.get_or_create(&[("mode", sandbox.mode().label())]).set(1);
-    registry.register("ferric_sandbox_mode", "The sandbox mode this server runs with.", mode);
+    registry.register("ferric_sandbox_mode", "The sandbox mode this server runs with", mode);
     let features = Family::<Labels, Gauge>::default();
     for (name, on) in [
         ("root", f.root),
@@ -90,16 +90,16 @@ fn register_sandbox(registry: &mut Registry, sandbox: &ferric_invoker::sandbox::
     ] {
         features.get_or_create(&[("feature", name)]).set(i64::from(on));
     }
-    registry.register("ferric_sandbox_feature", "Whether a sandbox feature is available (1) or not (0).", features);
+    registry.register("ferric_sandbox_feature", "Whether a sandbox feature is available (1) or not (0)", features);
     let abi = Gauge::<i64>::default();
     abi.set(i64::from(f.landlock));
-    registry.register("ferric_sandbox_landlock_abi", "The landlock ABI in use (0: none).", abi);
+    registry.register("ferric_sandbox_landlock_abi", "The landlock ABI in use (0: none)", abi);
     let cgroup = Family::<Labels, Gauge>::default();
     cgroup.get_or_create(&[("driver", f.cgroup.label())]).set(1);
-    registry.register("ferric_sandbox_cgroup", "The cgroup driver in use.", cgroup);
+    registry.register("ferric_sandbox_cgroup", "The cgroup driver in use", cgroup);
     let missing = Gauge::<i64>::default();
     missing.set(i64::try_from(sandbox.missing().len()).unwrap_or(i64::MAX));
-    registry.register("ferric_sandbox_missing_features", "Features best-effort mode runs without.", missing);
+    registry.register("ferric_sandbox_missing_features", "Features best-effort mode runs without", missing);
 }
 
 #[cfg(test)]
