@@ -55,6 +55,22 @@ use pool::{AcquireError, Pool};
 use spawner::Spawner;
 use version::FunctionKey;
 
+/// What [`Invoker::snapshot`] reports for one function line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceCounts {
+    pub account: String,
+    pub service: String,
+    pub function: String,
+    /// `LATEST` or a published version id.
+    pub qualifier: String,
+    /// Instances running (busy or idle).
+    pub live: usize,
+    /// Live instances with no request in flight.
+    pub idle: usize,
+    /// Memory held against the server's budget: `memorySize` of every live or starting instance.
+    pub reserved_memory_mb: u64,
+}
+
 /// Invoker settings; the server composes them into its own config.
 #[derive(Debug, Clone)]
 pub struct InvokerConfig {
@@ -211,6 +227,28 @@ impl Invoker {
         self.inner.pools().iter().map(|p| p.instance_count()).sum()
     }
 
+    /// The instances of every function line (`LATEST` or a version) that has a pool, summed over its
+    /// pools: one lock per pool, no I/O, so a metrics scrape or a sampler can call it often.
+    pub fn snapshot(&self) -> Vec<InstanceCounts> {
+        let mut lines: HashMap<FunctionKey, InstanceCounts> = HashMap::new();
+        for pool in self.inner.pools() {
+            let (live, idle, starting) = pool.counts();
+            let key = pool.version.pool_key().function();
+            let memory_mb = u64::from(pool.version.spec.memory_size.max(1)) * (live + starting) as u64;
+            let line = lines.entry(key.clone()).or_insert_with(|| InstanceCounts {
+                account: key.account_id.clone(),
+                service: key.service.clone(),
+                function: key.function.clone(),
+                qualifier: key.qualifier.clone(),
+                ..InstanceCounts::default()
+            });
+            line.live += live;
+            line.idle += idle;
+            line.reserved_memory_mb += memory_mb;
+        }
+        lines.into_values().collect()
+    }
+
     /// Stops routing to the `LATEST` line of a function (after an update or delete); instances drain.
     /// Published versions are immutable, so their pools stay until they idle out.
     pub fn retire(&self, account: &str, service: &str, function: &str) {
@@ -250,11 +288,14 @@ impl Invoker {
                     http: None,
                     duration: started.elapsed(),
                     max_memory_mb: 0,
+                    init_duration: None,
+                    timed_out: false,
                     log: log.into_bytes(),
                 });
             }
         };
         let instance = lease.instance.clone();
+        let init_duration = lease.started_in;
         let mut log = instance.new_log();
 
         if version.spec.initializer.is_some() {
@@ -285,6 +326,8 @@ impl Invoker {
                     http: None,
                     duration: started.elapsed(),
                     max_memory_mb: instance.max_memory_mb(),
+                    init_duration,
+                    timed_out: false,
                     log: log.into_bytes(),
                 });
             }
@@ -295,6 +338,7 @@ impl Invoker {
         let call = Call::Invoke { http: request.http.as_ref() };
         let answer = instance.call(call, &request.request_id, &request.payload, log).await;
         let timeout = Duration::from_secs(u64::from(version.spec.timeout));
+        let mut timed_out = false;
         let (body, error, http, mut log) = match clock.timeout(timeout, answer).await {
             Ok(Ok((reply, log))) => {
                 let (body, error, http) = self.interpret(reply, &instance, invoked);
@@ -302,6 +346,7 @@ impl Invoker {
             }
             Ok(Err(_)) => (crash_body(invoked, &instance), Some(FunctionError::Unhandled), None, instance.new_log()),
             Err(_) => {
+                timed_out = true;
                 let log = instance.abandon(&request.request_id).unwrap_or_else(|| instance.new_log());
                 lease.pool.remove(&instance);
                 let body = error_body(&format!(
@@ -327,6 +372,8 @@ impl Invoker {
             http,
             duration: invoked.elapsed(),
             max_memory_mb: instance.max_memory_mb(),
+            init_duration,
+            timed_out,
             log: log.into_bytes(),
         })
     }

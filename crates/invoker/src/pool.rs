@@ -42,6 +42,8 @@ pub(crate) enum AcquireError {
 pub(crate) struct Lease {
     pub pool: Arc<Pool>,
     pub instance: Arc<Instance>,
+    /// How long the instance took to start, when this request started it.
+    pub started_in: Option<std::time::Duration>,
 }
 
 impl Drop for Lease {
@@ -104,16 +106,18 @@ impl Pool {
                 }
             };
             match step {
-                Step::Reuse(instance) => return Ok(Lease { pool: self.clone(), instance }),
+                Step::Reuse(instance) => return Ok(Lease { pool: self.clone(), instance, started_in: None }),
                 Step::Start(permit) => {
+                    let begun = self.clock.now();
                     let started = Instance::start(inner, &self.version, &self.interpreter, permit).await;
+                    let started_in = Some(begun.elapsed());
                     let mut state = self.lock();
                     state.starting -= 1;
                     return match started {
                         Ok(instance) => {
                             instance.in_flight.store(1, Ordering::Relaxed);
                             state.instances.push(instance.clone());
-                            Ok(Lease { pool: self.clone(), instance })
+                            Ok(Lease { pool: self.clone(), instance, started_in })
                         }
                         Err(e) => {
                             drop(state);
@@ -204,5 +208,13 @@ impl Pool {
 
     pub fn instance_count(&self) -> usize {
         self.lock().instances.iter().filter(|i| i.is_alive()).count()
+    }
+
+    /// Live instances, how many of them are idle, and how many are starting, for metrics.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let state = self.lock();
+        let live: Vec<_> = state.instances.iter().filter(|i| i.is_alive()).collect();
+        let idle = live.iter().filter(|i| i.in_flight.load(Ordering::Relaxed) == 0).count();
+        (live.len(), idle, state.starting)
     }
 }

@@ -47,6 +47,13 @@ pub struct RunOutcome {
 #[async_trait]
 pub trait Runner: Send + Sync + 'static {
     async fn run(&self, job: &Job) -> RunOutcome;
+
+    /// Told after a failed run was put back to run again (for metrics; must not block).
+    fn retried(&self, _job: &Job) {}
+
+    /// Told after a job ended without success for good: failed with no retries left, or expired past
+    /// its maximum event age. These are the queue's dead letters (for metrics; must not block).
+    fn dead_lettered(&self, _job: &Job, _status: JobStatus) {}
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +123,11 @@ impl Queue {
         self.store.enqueue_job(job).await?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// The queue's depth per function line, at most `limit` lines (a store query: callers cache it).
+    pub async fn depth(&self, limit: u32) -> Result<Vec<ferric_store::QueueDepth>, ferric_store::StoreError> {
+        self.store.queue_depth(limit).await
     }
 
     /// Looks for runnable jobs now (after a job was queued again by other means).

@@ -28,8 +28,9 @@ impl Worker<'_> {
             None => self.finish(&job, JobStatus::Succeeded, Some(outcome.body), None, &policy).await,
             Some(error) if job.attempts < policy.max_attempts() => {
                 let at = self.queue.clock.now_ms() + millis(backoff(self.config, job.attempts));
-                if let Err(e) = self.queue.store.retry_job(&job.id, at, error).await {
-                    tracing::warn!(job = %job.id, error = %e, "cannot reschedule an async invocation");
+                match self.queue.store.retry_job(&job.id, at, error).await {
+                    Ok(()) => self.runner.retried(&job),
+                    Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot reschedule an async invocation"),
                 }
             }
             Some(error) => self.finish(&job, JobStatus::Failed, Some(outcome.body), Some(error), &policy).await,
@@ -84,6 +85,9 @@ impl Worker<'_> {
         }
         if let Err(e) = self.queue.store.finish_job(&job.id, status, body, error, self.queue.clock.now_ms()).await {
             tracing::warn!(job = %job.id, error = %e, "cannot record the end of an async invocation");
+        }
+        if matches!(status, JobStatus::Failed | JobStatus::Expired) {
+            self.runner.dead_lettered(job, status);
         }
     }
 

@@ -80,6 +80,10 @@ pub struct ServerConfig {
     pub connections: crate::conn::ConnLimits,
     /// Whether every request is logged on the `ferric::access` target.
     pub access_log: bool,
+    /// The bearer token `/metrics` requires; `None` serves it to loopback callers only.
+    pub metrics_token: Option<String>,
+    /// Function label sets `/metrics` admits before counting new ones in the overflow series.
+    pub metrics_max_functions: usize,
 }
 
 impl ServerConfig {
@@ -101,6 +105,8 @@ impl ServerConfig {
             queue: ferric_queue::QueueConfig::default(),
             connections: crate::conn::ConnLimits::default(),
             access_log: true,
+            metrics_token: None,
+            metrics_max_functions: crate::metrics::DEFAULT_MAX_FUNCTIONS,
         }
     }
 

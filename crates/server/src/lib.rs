@@ -18,6 +18,7 @@
 //! - `dataplane/`: the one pipeline every invocation takes (invoke, HTTP trigger, timer, async job).
 //! - `catalog`: the data plane's cache of resolved functions, invalidated by control-plane writes.
 //! - `runner`: the queue's `Runner` (one invocation through the data plane) and the timers' source.
+//! - `metrics`: what `/metrics` reports and the per-function history behind the console's charts.
 //! - `logsink`: invocation logs written to the store off the invoke path, with retention.
 //! - `console/`: the web console at `/console` (embedded page, session sign-in, CSRF, the FC routes
 //!   behind the session).
@@ -36,6 +37,7 @@ mod dataplane;
 mod domains;
 mod error;
 mod logsink;
+pub mod metrics;
 mod peer;
 mod request_id;
 mod routes;

@@ -8,9 +8,15 @@ use ferric_queue::{RunOutcome, Runner};
 use ferric_store::{Job, MetadataStore};
 
 use crate::dataplane::{DataPlane, Input, Invocation, LogType, Mode, Outcome, Payload, Target};
+use crate::metrics::{FunctionLabels, Metrics};
 
 pub struct AsyncRunner {
     pub plane: DataPlane,
+    pub metrics: Arc<Metrics>,
+}
+
+fn line_of(job: &Job) -> FunctionLabels {
+    FunctionLabels::new(&job.account_id, &job.service, &job.function, &job.qualifier)
 }
 
 #[async_trait]
@@ -41,15 +47,33 @@ impl Runner for AsyncRunner {
             Err(e) => failed(e.0.message),
         }
     }
+
+    fn retried(&self, job: &Job) {
+        self.metrics.retry(line_of(job));
+    }
+
+    fn dead_lettered(&self, job: &Job, status: ferric_store::JobStatus) {
+        self.metrics.dead_letter(line_of(job), status);
+    }
 }
 
 /// The timer scheduler's view of the trigger store: every timer trigger of every account.
 pub struct StoredTimers {
     pub store: Arc<dyn MetadataStore>,
+    pub metrics: Arc<Metrics>,
 }
 
 #[async_trait]
 impl ferric_triggers::TimerSource for StoredTimers {
+    fn fired(&self, timer: &ferric_triggers::Timer) {
+        self.metrics.timer_fired(FunctionLabels::new(
+            &timer.account,
+            &timer.service,
+            &timer.function,
+            &timer.qualifier,
+        ));
+    }
+
     async fn timers(&self) -> Vec<ferric_triggers::Timer> {
         let triggers = match self.store.triggers_of_type(ferric_triggers::TriggerType::Timer).await {
             Ok(t) => t,

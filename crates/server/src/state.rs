@@ -56,6 +56,7 @@ pub(crate) struct Inner {
     pub conn_stats: Arc<crate::conn::ConnStats>,
     /// The web console's signed-in sessions.
     pub sessions: crate::console::Sessions,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -73,7 +74,9 @@ impl AppState {
         let catalog = Arc::new(Catalog::default());
         // The queue accepts jobs at once; its workers start once the data plane that runs them exists.
         let queue = ferric_queue::Queue::new(store.clone());
-        let timers = crate::runner::StoredTimers { store: store.clone() };
+        let metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_max_functions));
+        metrics.attach(invoker.clone(), queue.clone());
+        let timers = crate::runner::StoredTimers { store: store.clone(), metrics: metrics.clone() };
         let scheduler = ferric_triggers::Scheduler::start(Arc::new(timers), queue.clone());
         let code_root = code.root().to_path_buf();
         let domains =
@@ -99,8 +102,10 @@ impl AppState {
             max_sync_payload: config.max_sync_payload_bytes,
             max_async_payload: config.max_async_payload_bytes,
             domains,
+            metrics: metrics.clone(),
         });
-        queue.run(Arc::new(crate::runner::AsyncRunner { plane: plane.clone() }), config.queue.clone());
+        let runner = crate::runner::AsyncRunner { plane: plane.clone(), metrics: metrics.clone() };
+        queue.run(Arc::new(runner), config.queue.clone());
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -110,6 +115,7 @@ impl AppState {
                 local_addr: std::sync::OnceLock::new(),
                 conn_stats: Arc::default(),
                 sessions: crate::console::Sessions::default(),
+                metrics,
             }),
         })
     }
@@ -128,6 +134,11 @@ impl AppState {
 
     pub(crate) fn plane(&self) -> &DataPlane {
         &self.inner.plane
+    }
+
+    /// The server's metrics: `/metrics` and the console's per-function history.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 }
 

@@ -22,6 +22,6 @@ mod versions;
 pub use account::{AccountStore, DomainUpdate, TaggedService};
 pub use metadata::{
     open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
-    ServiceUpdate, StoreError, TriggerUpdate,
+    QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
 };
 pub use versions::{AliasUpdate, VersionQuery, VersionStore};

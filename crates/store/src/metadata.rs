@@ -123,6 +123,19 @@ impl JobStatus {
     }
 }
 
+/// How many async invocations of one function line wait to run (`enqueued`, including those backing off
+/// before a retry) or are running now: the queue's depth, for metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub account_id: String,
+    pub service: String,
+    pub function: String,
+    /// As the invocation named it (`LATEST`, a version or an alias).
+    pub qualifier: String,
+    pub enqueued: u64,
+    pub running: u64,
+}
+
 /// One accepted async invocation. It is on disk before the caller hears 202.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -254,6 +267,8 @@ pub trait MetadataStore: crate::versions::VersionStore + crate::account::Account
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Deletes finished jobs (succeeded, failed, expired, stopped) that ended before `before_ms`.
     async fn prune_jobs(&self, before_ms: i64) -> Result<u64, StoreError>;
+    /// The queue's depth per function line that has waiting or running jobs, at most `limit` lines.
+    async fn queue_depth(&self, limit: u32) -> Result<Vec<QueueDepth>, StoreError>;
     /// Stops a job that has not run yet; returns whether it was stopped.
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError>;
 

@@ -137,6 +137,16 @@ async fn page_fetch(c: &Client, method: &str, path: &str, with_token: Option<&st
     v.as_u64().unwrap_or_else(|| panic!("fetch failed: {v}"))
 }
 
+/// The sum the invocations chart draws (its `invocations` and `errors` lines), once it is drawn.
+async fn invocations_charted(c: &Client) -> f64 {
+    wait_for(c, "#charts svg.chart").await;
+    let total = c
+        .execute("return document.querySelector('#charts svg.chart').dataset.total", vec![])
+        .await
+        .expect("chart total");
+    total.as_str().and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("no chart total: {total}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_in_chromium() {
     let Some((chromedriver, chromium)) = tools() else { return };
@@ -268,7 +278,23 @@ async fn walk(c: &Client, server: &TestServer) {
     wait_for(c, "#charts svg.chart").await;
     let charts = c.find_all(Locator::Css("#charts svg.chart")).await.expect("charts");
     assert_eq!(charts.len(), 4);
+    let before = invocations_charted(c).await;
+    assert!(before >= 2.0, "the invocations so far are charted: {before}");
     shot(c, &dir, "07-metrics-1280x800").await;
+    // One more invocation moves the chart.
+    server
+        .client()
+        .invoke_function(&service, "hello", b"charted".to_vec(), ferric_client::InvocationType::Sync)
+        .await
+        .expect("invoke");
+    go(c, base, &format!("#/s/{service}/f/hello/config")).await;
+    wait_for(c, "#function-config").await;
+    go(c, base, &format!("#/s/{service}/f/hello/metrics")).await;
+    let deadline = Instant::now() + WAIT;
+    while invocations_charted(c).await != before + 1.0 {
+        assert!(Instant::now() < deadline, "the invocations chart did not go from {before} to {}", before + 1.0);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Phone width.
     c.set_window_size(390, 844).await.expect("window size");

@@ -166,6 +166,16 @@ async fn requests_are_served_by_host_and_path() {
     assert_eq!(v["fn"], "root");
     server.client().call(Method::DELETE, "/custom-domains/api.example.test", &[], None).await.expect("delete");
     assert_eq!(on_host(&server, "api.example.test", "/users/1").await.status(), 400, "back to the API");
+
+    // /metrics counts what the domains served under one route label, whatever the path.
+    let text = reqwest::get(format!("{}/metrics", server.endpoint)).await.expect("metrics").text().await.expect("text");
+    let count = |status: &str| {
+        let series =
+            format!("ferric_http_requests_total{{route=\"custom_domain\",method=\"GET\",status=\"{status}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&series)).map(str::to_string)
+    };
+    assert_eq!((count("200").as_deref(), count("404").as_deref()), (Some("4"), Some("2")), "{text}");
+    assert!(!text.contains("route=\"/users"), "no raw path is a label");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,6 +30,9 @@ pub struct Timer {
 #[async_trait]
 pub trait TimerSource: Send + Sync + 'static {
     async fn timers(&self) -> Vec<Timer>;
+
+    /// Told after `timer` fired and its invocation was queued (for metrics; must not block).
+    fn fired(&self, _timer: &Timer) {}
 }
 
 /// Cloning is shallow.
@@ -87,7 +90,9 @@ async fn run(source: Arc<dyn TimerSource>, queue: Queue, reload: Arc<Notify>) {
                 if *at > now {
                     continue;
                 }
-                fire(&queue, timer, *at).await;
+                if fire(&queue, timer, *at).await {
+                    source.fired(timer);
+                }
                 // The next time strictly after now: a late wake-up never fires twice.
                 match timer.config.schedule.next_after(now) {
                     Some(next) => *at = next,
@@ -98,12 +103,19 @@ async fn run(source: Arc<dyn TimerSource>, queue: Queue, reload: Arc<Notify>) {
     }
 }
 
-async fn fire(queue: &Queue, timer: &Timer, at: DateTime<Utc>) {
+/// Queues one firing; false when it could not be stored.
+async fn fire(queue: &Queue, timer: &Timer, at: DateTime<Utc>) -> bool {
     let id = uuid::Uuid::new_v4().to_string();
     let job =
         Queue::job(&id, &timer.account, &timer.service, &timer.function, &timer.qualifier, timer_event(timer, at));
     match queue.enqueue(job).await {
-        Ok(()) => tracing::debug!(trigger = %timer.name, function = %timer.function, %id, "timer fired"),
-        Err(e) => tracing::warn!(trigger = %timer.name, error = %e, "timer could not enqueue its invocation"),
+        Ok(()) => {
+            tracing::debug!(trigger = %timer.name, function = %timer.function, %id, "timer fired");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(trigger = %timer.name, error = %e, "timer could not enqueue its invocation");
+            false
+        }
     }
 }

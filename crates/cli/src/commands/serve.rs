@@ -69,6 +69,14 @@ pub struct ServeArgs {
     /// One line per request on stderr: text (with the rest of the log), json (one object a line) or off.
     #[arg(long, env = "FERRIC_ACCESS_LOG", default_value = "text", value_parser = ["off", "text", "json"])]
     pub access_log: String,
+    /// Bearer token GET /metrics requires (Authorization: Bearer TOKEN), from every caller. Without it
+    /// /metrics is served to loopback callers only, since it names accounts and functions.
+    #[arg(long, env = "FERRIC_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Function label sets (account, service, function, qualifier) /metrics keeps; past it a line idle
+    /// for an hour gives up its place, else new ones are summed in one qualifier="_overflow" series.
+    #[arg(long, env = "FERRIC_METRICS_MAX_FUNCTIONS", default_value_t = 1000)]
+    pub metrics_max_functions: usize,
     /// Seconds a client may take to send a request's head, from its first byte (answered 408).
     #[arg(long, env = "FERRIC_HEADER_TIMEOUT", default_value_t = 20)]
     pub header_timeout: u64,
@@ -182,6 +190,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.invoker.python = args.python.clone();
     config.invoker.region = args.region.clone();
     config.access_log = args.access_log != "off";
+    config.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
+    config.metrics_max_functions = args.metrics_max_functions.max(1);
     config.connections.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
     config.connections.body_timeout = std::time::Duration::from_secs(args.body_timeout.max(1));
     config.connections.keep_alive = std::time::Duration::from_secs(args.keep_alive_timeout.max(1));

@@ -4,7 +4,9 @@
 //! Layout: `fake` (the spawner double and its in-process runtimes), `pools` (reuse, concurrency,
 //! throttling, the memory budget, versions, reaping), `instances` (timeouts, crashes, initializers,
 //! start failures, what an instance is started with), `custom` (how a custom runtime's instance starts).
+//! `counts`: what an invocation says about its cold start and timeout, and the instance snapshot.
 
+mod counts;
 mod custom;
 mod fake;
 mod instances;

@@ -1,7 +1,6 @@
 //! What the connection limits did: counted for `/metrics`, and logged without flooding the log when a
 //! crowd of clients trips the same limit at once.
 
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -142,23 +141,20 @@ impl ConnStats {
         }
     }
 
-    /// The connection gauges and counters in Prometheus text format.
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP ferric_http_connections Open client connections.");
-        let _ = writeln!(out, "# TYPE ferric_http_connections gauge");
-        let _ = writeln!(out, "ferric_http_connections {}", self.live());
-        let _ = writeln!(
-            out,
-            "# HELP ferric_http_connections_closed_total Connections ended or refused by a limit, by limit."
-        );
-        let _ = writeln!(out, "# TYPE ferric_http_connections_closed_total counter");
+    /// The connection gauge and counters, for `/metrics`.
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
+        let live = Gauge::<i64>::default();
+        live.set(i64::try_from(self.live()).unwrap_or(i64::MAX));
+        registry.register("ferric_http_connections", "Open client connections", live);
+        let closed = Family::<[(&'static str, &'static str); 1], Counter>::default();
         for bite in BITES {
-            let _ = writeln!(
-                out,
-                "ferric_http_connections_closed_total{{limit=\"{}\"}} {}",
-                bite.label(),
-                self.total(bite)
-            );
+            closed.get_or_create(&[("limit", bite.label())]).inc_by(self.total(bite));
         }
+        registry.register(
+            "ferric_http_connections_closed",
+            "Connections ended or refused by a limit, by limit",
+            closed,
+        );
     }
 }

@@ -108,6 +108,7 @@ struct Inner {
     max_sync_payload: usize,
     max_async_payload: usize,
     domains: Arc<crate::domains::DomainTable>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What the server hands the data plane when it opens.
@@ -121,12 +122,23 @@ pub(crate) struct Parts {
     pub max_sync_payload: usize,
     pub max_async_payload: usize,
     pub domains: Arc<crate::domains::DomainTable>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl DataPlane {
     pub(crate) fn new(p: Parts) -> DataPlane {
-        let Parts { store, code_root, catalog, invoker, logs, control, max_sync_payload, max_async_payload, domains } =
-            p;
+        let Parts {
+            store,
+            code_root,
+            catalog,
+            invoker,
+            logs,
+            control,
+            max_sync_payload,
+            max_async_payload,
+            domains,
+            metrics,
+        } = p;
         DataPlane {
             inner: Arc::new(Inner {
                 store,
@@ -138,6 +150,7 @@ impl DataPlane {
                 max_sync_payload,
                 max_async_payload,
                 domains,
+                metrics,
             }),
         }
     }
@@ -181,10 +194,27 @@ impl DataPlane {
         }
         let payload = read(payload, inner.max_sync_payload).await?;
         let request = ferric_invoker::Request { request_id: request_id.clone(), payload, http };
-        let mut response = inner.invoker.invoke(version.clone(), request).await?;
+        let line = crate::metrics::FunctionLabels::new(
+            &version.account_id,
+            &version.service,
+            &version.function,
+            &version.qualifier,
+        );
+        let mut response = match inner.invoker.invoke(version.clone(), request).await {
+            Ok(response) => response,
+            Err(e) => {
+                if matches!(e, ferric_invoker::InvokeError::Throttled(_)) {
+                    let throttled = crate::metrics::InvocationResult::Throttled;
+                    inner.metrics.invocation(line, throttled, std::time::Duration::ZERO, None);
+                }
+                return Err(e.into());
+            }
+        };
         if mode == Mode::Sync {
             enforce_response_limit(&mut response, inner.max_sync_payload);
         }
+        let result = crate::metrics::InvocationResult::of(&response);
+        inner.metrics.invocation(line, result, response.duration, response.init_duration);
         let log = std::mem::take(&mut response.log);
         let log_tail = (log_type == LogType::Tail)
             .then(|| base64::engine::general_purpose::STANDARD.encode(ferric_invoker::logs::tail(&log)));

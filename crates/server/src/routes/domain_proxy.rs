@@ -48,7 +48,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     };
     match state.plane().custom_domain(&host).await {
         Ok(None) => next.run(request).await,
-        Ok(Some(domain)) => serve(&state, &domain, request).await.unwrap_or_else(IntoResponse::into_response),
+        Ok(Some(domain)) => {
+            let mut response = serve(&state, &domain, request).await.unwrap_or_else(IntoResponse::into_response);
+            response.extensions_mut().insert(crate::metrics::http::ServedAs("custom_domain"));
+            response
+        }
         Err(e) => e.into_response(),
     }
 }

@@ -115,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         // Inside the request id and access log, before any route: a custom domain's Host is served by
         // its routes whatever the path (`domain_proxy.rs` says which hosts can be one).
         .layer(middleware::from_fn_with_state(state.clone(), domain_proxy::layer))
+        // Outside the custom-domain layer, which marks what it served; inside, routes are templates.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::http::layer))
         .layer(middleware::from_fn(crate::request_id::layer))
         .layer(middleware::from_fn_with_state(state.clone(), crate::access_log::layer))
         .with_state(state)

@@ -214,6 +214,33 @@ pub(super) fn prune(tx: &Transaction<'_>, before_ms: i64) -> Result<u64, StoreEr
     Ok(n as u64)
 }
 
+/// Counts by the `jobs_runnable` index (status first), so only waiting and running rows are read.
+pub(super) fn depth(conn: &Connection, limit: u32) -> Result<Vec<crate::QueueDepth>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT account_id, service, function, qualifier,
+                    SUM(status = 'Enqueued'), SUM(status = 'Running')
+             FROM jobs WHERE status IN ('Enqueued', 'Running')
+             GROUP BY account_id, service, function, qualifier
+             ORDER BY account_id, service, function, qualifier LIMIT ?1",
+        )
+        .map_err(db("prepare queue depth"))?;
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    let rows = stmt
+        .query_map(params![limit], |row| {
+            Ok(crate::QueueDepth {
+                account_id: row.get(0)?,
+                service: row.get(1)?,
+                function: row.get(2)?,
+                qualifier: row.get(3)?,
+                enqueued: count(row.get(4)?),
+                running: count(row.get(5)?),
+            })
+        })
+        .map_err(db("queue depth"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db("queue depth"))
+}
+
 pub(super) fn stop(tx: &Transaction<'_>, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
     let changed = tx
         .execute(
@@ -290,6 +317,30 @@ mod tests {
             result: None,
             error: None,
         }
+    }
+
+    #[tokio::test]
+    async fn the_depth_counts_waiting_and_running_jobs_per_function_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("db")).expect("open");
+        for id in ["a", "b", "c"] {
+            store.enqueue_job(job(id)).await.expect("enqueue");
+        }
+        let mut other = job("d");
+        other.function = "g".into();
+        store.enqueue_job(other).await.expect("enqueue");
+        let mut done = job("e");
+        done.function = "h".into();
+        store.enqueue_job(done).await.expect("enqueue");
+        store.finish_job("e", JobStatus::Succeeded, None, None, 1).await.expect("finish");
+        let leased = store.lease_jobs(10, 1_000, 1).await.expect("lease");
+        assert_eq!(leased.len(), 1);
+
+        let depth = store.queue_depth(100).await.expect("depth");
+        let counts: Vec<_> = depth.iter().map(|d| (d.function.as_str(), d.enqueued, d.running)).collect();
+        let running_f = u64::from(leased[0].function == "f");
+        assert_eq!(counts, [("f", 3 - running_f, running_f), ("g", 1 - (1 - running_f), 1 - running_f)]);
+        assert_eq!(store.queue_depth(1).await.expect("depth").len(), 1, "the limit bounds the lines");
     }
 
     #[tokio::test]

@@ -317,6 +317,10 @@ impl MetadataStore for SqliteStore {
         self.write(move |tx| jobs::prune(tx, before_ms)).await
     }
 
+    async fn queue_depth(&self, limit: u32) -> Result<Vec<crate::QueueDepth>, StoreError> {
+        self.read(move |c| jobs::depth(c, limit)).await
+    }
+
     async fn stop_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let (account, id) = (account.to_string(), id.to_string());
         self.write(move |tx| jobs::stop(tx, &account, &id, now_ms)).await
