@@ -40,6 +40,12 @@ export function lineChart(title, times, series, unit = '') {
       d += `${d && s.values[i - 1] !== null ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)} `;
     });
     if (d) svg.appendChild(el('path', { d, class: `line ${s.cls}` }));
+    // A point with no neighbour draws no line: mark it.
+    s.values.forEach((v, i) => {
+      if (v !== null && (s.values[i - 1] ?? null) === null && (s.values[i + 1] ?? null) === null) {
+        svg.appendChild(el('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5, class: `dot ${s.cls}` }));
+      }
+    });
     svg.appendChild(el('text', { x: W - 6 - k * 60, y: 12, class: `legend ${s.cls}`, 'text-anchor': 'end' }, s.name));
   });
   const total = all.reduce((a, b) => a + b, 0);
