@@ -67,16 +67,18 @@ async fn start_driver(chromedriver: &PathBuf) -> Driver {
     driver
 }
 
-async fn browser(driver: &Driver, chromium: &PathBuf) -> Client {
+/// A browser session; `phone` emulates a 390×844 phone screen (a desktop window cannot be that narrow).
+async fn browser(driver: &Driver, chromium: &PathBuf, phone: bool) -> Client {
+    let mut options = json!({
+        "binary": chromium,
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1280,800", "--no-first-run", "--disable-extensions"],
+    });
+    if phone {
+        options["mobileEmulation"] = json!({ "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0, "touch": true, "mobile": true } });
+    }
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,800", "--no-first-run", "--disable-extensions"],
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), options);
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("WebDriver session")
 }
@@ -137,6 +139,17 @@ async fn page_fetch(c: &Client, method: &str, path: &str, with_token: Option<&st
     v.as_u64().unwrap_or_else(|| panic!("fetch failed: {v}"))
 }
 
+/// Sizes the window so that the page's viewport (what a screenshot shows) is `width`×`height`.
+async fn viewport(c: &Client, width: u32, height: u32) {
+    c.set_window_size(width, height).await.expect("window size");
+    let frame = c
+        .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]", vec![])
+        .await
+        .expect("frame");
+    let extra = |i: usize| frame[i].as_u64().and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+    c.set_window_size(width + extra(0), height + extra(1)).await.expect("window size");
+}
+
 /// The sum the invocations chart draws (its `invocations` and `errors` lines), once it is drawn.
 async fn invocations_charted(c: &Client) -> f64 {
     wait_for(c, "#charts svg.chart").await;
@@ -152,17 +165,30 @@ async fn the_console_in_chromium() {
     let Some((chromedriver, chromium)) = tools() else { return };
     let server = TestServer::start().await;
     let driver = start_driver(&chromedriver).await;
-    let c = browser(&driver, &chromium).await;
+    let c = browser(&driver, &chromium, false).await;
     let outcome = tokio::time::timeout(SUITE_BUDGET, walk(&c, &server)).await;
     let _ = c.close().await;
-    outcome.unwrap_or_else(|_| panic!("the console browser walk took longer than {SUITE_BUDGET:?}"));
+    let service = outcome.unwrap_or_else(|_| panic!("the console browser walk took longer than {SUITE_BUDGET:?}"));
+    let phone = browser(&driver, &chromium, true).await;
+    let outcome = tokio::time::timeout(SUITE_BUDGET, phone_walk(&phone, &server, &service)).await;
+    let _ = phone.close().await;
+    outcome.unwrap_or_else(|_| panic!("the phone-width walk took longer than {SUITE_BUDGET:?}"));
 }
 
-async fn walk(c: &Client, server: &TestServer) {
+async fn sign_in(c: &Client, base: &str) {
+    go(c, base, "").await;
+    fill(c, "input[name=accessKeyId]", KEY_ID).await;
+    fill(c, "input[name=accessKeySecret]", KEY_SECRET).await;
+    click(c, "#sign-in button").await;
+    wait_for(c, "#create-service").await;
+}
+
+/// The desktop walk; returns the service it made.
+async fn walk(c: &Client, server: &TestServer) -> String {
     let dir = repo_root().join("target/console-screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     let base = server.endpoint.as_str();
-    c.set_window_size(1280, 800).await.expect("window size");
+    viewport(c, 1280, 800).await;
 
     // Without a session the API refuses, and the page shows the sign-in form.
     c.goto(&format!("{base}/console/api/fc/2016-08-15/services")).await.expect("goto");
@@ -296,8 +322,21 @@ async fn walk(c: &Client, server: &TestServer) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // Phone width.
-    c.set_window_size(390, 844).await.expect("window size");
+    // Sign out: the page returns to the form and the API refuses again.
+    click(c, "#sign-out").await;
+    wait_for(c, "#sign-in").await;
+    assert_eq!(page_fetch(c, "GET", "/console/api/fc/2016-08-15/services", None).await, 403);
+    service
+}
+
+/// The main pages at phone width (390×844), in a session of its own.
+async fn phone_walk(c: &Client, server: &TestServer, service: &str) {
+    let dir = repo_root().join("target/console-screenshots");
+    let base = server.endpoint.as_str();
+    sign_in(c, base).await;
+    let width = c.execute("return window.innerWidth", vec![]).await.expect("width");
+    assert_eq!(width, json!(390), "the phone viewport is 390 px wide");
+    shot(c, &dir, "10-sign-in-done-390x844").await;
     go(c, base, "#/").await;
     wait_for(c, "#create-service").await;
     wait_text(c, "main", &service).await;
@@ -312,9 +351,4 @@ async fn walk(c: &Client, server: &TestServer) {
     go(c, base, &format!("#/s/{service}/f/hello/metrics")).await;
     wait_for(c, "#charts svg.chart").await;
     shot(c, &dir, "13-metrics-390x844").await;
-
-    // Sign out: the page returns to the form and the API refuses again.
-    click(c, "#sign-out").await;
-    wait_for(c, "#sign-in").await;
-    assert_eq!(page_fetch(c, "GET", "/console/api/fc/2016-08-15/services", None).await, 403);
 }
