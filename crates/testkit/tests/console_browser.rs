@@ -339,7 +339,7 @@ async fn phone_walk(c: &Client, server: &TestServer, service: &str) {
     shot(c, &dir, "10-sign-in-done-390x844").await;
     go(c, base, "#/").await;
     wait_for(c, "#create-service").await;
-    wait_text(c, "main", &service).await;
+    wait_text(c, "main", service).await;
     shot(c, &dir, "11-services-390x844").await;
     go(c, base, &format!("#/s/{service}/f/hello/test")).await;
     click(c, "#invoke").await;
