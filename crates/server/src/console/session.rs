@@ -131,20 +131,26 @@ fn denied(message: &str) -> ApiError {
     ApiError::new(ErrorCode::AccessDenied, message.to_string())
 }
 
-/// A write must come from a page of this host: `Origin`'s host and port equal `Host`'s.
-fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+/// A write must come from a page of this server: `Origin`'s host and port equal `Host`'s, or `Origin` is
+/// the configured public URL's origin (behind a proxy that rewrites `Host`).
+fn check_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), ApiError> {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let origin_host = origin.and_then(|o| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")));
-    match (host, origin_host) {
-        (Some(h), Some(o)) if !h.is_empty() && h.eq_ignore_ascii_case(o) => Ok(()),
-        (_, None) => Err(denied("a console write needs an Origin header naming this server")),
-        _ => Err(denied("the request's Origin is not this server")),
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Err(denied("a console write needs an Origin header naming this server"));
+    };
+    let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    let same_host = matches!((host, origin_host), (Some(h), Some(o)) if !h.is_empty() && h.eq_ignore_ascii_case(o));
+    let public =
+        public_url.map(|u| u.trim_end_matches('/')).is_some_and(|u| !u.is_empty() && u.eq_ignore_ascii_case(origin));
+    if same_host || public {
+        Ok(())
+    } else {
+        Err(denied("the request's Origin is not this server"))
     }
 }
 
-fn check_csrf(headers: &HeaderMap, session: &Session) -> Result<(), ApiError> {
-    check_origin(headers)?;
+fn check_csrf(state: &AppState, headers: &HeaderMap, session: &Session) -> Result<(), ApiError> {
+    check_origin(headers, state.config().public_url.as_deref())?;
     let given = headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     if given.is_empty() || !bool::from(given.ct_eq(session.csrf.as_bytes())) {
         return Err(denied("missing or wrong X-Ferric-Csrf token; reload the console"));
@@ -160,7 +166,7 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
         return Err(denied("no console session; sign in at /console"));
     };
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        check_csrf(request.headers(), &session)?;
+        check_csrf(&state, request.headers(), &session)?;
     }
     request.extensions_mut().insert(Account(session.account.clone()));
     let mut response = next.run(request).await;
@@ -201,7 +207,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: ax
 }
 
 async fn sign_in_inner(state: &AppState, headers: &HeaderMap, body: axum::body::Body) -> Result<Response, ApiError> {
-    check_origin(headers)?;
+    check_origin(headers, state.config().public_url.as_deref())?;
     let bytes = crate::body::read(body, MAX_SIGN_IN_BYTES).await?;
     let form: SignIn = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::invalid(format!("sign-in body must be {{\"accessKeyId\",\"accessKeySecret\"}}: {e}")))?;
@@ -232,7 +238,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resu
     let Some((id, session)) = cookie_value(&headers).and_then(|c| sessions.find(c, Instant::now())) else {
         return Err(denied("no console session; sign in at /console"));
     };
-    check_csrf(&headers, &session)?;
+    check_csrf(&state, &headers, &session)?;
     sessions.end(&id);
     let mut response = crate::routes::no_content();
     set_cookie(&mut response, "", 0, secure_cookies(&state));
@@ -295,9 +301,16 @@ mod tests {
 
     #[test]
     fn origin_must_name_the_host() {
-        assert!(check_origin(&headers(&[("host", "127.0.0.1:9000"), ("origin", "http://127.0.0.1:9000")])).is_ok());
-        assert!(check_origin(&headers(&[("host", "127.0.0.1:9000"), ("origin", "http://evil.example")])).is_err());
-        assert!(check_origin(&headers(&[("host", "127.0.0.1:9000")])).is_err());
-        assert!(check_origin(&headers(&[("host", "127.0.0.1:9000"), ("origin", "null")])).is_err());
+        let check =
+            |pairs: &[(&'static str, &str)], public: Option<&str>| check_origin(&headers(pairs), public).is_ok();
+        assert!(check(&[("host", "127.0.0.1:9000"), ("origin", "http://127.0.0.1:9000")], None));
+        assert!(!check(&[("host", "127.0.0.1:9000"), ("origin", "http://evil.example")], None));
+        assert!(!check(&[("host", "127.0.0.1:9000")], None));
+        assert!(!check(&[("host", "127.0.0.1:9000"), ("origin", "null")], None));
+        // Behind a proxy: Host is the backend's, Origin the public URL's.
+        let proxied = [("host", "127.0.0.1:9000"), ("origin", "https://fc.example.com")];
+        assert!(check(&proxied, Some("https://fc.example.com/")));
+        assert!(!check(&proxied, Some("https://other.example.com")));
+        assert!(!check(&proxied, None));
     }
 }
