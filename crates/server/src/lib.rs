@@ -20,6 +20,8 @@
 //! - `runner`: the queue's `Runner` (one invocation through the data plane) and the timers' source.
 //! - `metrics`: what `/metrics` reports and the per-function history behind the console's charts.
 //! - `logsink`: invocation logs written to the store off the invoke path, with retention.
+//! - `console/`: the web console at `/console` (embedded page, session sign-in, CSRF, the FC routes
+//!   behind the session).
 //! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
 //!   triggers), logs, form, health.
 
@@ -29,6 +31,7 @@ mod body;
 mod catalog;
 mod config;
 mod conn;
+mod console;
 mod control;
 mod dataplane;
 mod domains;

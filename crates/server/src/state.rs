@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// What the connection limits did, for `/metrics`.
     pub conn_stats: Arc<crate::conn::ConnStats>,
+    /// The web console's signed-in sessions.
+    pub sessions: crate::console::Sessions,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -112,6 +114,7 @@ impl AppState {
                 closing: tokio::sync::watch::channel(false).0,
                 local_addr: std::sync::OnceLock::new(),
                 conn_stats: Arc::default(),
+                sessions: crate::console::Sessions::default(),
                 metrics,
             }),
         })

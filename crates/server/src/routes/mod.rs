@@ -33,8 +33,10 @@ use crate::control::FunctionRef;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router {
-    let fc = Router::new()
+/// The FC API and Ferric's own signed routes, before any authentication layer: the signed API wraps them
+/// in the FC signature, the console (`crate::console`) in its session.
+fn fc_api() -> Router<AppState> {
+    Router::new()
         .route("/2016-08-15/services", get(services::list).post(services::create))
         .route("/2016-08-15/services/{service}", get(services::get).put(services::update).delete(services::delete))
         .route("/2016-08-15/services/{service}/functions", get(functions::list).post(functions::create))
@@ -92,10 +94,14 @@ pub fn router(state: AppState) -> Router {
             "/ferric/v1/services/{service}/functions/{function}/stateful-async-invocations/{invocation}/redrive",
             post(async_invoke::redrive_invocation),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
+}
+
+pub fn router(state: AppState) -> Router {
+    let fc = fc_api().route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
 
     Router::new()
         .merge(fc)
+        .merge(crate::console::router(state.clone(), fc_api()))
         .merge(form::router(state.clone()))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
