@@ -57,6 +57,8 @@ pub struct Response {
     pub http: Option<HttpResponseHead>,
     pub duration: Duration,
     pub max_memory_mb: u64,
+    /// How long starting the instance took, when this invocation started one (a cold start).
+    pub init_duration: Option<Duration>,
     /// The invocation's log, framed by `FC Invoke Start/End RequestId:` lines.
     pub log: Vec<u8>,
 }
