@@ -49,11 +49,13 @@ struct PoolState {
 }
 
 impl PoolState {
-    fn took_slot(&mut self, now: Instant) {
+    /// Returns the instant the slot is recorded under: the lease must free it under the same one.
+    fn took_slot(&mut self, now: Instant) -> Instant {
         if let Some(since) = self.idle_since.take() {
             self.keep_alive.record_gap(now - since);
         }
         *self.in_flight_since.entry(now).or_default() += 1;
+        now
     }
 
     fn freed_slot(&mut self, acquired: Instant, now: Instant) {
@@ -91,7 +93,8 @@ impl Drop for Lease {
 }
 
 enum Step {
-    Reuse(Arc<Instance>),
+    /// A free slot, taken at this instant.
+    Reuse(Arc<Instance>, Instant),
     Start(tokio::sync::OwnedSemaphorePermit),
     /// Wait, re-deciding after at most this long (the wait's estimate may have been too hopeful).
     Wait(Duration),
@@ -149,8 +152,7 @@ impl Pool {
             let freed = self.freed.notified();
             let step = self.decide(inner, concurrency, memory_mb, &mut ticket);
             match step {
-                Step::Reuse(instance) => {
-                    let acquired = self.clock.now();
+                Step::Reuse(instance, acquired) => {
                     return Ok(Lease { pool: self.clone(), instance, started_in: None, acquired });
                 }
                 Step::Start(permit) => {
@@ -163,11 +165,11 @@ impl Pool {
                     return match started {
                         Ok(instance) => {
                             state.estimates.record_start(now - begun);
-                            state.took_slot(now);
+                            let acquired = state.took_slot(now);
                             instance.in_flight.store(1, Ordering::Relaxed);
                             state.instances.push(instance.clone());
                             let started_in = Some(now - begun);
-                            Ok(Lease { pool: self.clone(), instance, started_in, acquired: now })
+                            Ok(Lease { pool: self.clone(), instance, started_in, acquired })
                         }
                         Err(e) => {
                             drop(state);
@@ -216,8 +218,7 @@ impl Pool {
             .cloned();
         if let Some(instance) = reusable {
             instance.in_flight.fetch_add(1, Ordering::Relaxed);
-            state.took_slot(now);
-            return Step::Reuse(instance);
+            return Step::Reuse(instance, state.took_slot(now));
         }
         let number = match ticket {
             Some(t) => t.number,
@@ -317,6 +318,12 @@ impl Pool {
         instance.kill();
         self.lock().instances.retain(|i| !Arc::ptr_eq(i, instance));
         self.freed.notify_waiters();
+    }
+
+    /// Requests holding a slot, as the pool's bookkeeping counts them (tests check it drains to 0).
+    #[cfg(test)]
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight_since.values().sum()
     }
 
     pub fn instance_count(&self) -> usize {

@@ -129,3 +129,17 @@ async fn a_cold_start_is_reported_once() {
     assert_eq!(warm.init_duration, None);
     assert!(!log(&warm).contains("FC Cold Start"), "{}", log(&warm));
 }
+
+#[tokio::test]
+async fn every_slot_taken_is_freed_on_a_running_clock() {
+    // On a moving clock (not paused), the instant a slot is booked under must be the one it is freed
+    // under, or the pool believes old requests still run and scales out for nothing.
+    let h = harness(config());
+    let f = function("f", "c1", |_| {});
+    for _ in 0..20 {
+        h.answer(&f, "ok").await;
+    }
+    let _ = burst(&h, &f, "ok", 8).await;
+    let in_flight: usize = h.invoker.inner.pools().iter().map(|p| p.in_flight()).sum();
+    assert_eq!(in_flight, 0);
+}
