@@ -98,6 +98,8 @@ enum Step {
     Start(tokio::sync::OwnedSemaphorePermit),
     /// Wait, re-deciding after at most this long (the wait's estimate may have been too hopeful).
     Wait(Duration),
+    /// Starting would pay, but the memory budget is full: evict an idle instance of any function, wait.
+    WaitForMemory(Duration),
 }
 
 /// A waiting request's place in its pool's queue; leaves the queue when dropped (even if cancelled).
@@ -178,9 +180,14 @@ impl Pool {
                         }
                     };
                 }
-                Step::Wait(recheck) => {
-                    // Memory may be held by idle instances of other functions: free the oldest.
-                    let evicted = inner.evict_least_recently_used();
+                Step::Wait(_) | Step::WaitForMemory(_) => {
+                    // Memory may be held by idle instances of other functions: free the oldest. Only then:
+                    // a wait by choice must not stop an instance that just went idle (maybe this pool's).
+                    let (recheck, evicted) = match step {
+                        Step::WaitForMemory(recheck) => (recheck, inner.evict_least_recently_used()),
+                        Step::Wait(recheck) => (recheck, false),
+                        _ => unreachable!("matched above"),
+                    };
                     let now = self.clock.now();
                     if now >= deadline {
                         return Err(AcquireError::Throttled(format!(
@@ -243,10 +250,18 @@ impl Pool {
         }
         match inner.memory.clone().try_acquire_many_owned(memory_mb) {
             Ok(permit) => {
+                tracing::debug!(
+                    function = %self.version.function,
+                    expected_wait = ?scale::expected_wait(busy, &state.estimates),
+                    expected_start = ?state.estimates.start(),
+                    service = ?state.estimates.service(),
+                    ?busy,
+                    "scaling out: waiting would take longer than a cold start"
+                );
                 state.starting += 1;
                 Step::Start(permit)
             }
-            Err(_) => Step::Wait(recheck),
+            Err(_) => Step::WaitForMemory(recheck),
         }
     }
 

@@ -11,7 +11,9 @@
 //! Until the pool has measured a request, the service time is taken as the longest-running request in
 //! flight (a lower bound, re-read while the request waits), so the first burst waits for the first
 //! instance rather than starting one per arrival, and still scales out once that lower bound says a wait
-//! would outlast a start.
+//! would outlast a start. The same bound overrides the mean once a request in flight has run longer
+//! than a cold start (a slow or stuck call); shorter stragglers are CPU contention, which more instances
+//! on the same cores would only worsen.
 
 use std::time::Duration;
 
@@ -75,7 +77,14 @@ pub(crate) fn expected_wait(busy: Busy, estimates: &Estimates) -> Option<Duratio
     if capacity == 0 {
         return None;
     }
-    let service = estimates.service().unwrap_or_default().max(busy.longest_running);
+    // The measured mean, unless a request in flight has already run longer than a start would take (a
+    // slow or stuck call the mean has not seen yet). Shorter outliers are the machine being busy, and a
+    // new instance would not make the machine less busy.
+    let service = match estimates.service() {
+        Some(mean) if busy.longest_running <= estimates.start() => mean,
+        Some(mean) => mean.max(busy.longest_running),
+        None => busy.longest_running,
+    };
     // Slots free at `capacity / service`; this request is served after the `ahead` before it.
     let position = u32::try_from(busy.ahead + 1).unwrap_or(u32::MAX);
     Some(service.saturating_mul(position) / u32::try_from(capacity).unwrap_or(u32::MAX))
@@ -140,6 +149,16 @@ mod tests {
         assert!(!should_start(b, &Estimates::default()), "30 ms < the 100 ms prior start");
         b.longest_running = 150 * MS;
         assert!(should_start(b, &Estimates::default()));
+    }
+
+    #[test]
+    fn a_straggler_shorter_than_a_start_is_contention_not_a_reason_to_scale() {
+        let e = learned(MS / 2, 70 * MS);
+        let mut b = busy(1, 0, 14);
+        b.longest_running = 6 * MS;
+        assert!(!should_start(b, &e), "15 × 0.5 ms is the wait, not 15 × 6 ms");
+        b.longest_running = 80 * MS;
+        assert!(should_start(b, &e), "a call past the start time counts");
     }
 
     #[test]

@@ -143,3 +143,15 @@ async fn every_slot_taken_is_freed_on_a_running_clock() {
     let in_flight: usize = h.invoker.inner.pools().iter().map(|p| p.in_flight()).sum();
     assert_eq!(in_flight, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn waiting_by_choice_evicts_nothing() {
+    // Another function's idle instance stays while this one's burst queues (memory is not short).
+    let h = slow_starting(config(), 50);
+    let (f, g) = (function("f", "c1", |_| {}), function("g", "c2", |_| {}));
+    h.answer(&g, "ok").await;
+    h.answer(&f, "sleep 1").await;
+    let _ = burst(&h, &f, "sleep 1", 16).await;
+    assert!(h.fake.record().killed.is_empty(), "{:?}", h.fake.record().killed);
+    assert_eq!(h.invoker.instance_count(), 2);
+}
