@@ -11,6 +11,8 @@
 //! - `version`: [`FunctionVersion`] and the [`PoolKey`] its instances are shared under.
 //! - `exchange`: [`Request`], [`Response`] and the function error kinds.
 //! - `pool`: instance pools per function version, the memory budget, throttling, idle reaping.
+//! - `scale`: whether a request waits for a busy instance or starts one (expected wait vs cold start).
+//! - `keepalive`: how long a pool keeps idle instances, learned from its idle gaps.
 //! - `instance`: one runtime process and the requests in flight on it.
 //! - `spawner`: the `Spawner` trait instances start through; the sandbox implements it.
 //! - `clock`: the invoker's time (tokio's, so tests pause it).
@@ -25,10 +27,12 @@ pub mod discovery;
 mod exchange;
 mod frame;
 mod instance;
+mod keepalive;
 mod launch;
 pub mod logs;
 mod message;
 mod pool;
+mod scale;
 mod spawner;
 #[cfg(test)]
 mod tests;
@@ -78,7 +82,7 @@ pub struct InvokerConfig {
     pub runtimes_dir: PathBuf,
     /// Per-instance scratch directories (`<data-dir>/instances`), each removed when its instance dies.
     pub instances_dir: PathBuf,
-    /// An instance unused this long is stopped.
+    /// The longest an unused instance is kept; each pool learns a shorter keep-alive from its idle gaps.
     pub idle_timeout: Duration,
     pub max_instances_per_function: usize,
     /// Sum of `memorySize` over all live instances, in MB.
@@ -366,6 +370,9 @@ impl Invoker {
             None => "",
         };
         log.push_line(&format!("FC Invoke End RequestId: {}{suffix}", request.request_id));
+        if let Some(init) = lease.started_in {
+            log.push_line(&logs::cold_start_line(&request.request_id, init));
+        }
         Ok(Response {
             body,
             error,
@@ -474,7 +481,9 @@ impl Inner {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
             pools
                 .entry(key.clone())
-                .or_insert_with(|| Arc::new(Pool::new(version.clone(), interpreter, self.clock)))
+                .or_insert_with(|| {
+                    Arc::new(Pool::new(version.clone(), interpreter, self.clock, self.config.idle_timeout))
+                })
                 .clone()
         };
         // A new version of the function: older versions take no more requests and drain.
@@ -502,12 +511,16 @@ impl Inner {
         }
     }
 
-    fn reap(&self) {
-        let Some(cutoff) = self.clock.now().checked_sub(self.config.idle_timeout) else { return };
+    /// Reaps idle instances past their pool's keep-alive; returns the shortest keep-alive of any pool.
+    fn reap(&self) -> Duration {
+        let now = self.clock.now();
+        let mut shortest = self.config.idle_timeout;
         for pool in self.pools() {
-            pool.reap_idle(cutoff);
+            pool.reap_idle(now);
+            shortest = shortest.min(pool.keep_alive());
         }
         self.pools.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, pool| !pool.is_retired_and_empty());
+        shortest
     }
 }
 
@@ -515,8 +528,8 @@ async fn reap_forever(inner: std::sync::Weak<Inner>) {
     loop {
         let (period, clock) = match inner.upgrade() {
             Some(inner) => {
-                inner.reap();
-                let period = (inner.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+                let shortest = inner.reap();
+                let period = (shortest / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
                 (period, inner.clock)
             }
             None => return,

@@ -6,6 +6,12 @@
 /// Bytes of the tail FC returns with `X-Fc-Log-Type: Tail`.
 pub const TAIL_BYTES: usize = 4096;
 
+/// The line that follows `FC Invoke End` when the invocation paid a cold start: how long the instance
+/// took to start (what Lambda users read as `Init Duration`), in ms with two decimals.
+pub fn cold_start_line(request_id: &str, init: std::time::Duration) -> String {
+    format!("FC Cold Start RequestId: {request_id}, Init Duration: {:.2} ms", init.as_secs_f64() * 1000.0)
+}
+
 #[derive(Debug, Default)]
 pub struct LogBuffer {
     limit: usize,

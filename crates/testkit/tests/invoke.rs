@@ -422,9 +422,13 @@ async fn a_cut_log_is_marked_and_ends_with_the_last_lines() {
         assert_eq!(text(&r), "ok", "{runtime}");
         let rid = r.header("x-fc-request-id").expect("rid").to_string();
         let log = stored_log(&server, &rid).await;
-        let end = format!("FC Invoke End RequestId: {rid}\n");
-        let last = format!("{:08}{}\nLAST LINE\n{end}", LINES - 1, pad.to_string().repeat(WIDTH - 9));
         let shown = &log[log.len().saturating_sub(300)..];
+        // The first call started the instance: the cold-start line follows `FC Invoke End`.
+        let end_at = log.rfind(&format!("FC Invoke End RequestId: {rid}\n")).expect("FC Invoke End");
+        let end = log[end_at..].to_string();
+        let cold = format!("FC Invoke End RequestId: {rid}\nFC Cold Start RequestId: {rid}, Init Duration: ");
+        assert!(end.starts_with(&cold) && end.ends_with(" ms\n"), "{runtime}: {shown}");
+        let last = format!("{:08}{}\nLAST LINE\n{end}", LINES - 1, pad.to_string().repeat(WIDTH - 9));
         assert!(log.ends_with(&last), "{runtime}: the log ends with the function's last lines: {shown}");
         let markers: Vec<&str> = log.lines().filter(|l| l.starts_with("[ferric] ...")).collect();
         assert_eq!(markers.len(), 1, "{runtime}: one cut, one marker: {markers:?}");

@@ -37,7 +37,8 @@ pub struct ServeArgs {
     /// Base URL clients use to reach this server, for URLs it hands out (GetFunctionCode).
     #[arg(long, env = "FERRIC_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Stop an instance after it has been idle this many seconds.
+    /// The longest an idle instance is kept, in seconds: each function learns a shorter keep-alive from the
+    /// gaps between its calls (never longer than this).
     #[arg(long, env = "FERRIC_IDLE_TIMEOUT", default_value_t = 300)]
     pub idle_timeout: u64,
     /// Memory all live instances may reserve together (sum of memorySize), in MB. Default: half the host's RAM.

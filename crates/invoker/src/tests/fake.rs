@@ -60,6 +60,8 @@ pub struct FakeSpawner {
     record: Arc<Mutex<Record>>,
     /// When set, spawning fails as a missing interpreter would.
     pub fail_spawns: std::sync::atomic::AtomicBool,
+    /// How long a fake runtime takes before it says `ready`, in ms (a cold start's cost).
+    pub start_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 impl FakeSpawner {
@@ -94,7 +96,8 @@ impl Spawner for FakeSpawner {
             let (read, write) = tokio::io::split(ours);
             let kill = Arc::new(Notify::new());
             let (exit_tx, exit_rx) = oneshot::channel();
-            let runtime = FakeRuntime { number, record: self.record.clone(), kill: kill.clone() };
+            let start_delay = Duration::from_millis(self.start_delay_ms.load(std::sync::atomic::Ordering::Relaxed));
+            let runtime = FakeRuntime { number, record: self.record.clone(), kill: kill.clone(), start_delay };
             tokio::spawn(runtime.run(theirs, exit_tx));
             let handle = FakeProcess { number, record: self.record.clone(), kill };
             Ok(Spawned {
@@ -132,12 +135,14 @@ struct FakeRuntime {
     number: usize,
     record: Arc<Mutex<Record>>,
     kill: Arc<Notify>,
+    start_delay: Duration,
 }
 
 impl FakeRuntime {
     async fn run(self, stream: DuplexStream, exit: oneshot::Sender<Exit>) {
         let (read, write) = tokio::io::split(stream);
         let writer: Writer = Arc::new(tokio::sync::Mutex::new(write));
+        tokio::time::sleep(self.start_delay).await;
         send(&writer, json!({"type": "ready", "runtime": "fake v1"}), b"").await;
         let mut reader = FrameReader::new(read);
         let in_flight = Arc::new(Mutex::new(0usize));

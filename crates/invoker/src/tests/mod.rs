@@ -3,7 +3,8 @@
 //!
 //! Layout: `fake` (the spawner double and its in-process runtimes), `pools` (reuse, concurrency,
 //! throttling, the memory budget, versions, reaping), `instances` (timeouts, crashes, initializers,
-//! start failures, what an instance is started with), `custom` (how a custom runtime's instance starts).
+//! start failures, what an instance is started with), `custom` (how a custom runtime's instance starts),
+//! `scaling` (wait or start under load, the most recently used pick, the learned keep-alive, cold starts).
 //! `counts`: what an invocation says about its cold start and timeout, and the instance snapshot.
 
 mod counts;
@@ -11,6 +12,7 @@ mod custom;
 mod fake;
 mod instances;
 mod pools;
+mod scaling;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -30,7 +30,8 @@ async fn a_warm_instance_is_reused() {
 async fn instance_concurrency_bounds_the_requests_an_instance_runs_at_once() {
     let h = harness(config());
     let f = function("f", "c1", |s| s.instance_concurrency = 2);
-    h.answer(&f, "ok").await;
+    // A slow function: waiting for a slot would take longer than starting an instance.
+    h.answer(&f, "sleep 100").await;
 
     // Two fit on the warm instance; a third needs a second one.
     let (a, b, c) = tokio::join!(h.answer(&f, "sleep 100"), h.answer(&f, "sleep 100"), h.answer(&f, "sleep 100"));

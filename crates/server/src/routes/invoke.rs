@@ -37,6 +37,11 @@ pub(super) fn invocation_headers(response: &mut Response, finished: &Finished) {
     if let Some(kind) = outcome.error {
         put("x-fc-error-type", kind.header().to_string());
     }
+    // Ferric's own (FC has none): only a cold invocation carries it, so a warm one drops a function's.
+    match outcome.init_duration {
+        Some(init) => put("x-fc-init-duration", init.as_micros().div_ceil(1000).max(1).to_string()),
+        None => drop(headers.remove("x-fc-init-duration")),
+    }
 }
 
 pub async fn invoke(

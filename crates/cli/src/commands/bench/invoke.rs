@@ -35,7 +35,7 @@ pub struct InvokeArgs {
 }
 
 pub(super) const NODE_EVENT: &str = "exports.handler = (event, context, callback) => callback(null, 'ok');\n";
-const NODE_HTTP: &str = "exports.handler = (req, resp, context) => resp.send('ok');\n";
+pub(super) const NODE_HTTP: &str = "exports.handler = (req, resp, context) => resp.send('ok');\n";
 pub(super) const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'\n";
 const PY_HTTP: &str = "def handler(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n";
 
@@ -98,7 +98,7 @@ pub(super) fn signed_invoke(host: &str, function: &str, asynchronous: bool) -> V
     .into_bytes()
 }
 
-fn get_request(host: &str, path: &str) -> Vec<u8> {
+pub(super) fn get_request(host: &str, path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
 }
 

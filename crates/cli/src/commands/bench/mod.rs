@@ -8,12 +8,16 @@
 //!   Node `http` server.
 //! - `async_queue`: durable async enqueues per second and enqueue -> start latency.
 //! - `sandbox`: warm latency and cold start with the sandbox on and off, servers side by side.
-//! - `load`: a minimal keep-alive HTTP/1.1 load generator (latency at 1 connection, throughput at N).
+//! - `burst`: a burst of connections on a noop Node.js HTTP trigger (scale-out, instances started, p50
+//!   before and after), beside workerd and serverless-offline (`peers`, installed by `scripts/setup-bench`).
+//! - `load`: a minimal keep-alive HTTP/1.1 load generator (latency at 1 connection, throughput at N, bursts).
 
 mod async_queue;
+mod burst;
 mod control_plane;
 mod invoke;
 mod load;
+mod peers;
 mod sandbox;
 mod server;
 
@@ -34,6 +38,8 @@ enum Which {
     Invoke(invoke::InvokeArgs),
     /// Durable async enqueues per second and enqueue -> start latency.
     Async(async_queue::AsyncArgs),
+    /// A burst of connections on a noop Node.js HTTP trigger, beside workerd and serverless-offline.
+    Burst(burst::BurstArgs),
     /// What the sandbox costs: warm p50 and cold start with --sandbox best-effort vs off, in one run.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -45,6 +51,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         Which::Invoke(a) => runtime.block_on(invoke::run(a)),
         Which::Async(a) => runtime.block_on(async_queue::run(a)),
         Which::Sandbox(a) => runtime.block_on(sandbox::run(a)),
+        Which::Burst(a) => runtime.block_on(burst::run(a)),
     }
 }
 
