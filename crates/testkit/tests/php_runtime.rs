@@ -191,3 +191,26 @@ function handler($request, $context) {
     assert_eq!((body["body"].as_str(), body["custom"].as_str()), (Some("posted"), Some("hi")));
     assert_eq!(body["requestId"].as_str(), rid.as_deref());
 }
+
+/// A PHP function is confined like the others: no host secrets, no data directory, a read-only code
+/// directory, a writable `/tmp` only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn php_functions_are_sandboxed() {
+    let server = TestServer::start().await;
+    let code = r#"<?php
+function handler($event, $context) {
+    return json_encode([
+        'shadow' => @file_get_contents('/etc/shadow') !== false,
+        'data' => file_exists($event),
+        'code' => @file_put_contents(getcwd() . '/x', 'y') !== false,
+        'usr' => @file_put_contents('/usr/x', 'y') !== false,
+        'tmp' => file_put_contents('/tmp/x', 'y') === 1,
+    ]);
+}
+"#;
+    let svc = php_function(&server, code, json!({})).await;
+    let data_dir = server.data_dir().display().to_string();
+    let r = invoke(&server, &svc, data_dir.as_bytes(), &[]).await;
+    let got: Value = serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", text(&r)));
+    assert_eq!(got, json!({"shadow": false, "data": false, "code": false, "usr": false, "tmp": true}));
+}
