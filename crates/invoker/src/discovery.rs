@@ -21,12 +21,14 @@ pub struct Interpreter {
 pub struct Runtimes {
     pub node: Option<Interpreter>,
     pub python: Option<Interpreter>,
+    /// Debian's PHP CLI, for `php7.2` (runtimes/php).
+    pub php: Option<Interpreter>,
 }
 
 impl Runtimes {
     /// Probes the configured paths, then well-known locations, then `PATH`.
     pub fn discover(node: Option<&Path>, python: Option<&Path>) -> Runtimes {
-        Runtimes { node: find_node(node), python: find_python(python) }
+        Runtimes { node: find_node(node), python: find_python(python), php: find_php() }
     }
 
     /// The interpreter for an FC runtime string, if this server offers it: a `nodejsN` or `python3.Y`
@@ -37,6 +39,12 @@ impl Runtimes {
         if is_custom(runtime) {
             // The package brings its own server; the adapter in front of it runs on Python 3.
             return self.python.as_ref();
+        }
+        if parsed.family() == Family::Php {
+            // PHP 8 runs php7.2 code (FC's only PHP runtime string); an older PHP than asked never does.
+            let wanted = php_version(runtime.strip_prefix("php")?)?;
+            let interpreter = self.php.as_ref()?;
+            return (wanted <= php_version(&interpreter.version)?).then_some(interpreter);
         }
         let wanted = parsed.version()?;
         let interpreter = match parsed.family() {
@@ -58,14 +66,17 @@ impl Runtimes {
     /// never had it (`python3.11`).
     pub fn offered(&self) -> Vec<String> {
         let mut offered = Vec::new();
-        for (prefix, interpreter, family) in
-            [("nodejs", &self.node, Family::Node), ("python3", &self.python, Family::Python)]
-        {
+        for (prefix, interpreter, family) in [
+            ("nodejs", &self.node, Family::Node),
+            ("python3", &self.python, Family::Python),
+            ("php", &self.php, Family::Php),
+        ] {
             let Some(interpreter) = interpreter else { continue };
             let known = ferric_types::runtime::KNOWN_RUNTIMES.iter().filter(|r| r.starts_with(prefix));
             offered.extend(known.filter(|r| self.for_runtime(r).is_some()).map(|r| r.to_string()));
             let own = match (family, interpreter.version(family)) {
                 (Family::Node, Some((major, _))) => Some(format!("nodejs{major}")),
+                (Family::Php, _) => None,
                 (_, Some((major, minor))) => Some(format!("python{major}.{minor}")),
                 _ => None,
             };
@@ -87,6 +98,7 @@ impl Runtimes {
         for (interpreter, belongs) in [
             (&self.node, (|r: &str| r.starts_with("nodejs")) as fn(&str) -> bool),
             (&self.python, |r: &str| r.starts_with("python")),
+            (&self.php, |r: &str| r.starts_with("php")),
         ] {
             let Some(interpreter) = interpreter else { continue };
             let names: Vec<&str> = offered.iter().map(String::as_str).filter(|r| belongs(r)).collect();
@@ -174,6 +186,28 @@ fn find_node(configured: Option<&Path>) -> Option<Interpreter> {
     None
 }
 
+/// `7.2` / `8.2.7` as (major, minor).
+fn php_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Debian's PHP CLI (`/usr/bin/php` is an alternatives link to `php8.2`), PHP 7.2 or newer.
+fn find_php() -> Option<Interpreter> {
+    let well_known = ["/usr/bin/php", "/usr/bin/php8.2", "/usr/local/bin/php"];
+    for candidate in candidates(None, &well_known, &["php"]) {
+        let Ok(path) = candidate.canonicalize() else { continue };
+        if !is_binary(&path) {
+            continue;
+        }
+        let Some(version) = output(&path, &["-n", "-r", "echo PHP_VERSION;"]) else { continue };
+        if php_version(&version).is_some_and(|v| v >= (7, 2)) {
+            return Some(Interpreter { path, version });
+        }
+    }
+    None
+}
+
 fn find_python(configured: Option<&Path>) -> Option<Interpreter> {
     let probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])";
     for candidate in candidates(configured, &["/usr/bin/python3", "/usr/local/bin/python3"], &["python3"]) {
@@ -205,12 +239,14 @@ mod tests {
         assert!(found.for_runtime("python3.9").is_some());
         assert!(found.for_runtime("python2.7").is_none());
         assert!(found.for_runtime("java8").is_none());
+        let php = found.php.as_ref().expect("php is installed here (scripts/setup-sdks)");
+        assert!(php.path.is_absolute() && is_binary(&php.path) && found.for_runtime("php7.2").is_some());
         assert!(found.offered().iter().any(|r| r == "nodejs18"));
     }
 
     fn at(node: &str, python: &str) -> Runtimes {
         let interpreter = |version: &str| Interpreter { path: "/x".into(), version: version.into() };
-        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)) }
+        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)), php: Some(interpreter("8.2.7")) }
     }
 
     #[test]
@@ -233,8 +269,15 @@ mod tests {
         assert!(described.contains("nodejs20 on /x (v20.20.2)"), "{described}");
         assert!(described.contains("python3.11 on /x (3.11.7)"), "{described}");
         assert!(described.contains("custom, custom.debian10"), "{described}");
+        assert!(runtimes.for_runtime("php7.2").is_some() && offered.iter().any(|r| r == "php7.2"), "{offered:?}");
+        assert!(described.contains("php7.2 on /x (8.2.7)"), "{described}");
+        let old_php = Runtimes {
+            php: Some(Interpreter { path: "/x".into(), version: "7.1.3".into() }),
+            ..at("v20.0.0", "3.11.7")
+        };
+        assert!(old_php.for_runtime("php7.2").is_none() && !old_php.offered().iter().any(|r| r.starts_with("php")));
         assert!(runtimes.refusal("python2.7").contains("no Python 2 interpreter exists on this server"));
-        let none = Runtimes { node: None, python: None };
+        let none = Runtimes::default();
         assert!(none.for_runtime("custom").is_none() && none.describe().starts_with("no runtime"));
         assert_eq!(at("v22.1.0", "3.10.0").offered().iter().filter(|r| r.as_str() == "nodejs22").count(), 1);
     }

@@ -1,7 +1,7 @@
 //! How an instance's process is launched for each kind of runtime: the program, its arguments, what it
 //! adds to FC's environment, its network, and how long it may take to say `ready`.
 //!
-//! Node.js and Python run Ferric's bootstraps. A custom runtime (`custom`, `custom.debian10`, ...) runs
+//! Node.js, Python and PHP run Ferric's bootstraps. A custom runtime (`custom`, `custom.debian10`, ...) runs
 //! `runtimes/custom/bootstrap.py`, an adapter that starts the package's own command *inside the same
 //! sandbox* and talks to its HTTP server on `127.0.0.1:<caPort>` there. Its instances always get a
 //! network namespace of their own: a port in the host's namespace would be reachable by every local
@@ -45,6 +45,22 @@ pub(crate) fn launch(
             program,
             args: vec![format!("--max-old-space-size={heap}"), runtime_file("node/bootstrap.js")],
             env: vec![("NODE_PATH".into(), runtime_file("node/node_modules"))],
+            network,
+            ready_timeout: config.start_timeout,
+        };
+    }
+    if spec.runtime.starts_with("php") {
+        // `-n`: no php.ini (the host's /etc/php is not in the sandbox, and must not change a function's
+        // behaviour); PHP's own memory_limit is the function's memory, so a runaway script ends in PHP's
+        // "Allowed memory size exhausted" fatal before the kernel's limit kills it less legibly; errors are
+        // logged by the bootstrap (PHP would print fatal ones past its output buffer).
+        let limit = format!("memory_limit={}M", spec.memory_size.max(16));
+        return Launch {
+            program,
+            args: ["-n", "-d", &limit, "-d", "display_errors=0", &runtime_file("php/bootstrap.php")]
+                .map(String::from)
+                .to_vec(),
+            env: Vec::new(),
             network,
             ready_timeout: config.start_timeout,
         };

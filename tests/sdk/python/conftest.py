@@ -102,7 +102,7 @@ def cleanup(client):
 @pytest.fixture
 def deploy(client, svc, tmp_path):
     """deploy(lang, handler, extra=None, **create_function kwargs) → the name of a new function in `svc` running
-    the code in tests/sdk/fixtures/<lang> ('python' or 'node'; runtime from fcutil.RUNTIMES unless given)."""
+    the code in tests/sdk/fixtures/<lang> ('python', 'node' or 'php'; runtime from fcutil.RUNTIMES unless given)."""
     def _deploy(lang, handler, extra=None, **kwargs):
         name = uniq("fn_" + lang[:2])
         runtime = kwargs.pop("runtime", RUNTIMES[lang])

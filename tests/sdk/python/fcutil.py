@@ -78,7 +78,7 @@ def make_zip(files, symlinks=None, raw_names=None):
 FIXTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
 
 # The runtime strings the invocation tests deploy each fixture language with.
-RUNTIMES = {"python": "python3.9", "node": "nodejs20"}
+RUNTIMES = {"python": "python3.9", "node": "nodejs20", "php": "php7.2"}
 
 
 def fixture_zip(lang, extra=None):

@@ -39,8 +39,11 @@ fn config() -> InvokerConfig {
 }
 
 fn harness(config: InvokerConfig) -> Harness {
-    let runtimes =
-        Runtimes { node: Some(Interpreter { path: "/fake/bin/node".into(), version: "v20.0.0".into() }), python: None };
+    let runtimes = Runtimes {
+        node: Some(Interpreter { path: "/fake/bin/node".into(), version: "v20.0.0".into() }),
+        python: None,
+        php: None,
+    };
     harness_with(config, runtimes)
 }
 

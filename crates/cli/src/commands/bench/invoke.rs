@@ -1,4 +1,4 @@
-//! `ferric bench invoke`: noop Node.js and Python functions through InvokeFunction and anonymous HTTP
+//! `ferric bench invoke`: noop Node.js, Python and PHP functions through InvokeFunction and anonymous HTTP
 //! triggers, and a bare Node `http` server as the baseline, measured in one run on one machine:
 //! warm p50/p99 at one connection, throughput at N connections, and cold start (first invocation of a
 //! freshly created function, and create → first result).
@@ -37,6 +37,7 @@ pub struct InvokeArgs {
 pub(super) const NODE_EVENT: &str = "exports.handler = (event, context, callback) => callback(null, 'ok');\n";
 pub(super) const NODE_HTTP: &str = "exports.handler = (req, resp, context) => resp.send('ok');\n";
 pub(super) const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'\n";
+const PHP_EVENT: &str = "<?php\nfunction handler($event, $context) { return 'ok'; }\n";
 const PY_HTTP: &str = "def handler(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n";
 
 fn zip(file: &str, source: &str) -> Result<Vec<u8>> {
@@ -185,6 +186,7 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     client.create_service(&json!({"serviceName": "bench"})).await?;
     create(&client, "node-event", "nodejs20", "index.js", NODE_EVENT, false).await?;
     create(&client, "py-event", "python3.10", "index.py", PY_EVENT, false).await?;
+    create(&client, "php-event", "php7.2", "index.php", PHP_EVENT, false).await?;
     create(&client, "node-http", "nodejs20", "index.js", NODE_HTTP, true).await?;
     create(&client, "py-http", "python3.10", "index.py", PY_HTTP, true).await?;
     let baseline = Baseline::start(&node)?;
@@ -194,6 +196,7 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     rows.push(measure("ferric /healthz (no function)", &host, &get_request(&host, "/healthz"), &args).await?);
     rows.push(measure("invoke nodejs20", &host, &invoke_request(&host, "node-event"), &args).await?);
     rows.push(measure("invoke python3.10", &host, &invoke_request(&host, "py-event"), &args).await?);
+    rows.push(measure("invoke php7.2", &host, &invoke_request(&host, "php-event"), &args).await?);
     rows.push(
         measure("http trigger nodejs20", &host, &get_request(&host, "/2016-08-15/proxy/bench/node-http/"), &args)
             .await?,
@@ -204,6 +207,7 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     );
     let (node_cold, node_total) = cold_start(&client, "nodejs20", "index.js", NODE_EVENT, args.cold, "").await?;
     let (py_cold, py_total) = cold_start(&client, "python3.10", "index.py", PY_EVENT, args.cold, "").await?;
+    let (php_cold, php_total) = cold_start(&client, "php7.2", "index.php", PHP_EVENT, args.cold, "").await?;
     let (rss, peak) = server.rss_mb()?;
 
     let base = &rows[0];
@@ -251,6 +255,11 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
         py_cold.as_secs_f64() * 1000.0,
         mark(py_cold, 20.0),
         py_total.as_secs_f64() * 1000.0
+    );
+    println!(
+        "cold start php7.2:     first invoke {:>6.1} ms, create -> first result {:>6.1} ms",
+        php_cold.as_secs_f64() * 1000.0,
+        php_total.as_secs_f64() * 1000.0
     );
     println!("server RSS {rss:.1} MB (peak {peak:.1} MB), excluding runtime processes");
     Ok(())
