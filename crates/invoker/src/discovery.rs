@@ -21,12 +21,14 @@ pub struct Interpreter {
 pub struct Runtimes {
     pub node: Option<Interpreter>,
     pub python: Option<Interpreter>,
+    /// A JDK (`java` with `javac` beside it, which builds the runtime): runs `java8` and `java11`.
+    pub java: Option<Interpreter>,
 }
 
 impl Runtimes {
     /// Probes the configured paths, then well-known locations, then `PATH`.
     pub fn discover(node: Option<&Path>, python: Option<&Path>) -> Runtimes {
-        Runtimes { node: find_node(node), python: find_python(python) }
+        Runtimes { node: find_node(node), python: find_python(python), java: crate::java::find_jdk() }
     }
 
     /// The interpreter for an FC runtime string, if this server offers it: a `nodejsN` or `python3.Y`
@@ -37,6 +39,9 @@ impl Runtimes {
         if is_custom(runtime) {
             // The package brings its own server; the adapter in front of it runs on Python 3.
             return self.python.as_ref();
+        }
+        if parsed.family() == Family::Java {
+            return crate::java::runs(self.java.as_ref()?, runtime);
         }
         let wanted = parsed.version()?;
         let interpreter = match parsed.family() {
@@ -73,6 +78,11 @@ impl Runtimes {
                 offered.push(own);
             }
         }
+        if let Some(java) = &self.java {
+            offered.extend(
+                crate::java::RUNTIMES.iter().filter(|r| crate::java::runs(java, r).is_some()).map(|r| r.to_string()),
+            );
+        }
         if self.python.is_some() {
             offered.extend(CUSTOM_RUNTIMES.iter().map(|r| r.to_string()));
         }
@@ -87,6 +97,7 @@ impl Runtimes {
         for (interpreter, belongs) in [
             (&self.node, (|r: &str| r.starts_with("nodejs")) as fn(&str) -> bool),
             (&self.python, |r: &str| r.starts_with("python")),
+            (&self.java, |r: &str| r.starts_with("java")),
         ] {
             let Some(interpreter) = interpreter else { continue };
             let names: Vec<&str> = offered.iter().map(String::as_str).filter(|r| belongs(r)).collect();
@@ -204,13 +215,12 @@ mod tests {
         assert!(found.for_runtime("nodejs20").is_some());
         assert!(found.for_runtime("python3.9").is_some());
         assert!(found.for_runtime("python2.7").is_none());
-        assert!(found.for_runtime("java8").is_none());
         assert!(found.offered().iter().any(|r| r == "nodejs18"));
     }
 
     fn at(node: &str, python: &str) -> Runtimes {
         let interpreter = |version: &str| Interpreter { path: "/x".into(), version: version.into() };
-        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)) }
+        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)), java: None }
     }
 
     #[test]
@@ -234,7 +244,7 @@ mod tests {
         assert!(described.contains("python3.11 on /x (3.11.7)"), "{described}");
         assert!(described.contains("custom, custom.debian10"), "{described}");
         assert!(runtimes.refusal("python2.7").contains("no Python 2 interpreter exists on this server"));
-        let none = Runtimes { node: None, python: None };
+        let none = Runtimes { node: None, python: None, java: None };
         assert!(none.for_runtime("custom").is_none() && none.describe().starts_with("no runtime"));
         assert_eq!(at("v22.1.0", "3.10.0").offered().iter().filter(|r| r.as_str() == "nodejs22").count(), 1);
     }

@@ -25,6 +25,7 @@ pub mod discovery;
 mod exchange;
 mod frame;
 mod instance;
+mod java;
 mod launch;
 pub mod logs;
 mod message;

@@ -7,7 +7,11 @@ use super::{config, function, harness_with};
 use crate::{Interpreter, InvokeError, Runtimes};
 
 fn runtimes() -> Runtimes {
-    Runtimes { node: None, python: Some(Interpreter { path: "/fake/bin/python3".into(), version: "3.11.2".into() }) }
+    Runtimes {
+        node: None,
+        python: Some(Interpreter { path: "/fake/bin/python3".into(), version: "3.11.2".into() }),
+        java: None,
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -35,8 +35,11 @@ fn config() -> InvokerConfig {
 }
 
 fn harness(config: InvokerConfig) -> Harness {
-    let runtimes =
-        Runtimes { node: Some(Interpreter { path: "/fake/bin/node".into(), version: "v20.0.0".into() }), python: None };
+    let runtimes = Runtimes {
+        node: Some(Interpreter { path: "/fake/bin/node".into(), version: "v20.0.0".into() }),
+        python: None,
+        java: None,
+    };
     harness_with(config, runtimes)
 }
 
