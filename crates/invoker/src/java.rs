@@ -154,9 +154,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let built = ensure_built(&jdk, dir.path()).expect("build");
         assert!(built.join("javax/servlet/http/HttpServletRequest.class").exists());
-        let stamp = std::fs::metadata(built.join("ferric/runtime/Bootstrap.class")).unwrap().modified().unwrap();
+        let stamp =
+            std::fs::metadata(built.join("ferric/runtime/Bootstrap.class")).expect("stat").modified().expect("mtime");
         assert_eq!(ensure_built(&jdk, dir.path()).expect("cached"), built);
-        let again = std::fs::metadata(built.join("ferric/runtime/Bootstrap.class")).unwrap().modified().unwrap();
+        let again =
+            std::fs::metadata(built.join("ferric/runtime/Bootstrap.class")).expect("stat").modified().expect("mtime");
         assert_eq!(stamp, again, "not rebuilt");
     }
 }

@@ -13,6 +13,7 @@
 mod async_queue;
 mod control_plane;
 mod invoke;
+mod java;
 mod load;
 mod sandbox;
 mod server;
