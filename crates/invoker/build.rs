@@ -1,4 +1,4 @@
-//! Embeds every runtime file under `runtimes/node`, `runtimes/python`, `runtimes/php` and `runtimes/custom` (tests excluded) into the
+//! Embeds every runtime file under `runtimes/node`, `runtimes/python`, `runtimes/php`, `runtimes/custom` and `runtimes/java` (tests excluded) into the
 //! binary, so `ferric` stays one self-contained file and no list has to be kept by hand.
 
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runtimes").canonicalize().expect("runtimes/ exists");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
-    for family in ["node", "python", "php", "custom"] {
+    for family in ["node", "python", "php", "custom", "java"] {
         collect(&root, &root.join(family), &mut files);
     }
     let mut code = String::from(

@@ -23,12 +23,14 @@ pub struct Runtimes {
     pub python: Option<Interpreter>,
     /// Debian's PHP CLI, for `php7.2` (runtimes/php).
     pub php: Option<Interpreter>,
+    /// A JDK (`java` with `javac` beside it, which builds the runtime): runs `java8` and `java11`.
+    pub java: Option<Interpreter>,
 }
 
 impl Runtimes {
     /// Probes the configured paths, then well-known locations, then `PATH`.
     pub fn discover(node: Option<&Path>, python: Option<&Path>) -> Runtimes {
-        Runtimes { node: find_node(node), python: find_python(python), php: find_php() }
+        Runtimes { node: find_node(node), python: find_python(python), php: find_php(), java: crate::java::find_jdk() }
     }
 
     /// The interpreter for an FC runtime string, if this server offers it: a `nodejsN` or `python3.Y`
@@ -45,6 +47,9 @@ impl Runtimes {
             let wanted = php_version(runtime.strip_prefix("php")?)?;
             let interpreter = self.php.as_ref()?;
             return (wanted <= php_version(&interpreter.version)?).then_some(interpreter);
+        }
+        if parsed.family() == Family::Java {
+            return crate::java::runs(self.java.as_ref()?, runtime);
         }
         let wanted = parsed.version()?;
         let interpreter = match parsed.family() {
@@ -84,6 +89,11 @@ impl Runtimes {
                 offered.push(own);
             }
         }
+        if let Some(java) = &self.java {
+            offered.extend(
+                crate::java::RUNTIMES.iter().filter(|r| crate::java::runs(java, r).is_some()).map(|r| r.to_string()),
+            );
+        }
         if self.python.is_some() {
             offered.extend(CUSTOM_RUNTIMES.iter().map(|r| r.to_string()));
         }
@@ -99,6 +109,7 @@ impl Runtimes {
             (&self.node, (|r: &str| r.starts_with("nodejs")) as fn(&str) -> bool),
             (&self.python, |r: &str| r.starts_with("python")),
             (&self.php, |r: &str| r.starts_with("php")),
+            (&self.java, |r: &str| r.starts_with("java")),
         ] {
             let Some(interpreter) = interpreter else { continue };
             let names: Vec<&str> = offered.iter().map(String::as_str).filter(|r| belongs(r)).collect();
@@ -238,7 +249,6 @@ mod tests {
         assert!(found.for_runtime("nodejs20").is_some());
         assert!(found.for_runtime("python3.9").is_some());
         assert!(found.for_runtime("python2.7").is_none());
-        assert!(found.for_runtime("java8").is_none());
         let php = found.php.as_ref().expect("php is installed here (scripts/setup-sdks)");
         assert!(php.path.is_absolute() && is_binary(&php.path) && found.for_runtime("php7.2").is_some());
         assert!(found.offered().iter().any(|r| r == "nodejs18"));
@@ -246,7 +256,7 @@ mod tests {
 
     fn at(node: &str, python: &str) -> Runtimes {
         let interpreter = |version: &str| Interpreter { path: "/x".into(), version: version.into() };
-        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)), php: Some(interpreter("8.2.7")) }
+        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)), php: Some(interpreter("8.2.7")), java: None }
     }
 
     #[test]

@@ -65,6 +65,16 @@ pub(crate) fn launch(
             ready_timeout: config.start_timeout,
         };
     }
+    if spec.runtime.starts_with("java") {
+        return Launch {
+            program,
+            args: crate::java::jvm_args(spec.memory_size, &runtime_file(&crate::java::classes_dir_name())),
+            env: Vec::new(),
+            network,
+            // The JVM's own start (~0.3 s idle, more on a loaded machine) comes before `ready`.
+            ready_timeout: config.start_timeout * 2,
+        };
+    }
     let python_args = |file: &str| vec!["-u".into(), "-B".into(), runtime_file(file)];
     if !is_custom(&spec.runtime) {
         return Launch {

@@ -28,6 +28,7 @@ mod exchange;
 mod frame;
 mod instance;
 mod keepalive;
+mod java;
 mod launch;
 pub mod logs;
 mod message;

@@ -130,6 +130,13 @@ pub(crate) fn build_etc_template(template: &Path) -> std::io::Result<()> {
     for name in SHARED_ETC {
         copy_world_readable(&Path::new("/etc").join(name), &template.join(name))?;
     }
+    // Debian's JDKs keep their configuration (jvm.cfg, java.security) in /etc/java-<n>-openjdk.
+    for entry in std::fs::read_dir("/etc")?.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("java-") {
+            copy_world_readable(&entry.path(), &template.join(&name))?;
+        }
+    }
     for name in GENERATED_ETC {
         std::os::unix::fs::symlink(Path::new(GENERATED_DIR).join(name), template.join(name))?;
     }

@@ -11,6 +11,7 @@ fn runtimes() -> Runtimes {
         node: None,
         python: Some(Interpreter { path: "/fake/bin/python3".into(), version: "3.11.2".into() }),
         php: None,
+        java: None,
     }
 }
 

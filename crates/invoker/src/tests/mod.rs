@@ -43,6 +43,7 @@ fn harness(config: InvokerConfig) -> Harness {
         node: Some(Interpreter { path: "/fake/bin/node".into(), version: "v20.0.0".into() }),
         python: None,
         php: None,
+        java: None,
     };
     harness_with(config, runtimes)
 }

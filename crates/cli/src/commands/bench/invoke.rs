@@ -189,6 +189,18 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     create(&client, "php-event", "php7.2", "index.php", PHP_EVENT, false).await?;
     create(&client, "node-http", "nodejs20", "index.js", NODE_HTTP, true).await?;
     create(&client, "py-http", "python3.10", "index.py", PY_HTTP, true).await?;
+    let java_class = super::java::compile()?;
+    if let Some(class) = &java_class {
+        client
+            .create_function(
+                "bench",
+                "java-event",
+                super::java::RUNTIME,
+                super::java::HANDLER_NAME,
+                &super::java::package(class, "warm")?,
+            )
+            .await?;
+    }
     let baseline = Baseline::start(&node)?;
 
     let mut rows =
@@ -197,6 +209,9 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     rows.push(measure("invoke nodejs20", &host, &invoke_request(&host, "node-event"), &args).await?);
     rows.push(measure("invoke python3.10", &host, &invoke_request(&host, "py-event"), &args).await?);
     rows.push(measure("invoke php7.2", &host, &invoke_request(&host, "php-event"), &args).await?);
+    if java_class.is_some() {
+        rows.push(measure("invoke java11", &host, &invoke_request(&host, "java-event"), &args).await?);
+    }
     rows.push(
         measure("http trigger nodejs20", &host, &get_request(&host, "/2016-08-15/proxy/bench/node-http/"), &args)
             .await?,
@@ -208,6 +223,10 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     let (node_cold, node_total) = cold_start(&client, "nodejs20", "index.js", NODE_EVENT, args.cold, "").await?;
     let (py_cold, py_total) = cold_start(&client, "python3.10", "index.py", PY_EVENT, args.cold, "").await?;
     let (php_cold, php_total) = cold_start(&client, "php7.2", "index.php", PHP_EVENT, args.cold, "").await?;
+    let java_cold = match &java_class {
+        Some(class) => Some(super::java::cold_start(&client, class, args.cold).await?),
+        None => None,
+    };
     let (rss, peak) = server.rss_mb()?;
 
     let base = &rows[0];
@@ -261,6 +280,14 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
         php_cold.as_secs_f64() * 1000.0,
         php_total.as_secs_f64() * 1000.0
     );
+    match java_cold {
+        Some((cold, total)) => println!(
+            "cold start java11:     first invoke {:>6.1} ms (a JVM per instance), create -> first result {:>6.1} ms",
+            cold.as_secs_f64() * 1000.0,
+            total.as_secs_f64() * 1000.0
+        ),
+        None => println!("cold start java11: skipped (no JDK at /usr/bin/javac)"),
+    }
     println!("server RSS {rss:.1} MB (peak {peak:.1} MB), excluding runtime processes");
     Ok(())
 }

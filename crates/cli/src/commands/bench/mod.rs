@@ -16,6 +16,7 @@ mod async_queue;
 mod burst;
 mod control_plane;
 mod invoke;
+mod java;
 mod load;
 mod peers;
 mod sandbox;
