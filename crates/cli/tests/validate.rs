@@ -15,16 +15,23 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn the_seed_example_is_valid_and_its_api_gateway_is_skipped_with_a_reason() {
+fn the_seed_example_is_valid_and_its_api_gateway_becomes_a_custom_domain() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed");
     let out = ferric(&dir, &["validate"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("template.yml is valid: 1 services, 1 functions, 0 triggers"), "{stdout}");
+    // The Api's path is a route of a domain, and its backend function gets the HTTP trigger it needs.
     assert!(
-        stdout.contains("Resources.HelloworldGroup: skipped: Aliyun::Serverless::Api: Ferric has no API Gateway"),
+        stdout.contains("template.yml is valid: 1 services, 1 functions, 1 triggers, 1 custom domains"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "Resources.HelloworldGroup: Aliyun::Serverless::Api: served as the custom domain helloworldgroup.api.internal"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Resources.HelloworldGroup.Properties.StageName: skipped:"), "{stdout}");
 }
 
 const BAD: &str = r#"

@@ -3,6 +3,8 @@
 //!
 //! Layout:
 //! - `mod.rs`: the model ([`Template`], [`ServiceDef`], [`FunctionDef`], [`EventDef`]) and [`load`].
+//! - `domains.rs`: custom domains, and the mapping of `Aliyun::Serverless::Api` onto them.
+//! - `params.rs`: `Parameters` with their `Default`s, substituted for `!Ref Name` and `${Name}`.
 //! - `parse.rs`: the walk over the YAML that builds the model and records every problem with its YAML
 //!   path (`Resources.demo.hello.Properties.Runtime`), not just the first.
 //!
@@ -12,6 +14,8 @@
 //! Service, Table Store, RAM, ...) are reported as skipped, not as errors, so a cloud template still
 //! deploys what Ferric can run.
 
+mod domains;
+mod params;
 mod parse;
 
 use std::collections::BTreeMap;
@@ -29,6 +33,8 @@ pub const DEFAULT_FILE: &str = "template.yml";
 #[derive(Debug, Clone, Default)]
 pub struct Template {
     pub services: Vec<ServiceDef>,
+    /// `Aliyun::Serverless::CustomDomain`s, and `Aliyun::Serverless::Api`s mapped onto domains (`domains.rs`).
+    pub domains: Vec<DomainDef>,
     /// Resources or properties left out, with why.
     pub skipped: Vec<Note>,
 }
@@ -69,6 +75,25 @@ pub struct EventDef {
 pub enum EventKind {
     Timer { cron_expression: String, payload: Option<String>, enable: bool },
     Http { auth_type: String, methods: Vec<String> },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DomainDef {
+    pub name: String,
+    pub protocol: String,
+    pub routes: Vec<RouteDef>,
+    /// The `Aliyun::Serverless::Api` resource this domain stands for.
+    pub from_api: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteDef {
+    pub path: String,
+    pub service: String,
+    pub function: String,
+    pub qualifier: Option<String>,
+    /// Empty: every method the function's trigger allows.
+    pub methods: Vec<String>,
 }
 
 /// A problem or a skip, at a YAML path.
