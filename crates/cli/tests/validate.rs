@@ -125,9 +125,13 @@ fn yaml_that_does_not_parse_is_one_error_with_its_line() {
 #[test]
 fn every_client_command_has_an_example_in_its_help() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for command in ["config", "validate", "deploy", "invoke", "logs", "ls", "info"] {
+    for command in ["config", "validate", "build", "deploy", "invoke", "logs", "ls", "info", "shell"] {
         let out = ferric(dir.path(), &[command, "--help"]);
         let help = text(&out.stdout);
         assert!(out.status.success() && help.contains("Examples:"), "{command}:\n{help}");
+    }
+    for command in [&["local"][..], &["local", "invoke"]] {
+        let out = ferric(dir.path(), &[command, &["--help"]].concat());
+        assert!(text(&out.stdout).contains("Examples:"), "{command:?}");
     }
 }

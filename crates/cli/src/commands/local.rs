@@ -14,6 +14,9 @@ use ferric_invoker::{FunctionVersion, Invoker, InvokerConfig, Request};
 use ferric_types::function::{FunctionPatch, FunctionSpec};
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  ferric local invoke hello -e '{\"name\":\"ferric\"}'
+  ferric build && ferric local invoke hello        # runs .fun/build/artifacts when present")]
 pub struct LocalArgs {
     #[command(subcommand)]
     command: LocalCommand,

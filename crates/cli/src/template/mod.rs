@@ -120,8 +120,29 @@ pub struct Loaded {
     pub errors: Vec<Note>,
 }
 
-/// Reads and checks `path`; code paths are resolved against its directory and must exist.
+/// Reads and checks `path`; code paths are resolved against its directory and must exist. A function
+/// that `ferric build` built runs from its artifacts (`.fun/build/artifacts/<svc>/<fn>`), with a note.
 pub fn load(path: &Path) -> Result<Loaded> {
+    let mut loaded = load_source(path)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let artifacts = base.join(crate::commands::build::ARTIFACTS);
+    for service in &mut loaded.template.services {
+        for function in &mut service.functions {
+            let built = artifacts.join(&service.name).join(&function.name);
+            if built.is_dir() {
+                loaded.template.skipped.push(Note {
+                    path: format!("Resources.{}.{}", service.name, function.name),
+                    message: format!("using the build in {}", built.display()),
+                });
+                function.code_uri = built;
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// [`load`] without the build's artifacts: the CodeUri as written.
+pub fn load_source(path: &Path) -> Result<Loaded> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(parse::parse(&text, &base))
