@@ -97,13 +97,14 @@ fn install(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Copies `from` into `to`, skipping an existing `node_modules` (the install makes its own) and `.fun`.
+/// Copies `from` into `to`, skipping an existing `node_modules` (the install makes its own) and what a
+/// package never holds (`.git`, `.fun`, `.ferric`, `.env`).
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
     for entry in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
         let entry = entry?;
         let name = entry.file_name();
-        if name == "node_modules" || name == ".fun" {
+        if name == "node_modules" || name.to_str().is_some_and(|n| crate::package::SKIPPED_NAMES.contains(&n)) {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
