@@ -44,6 +44,8 @@ enum Command {
     Config(commands::config::ConfigArgs),
     /// Check a fun template.yml and list every problem with its YAML path.
     Validate(commands::validate::ValidateArgs),
+    /// Install each function's package.json / requirements.txt dependencies into .fun/build/artifacts.
+    Build(commands::build::BuildArgs),
     /// Deploy a fun template.yml: services, functions and triggers, uploading only changed code.
     Deploy(commands::deploy::DeployArgs),
     /// Invoke a function and print its result and its log.
@@ -85,6 +87,7 @@ fn main() -> std::process::ExitCode {
         Command::Env(args) => commands::env::run(args),
         Command::Config(args) => commands::config::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Build(args) => commands::build::run(args),
         Command::Deploy(args) => commands::deploy::run(args),
         Command::Invoke(args) => commands::invoke::run(args),
         Command::Logs(args) => commands::logs::run(args),

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-const SKIPPED_NAMES: &[&str] = &[".git", ".ferric", ".fun", ".env"];
+pub(crate) const SKIPPED_NAMES: &[&str] = &[".git", ".ferric", ".fun", ".env"];
 
 /// A zip ready to upload.
 #[derive(Debug, Clone)]

@@ -304,3 +304,114 @@ async fn logs_tail_prints_new_invocations_as_they_happen() {
     assert!(seen.contains(&format!("{service}/f")), "{seen}");
     server.stop().await;
 }
+
+/// A GET to the server whose Host is `host`, as a client resolving a custom domain to it would send.
+async fn get_on_host(server: &TestServer, host: &str, path: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", server.endpoint))
+        .header("host", host)
+        .send()
+        .await
+        .expect("request");
+    (response.status().as_u16(), response.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_creates_custom_domains_maps_api_paths_skips_cloud_resources_and_reads_parameters() {
+    let server = TestServer::start().await;
+    let project = tempfile::tempdir().expect("tempdir");
+    let dir = project.path();
+    let service = unique("cli-domains").replace('-', "_");
+    let domain = format!("{}.ferric.test", service.replace('_', "-"));
+    let api = unique("site").replace('-', "_");
+    let template = format!(
+        r#"ROSTemplateFormatVersion: '2015-09-01'
+Transform: 'Aliyun::Serverless-2018-04-03'
+Parameters:
+  Greeting: {{Type: String, Default: bonjour}}
+  Memory: {{Type: Number, Default: 256}}
+Resources:
+  {service}:
+    Type: 'Aliyun::Serverless::Service'
+    page:
+      Type: 'Aliyun::Serverless::Function'
+      Properties:
+        Handler: index.http
+        Runtime: nodejs20
+        CodeUri: ./code
+        MemorySize: !Ref Memory
+        EnvironmentVariables:
+          GREETING: '${{Greeting}} from page'
+      Events:
+        web:
+          Type: HTTP
+          Properties: {{AuthType: ANONYMOUS, Methods: [GET]}}
+    backend:
+      Type: 'Aliyun::Serverless::Function'
+      Properties:
+        Handler: index.http
+        Runtime: nodejs20
+        CodeUri: ./code
+        EnvironmentVariables:
+          GREETING: api
+  {domain}:
+    Type: 'Aliyun::Serverless::CustomDomain'
+    Properties:
+      Protocol: HTTP
+      RouteConfig:
+        routes:
+          '/pages/*':
+            ServiceName: {service}
+            FunctionName: page
+  {api}:
+    Type: 'Aliyun::Serverless::Api'
+    Properties:
+      StageName: RELEASE
+      DefinitionBody:
+        '/hello':
+          get:
+            x-aliyun-apigateway-fc:
+              arn: acs:fc:::services/${{{service}.Arn}}/functions/${{backend.Arn}}/
+  store:
+    Type: 'Aliyun::Serverless::Log'
+"#
+    );
+    std::fs::write(dir.join("template.yml"), &template).expect("template");
+    std::fs::create_dir_all(dir.join("code")).expect("mkdir");
+    std::fs::write(
+        dir.join("code/index.js"),
+        "exports.http = (req, resp) => resp.send(process.env.GREETING + ' at ' + req.path);\n",
+    )
+    .expect("code");
+    let env = fun_env(&server);
+
+    let out = ferric(dir, &env, &["deploy", "-y"]).await;
+    let stdout = ok(&out);
+    let stderr = text(&out.stderr);
+    let api_domain = format!("{}.api.internal", api.to_ascii_lowercase().replace('_', "-"));
+    for line in [
+        format!("+ domain   {domain}"),
+        format!("+ domain   {api_domain}"),
+        format!("+ trigger  {service}/backend/api-gateway"),
+    ] {
+        assert!(stdout.contains(&line), "missing {line:?}:\n{stdout}");
+    }
+    assert!(
+        stderr.contains("Resources.store: skipped: Aliyun::Serverless::Log: Ferric has no Log Service"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().filter(|l| l.contains("Resources.store")).count(), 1, "one line per skip: {stderr}");
+    let page = server.client().get_function(&service, "page").await.expect("page");
+    assert_eq!(page["memorySize"], 256, "!Ref Memory");
+    assert_eq!(get_on_host(&server, &domain, "/pages/a").await, (200, "bonjour from page at /pages/a".into()));
+    assert_eq!(get_on_host(&server, &api_domain, "/hello").await, (200, "api at /hello".into()));
+
+    // Unchanged domains are left alone; a changed route is an update.
+    let out = ferric(dir, &env, &["deploy", "-y"]).await;
+    assert!(ok(&out).contains("Nothing to do."), "{}", text(&out.stdout));
+    std::fs::write(dir.join("template.yml"), template.replace("'/pages/*'", "'/p/*'")).expect("template");
+    let out = ferric(dir, &env, &["deploy", "-y"]).await;
+    let stdout = ok(&out);
+    assert!(stdout.contains(&format!("~ domain   {domain}")) && stdout.contains("update (routes)"), "{stdout}");
+    assert_eq!(get_on_host(&server, &domain, "/p/b").await, (200, "bonjour from page at /p/b".into()));
+}

@@ -55,3 +55,42 @@ fn a_template_function_runs_with_no_server() {
     let out = local(dir, &["missing"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no function 'missing'"));
 }
+
+fn zip_of(entries: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in entries {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default()).expect("entry");
+        zip.write_all(body.as_bytes()).expect("write");
+    }
+    zip.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn a_zip_code_uri_is_unpacked_with_the_servers_checks() {
+    let project = tempfile::tempdir().expect("tempdir");
+    let dir = project.path();
+    std::fs::write(
+        dir.join("template.yml"),
+        "ROSTemplateFormatVersion: '2015-09-01'\nTransform: 'Aliyun::Serverless-2018-04-03'\nResources:\n  \
+         demo:\n    Type: 'Aliyun::Serverless::Service'\n    zipped:\n      Type: 'Aliyun::Serverless::Function'\n      \
+         Properties:\n        Handler: main.handler\n        Runtime: python3\n        CodeUri: ./code.zip\n    \
+         escape:\n      Type: 'Aliyun::Serverless::Function'\n      \
+         Properties:\n        Handler: index.handler\n        Runtime: python3\n        CodeUri: ./evil.zip\n",
+    )
+    .expect("template");
+    let main = "def handler(event, context):\n    return 'from zip: ' + event.decode()\n";
+    std::fs::write(dir.join("code.zip"), zip_of(&[("main.py", main), ("data/note.txt", "kept")])).expect("zip");
+    std::fs::write(dir.join("evil.zip"), zip_of(&[("../outside.py", "x = 1\n")])).expect("zip");
+
+    let out = local(dir, &["zipped", "-e", "packed"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "from zip: packed");
+
+    let out = local(dir, &["escape"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a zip entry outside the tree is refused");
+    assert!(stderr.contains("evil.zip"), "{stderr}");
+    assert!(!dir.parent().expect("parent").join("outside.py").exists());
+}

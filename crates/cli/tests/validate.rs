@@ -15,16 +15,23 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn the_seed_example_is_valid_and_its_api_gateway_is_skipped_with_a_reason() {
+fn the_seed_example_is_valid_and_its_api_gateway_becomes_a_custom_domain() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed");
     let out = ferric(&dir, &["validate"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("template.yml is valid: 1 services, 1 functions, 0 triggers"), "{stdout}");
+    // The Api's path is a route of a domain, and its backend function gets the HTTP trigger it needs.
     assert!(
-        stdout.contains("Resources.HelloworldGroup: skipped: Aliyun::Serverless::Api: Ferric has no API Gateway"),
+        stdout.contains("template.yml is valid: 1 services, 1 functions, 1 triggers, 1 custom domains"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "Resources.HelloworldGroup: Aliyun::Serverless::Api: served as the custom domain helloworldgroup.api.internal"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Resources.HelloworldGroup.Properties.StageName: skipped:"), "{stdout}");
 }
 
 const BAD: &str = r#"
@@ -118,9 +125,13 @@ fn yaml_that_does_not_parse_is_one_error_with_its_line() {
 #[test]
 fn every_client_command_has_an_example_in_its_help() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for command in ["config", "validate", "deploy", "invoke", "logs", "ls", "info"] {
+    for command in ["config", "validate", "build", "deploy", "invoke", "logs", "ls", "info", "shell"] {
         let out = ferric(dir.path(), &[command, "--help"]);
         let help = text(&out.stdout);
         assert!(out.status.success() && help.contains("Examples:"), "{command}:\n{help}");
+    }
+    for command in [&["local"][..], &["local", "invoke"]] {
+        let out = ferric(dir.path(), &[command, &["--help"]].concat());
+        assert!(text(&out.stdout).contains("Examples:"), "{command:?}");
     }
 }

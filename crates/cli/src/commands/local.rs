@@ -14,6 +14,9 @@ use ferric_invoker::{FunctionVersion, Invoker, InvokerConfig, Request};
 use ferric_types::function::{FunctionPatch, FunctionSpec};
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  ferric local invoke hello -e '{\"name\":\"ferric\"}'
+  ferric build && ferric local invoke hello        # runs .fun/build/artifacts when present")]
 pub struct LocalArgs {
     #[command(subcommand)]
     command: LocalCommand,
@@ -26,7 +29,9 @@ enum LocalCommand {
   ferric local invoke hello -e '{\"name\":\"ferric\"}'
   ferric local invoke demo/hello -f event.json     # SERVICE/FUNCTION when names repeat
   echo hi | ferric local invoke hello -s
-  ferric local invoke hello -t other/template.yml --sandbox off")]
+  ferric local invoke hello -t other/template.yml --sandbox off
+
+CodeUri may be a directory, a .zip (unpacked with the server's bounds) or a single file.")]
     Invoke(InvokeArgs),
 }
 
@@ -74,9 +79,6 @@ pub fn run(args: LocalArgs) -> Result<()> {
         [] => bail!("{} has no function '{}'", args.template.display(), args.function),
         _ => bail!("'{want_function}' is in more than one service: name it SERVICE/FUNCTION"),
     };
-    if !function.code_uri.is_dir() {
-        bail!("CodeUri {} is not a directory; local invoke runs code from a directory", function.code_uri.display());
-    }
     let patch: FunctionPatch = serde_json::from_value(super::deploy::function_body(function))?;
     let mut spec = FunctionSpec::default();
     spec.apply(patch).map_err(|e| anyhow::anyhow!("{}: {}", function.name, e.message))?;
@@ -87,8 +89,8 @@ pub fn run(args: LocalArgs) -> Result<()> {
     } else {
         super::invoke::read_event(args.event.as_deref(), args.event_file.as_deref())?
     };
-    let code_dir = function.code_uri.canonicalize().context("cannot resolve CodeUri")?;
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let code_dir = code_dir(&function.code_uri, scratch.path())?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = runtime.block_on(async {
         let mut config = InvokerConfig::new(scratch.path());
@@ -119,6 +121,19 @@ pub fn run(args: LocalArgs) -> Result<()> {
         })
     })?;
     super::invoke::show(&service.name, &function.name, InvocationType::Sync, &result, None)
+}
+
+/// The tree the function runs from: a directory as it is; a `.zip` (or a single file, zipped as `deploy`
+/// would) unpacked by the server's own code store, with its bounds and its refusal of unsafe entries.
+fn code_dir(code_uri: &std::path::Path, scratch: &std::path::Path) -> Result<PathBuf> {
+    if code_uri.is_dir() {
+        return code_uri.canonicalize().context("cannot resolve CodeUri");
+    }
+    let package = crate::package::build(code_uri)?;
+    let store = ferric_store::code::CodeStore::open(scratch.join("code"), Default::default())
+        .map_err(|e| anyhow::anyhow!("cannot open a scratch code store: {e}"))?;
+    let put = store.put(&package.zip).map_err(|e| anyhow::anyhow!("CodeUri {}: {e}", code_uri.display()))?;
+    store.extracted_dir(&put.checksum).map_err(|e| anyhow::anyhow!("CodeUri {}: {e}", code_uri.display()))
 }
 
 /// A random UUID (v4), the form FC's request ids have.

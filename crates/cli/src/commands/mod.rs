@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod bench;
+pub mod build;
 pub mod config;
 pub mod deploy;
 pub mod env;

@@ -35,9 +35,10 @@ pub fn run(args: ValidateArgs) -> Result<()> {
     let functions: usize = loaded.template.services.iter().map(|s| s.functions.len()).sum();
     let triggers: usize = loaded.template.services.iter().flat_map(|s| &s.functions).map(|f| f.events.len()).sum();
     println!(
-        "{} is valid: {} services, {functions} functions, {triggers} triggers",
+        "{} is valid: {} services, {functions} functions, {triggers} triggers, {} custom domains",
         args.template.display(),
-        loaded.template.services.len()
+        loaded.template.services.len(),
+        loaded.template.domains.len()
     );
     Ok(())
 }

@@ -3,6 +3,8 @@
 //!
 //! Layout:
 //! - `mod.rs`: the model ([`Template`], [`ServiceDef`], [`FunctionDef`], [`EventDef`]) and [`load`].
+//! - `domains.rs`: custom domains, and the mapping of `Aliyun::Serverless::Api` onto them.
+//! - `params.rs`: `Parameters` with their `Default`s, substituted for `!Ref Name` and `${Name}`.
 //! - `parse.rs`: the walk over the YAML that builds the model and records every problem with its YAML
 //!   path (`Resources.demo.hello.Properties.Runtime`), not just the first.
 //!
@@ -12,6 +14,8 @@
 //! Service, Table Store, RAM, ...) are reported as skipped, not as errors, so a cloud template still
 //! deploys what Ferric can run.
 
+mod domains;
+mod params;
 mod parse;
 
 use std::collections::BTreeMap;
@@ -29,6 +33,8 @@ pub const DEFAULT_FILE: &str = "template.yml";
 #[derive(Debug, Clone, Default)]
 pub struct Template {
     pub services: Vec<ServiceDef>,
+    /// `Aliyun::Serverless::CustomDomain`s, and `Aliyun::Serverless::Api`s mapped onto domains (`domains.rs`).
+    pub domains: Vec<DomainDef>,
     /// Resources or properties left out, with why.
     pub skipped: Vec<Note>,
 }
@@ -71,6 +77,25 @@ pub enum EventKind {
     Http { auth_type: String, methods: Vec<String> },
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DomainDef {
+    pub name: String,
+    pub protocol: String,
+    pub routes: Vec<RouteDef>,
+    /// The `Aliyun::Serverless::Api` resource this domain stands for.
+    pub from_api: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteDef {
+    pub path: String,
+    pub service: String,
+    pub function: String,
+    pub qualifier: Option<String>,
+    /// Empty: every method the function's trigger allows.
+    pub methods: Vec<String>,
+}
+
 /// A problem or a skip, at a YAML path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
@@ -95,8 +120,29 @@ pub struct Loaded {
     pub errors: Vec<Note>,
 }
 
-/// Reads and checks `path`; code paths are resolved against its directory and must exist.
+/// Reads and checks `path`; code paths are resolved against its directory and must exist. A function
+/// that `ferric build` built runs from its artifacts (`.fun/build/artifacts/<svc>/<fn>`), with a note.
 pub fn load(path: &Path) -> Result<Loaded> {
+    let mut loaded = load_source(path)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let artifacts = base.join(crate::commands::build::ARTIFACTS);
+    for service in &mut loaded.template.services {
+        for function in &mut service.functions {
+            let built = artifacts.join(&service.name).join(&function.name);
+            if built.is_dir() {
+                loaded.template.skipped.push(Note {
+                    path: format!("Resources.{}.{}", service.name, function.name),
+                    message: format!("using the build in {}", built.display()),
+                });
+                function.code_uri = built;
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// [`load`] without the build's artifacts: the CodeUri as written.
+pub fn load_source(path: &Path) -> Result<Loaded> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(parse::parse(&text, &base))

@@ -16,14 +16,12 @@ const FUNCTION: &str = "Aliyun::Serverless::Function";
 /// Resource types fun knows that name cloud products Ferric does not have, and what to use instead.
 fn cloud_only(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "Aliyun::Serverless::Api" => "Ferric has no API Gateway; give the function an HTTP event instead",
         "Aliyun::Serverless::Log" | "Aliyun::Serverless::Log::Logstore" => {
             "Ferric has no Log Service; invocation logs are built in ('ferric logs')"
         }
         "Aliyun::Serverless::TableStore" | "Aliyun::Serverless::TableStore::Table" => "Ferric has no Table Store",
         "Aliyun::Serverless::MNSTopic" => "Ferric has no Message Service (MNS)",
         "Aliyun::Serverless::Flow" => "Ferric has no Serverless Workflow",
-        "Aliyun::Serverless::CustomDomain" => "Ferric does not deploy custom domains yet",
         k if k.starts_with("Aliyun::") || k.starts_with("ALIYUN::") => "Ferric has no such cloud resource",
         _ => return None,
     })
@@ -60,7 +58,7 @@ const CLOUD_EVENTS: &[(&str, &str)] = &[
     ("Api", "Ferric has no API Gateway; use an HTTP event"),
 ];
 
-struct Walk<'a> {
+pub(super) struct Walk<'a> {
     base: &'a Path,
     errors: Vec<Note>,
     skipped: Vec<Note>,
@@ -69,7 +67,10 @@ struct Walk<'a> {
 pub fn parse(text: &str, base: &Path) -> Loaded {
     let mut walk = Walk { base, errors: Vec::new(), skipped: Vec::new() };
     let template = match serde_yaml_ng::from_str::<Value>(text) {
-        Ok(doc) => walk.template(&doc),
+        Ok(mut doc) => {
+            super::params::substitute(&mut doc, &mut walk.errors);
+            walk.template(&doc)
+        }
         Err(e) => {
             walk.error("", format!("not valid YAML: {e}"));
             Template::default()
@@ -78,7 +79,7 @@ pub fn parse(text: &str, base: &Path) -> Loaded {
     Loaded { template: Template { skipped: walk.skipped, ..template }, errors: walk.errors }
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -86,7 +87,7 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(super) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -99,16 +100,21 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 impl Walk<'_> {
-    fn error(&mut self, path: &str, message: impl Into<String>) {
+    pub(super) fn error(&mut self, path: &str, message: impl Into<String>) {
         self.errors.push(Note { path: path.to_string(), message: message.into() });
     }
 
-    fn skip(&mut self, path: &str, message: impl Into<String>) {
+    /// A line `validate` and `deploy` print that is neither an error nor a skip.
+    pub(super) fn note(&mut self, path: &str, message: impl Into<String>) {
+        self.skipped.push(Note { path: path.to_string(), message: message.into() });
+    }
+
+    pub(super) fn skip(&mut self, path: &str, message: impl Into<String>) {
         self.skipped.push(Note { path: path.to_string(), message: format!("skipped: {}", message.into()) });
     }
 
     /// The mapping's entries with string keys; other keys are errors.
-    fn entries<'v>(&mut self, map: &'v Mapping, path: &str) -> Vec<(String, &'v Value)> {
+    pub(super) fn entries<'v>(&mut self, map: &'v Mapping, path: &str) -> Vec<(String, &'v Value)> {
         let mut out = Vec::new();
         for (k, v) in map {
             match k.as_str() {
@@ -119,7 +125,7 @@ impl Walk<'_> {
         out
     }
 
-    fn mapping<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Mapping> {
+    pub(super) fn mapping<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Mapping> {
         match v {
             Value::Mapping(m) => Some(m),
             other => {
@@ -129,7 +135,7 @@ impl Walk<'_> {
         }
     }
 
-    fn string(&mut self, v: &Value, path: &str) -> Option<String> {
+    pub(super) fn string(&mut self, v: &Value, path: &str) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
@@ -154,7 +160,7 @@ impl Walk<'_> {
         }
     }
 
-    fn boolean(&mut self, v: &Value, path: &str) -> Option<bool> {
+    pub(super) fn boolean(&mut self, v: &Value, path: &str) -> Option<bool> {
         match v {
             Value::Bool(b) => Some(*b),
             other => {
@@ -164,7 +170,7 @@ impl Walk<'_> {
         }
     }
 
-    fn name(&mut self, kind: &'static str, name: &str, path: &str) {
+    pub(super) fn name(&mut self, kind: &'static str, name: &str, path: &str) {
         if let Err(e) = validate_name(kind, name, NameRule::Fc) {
             self.error(path, e.to_string());
         }
@@ -192,8 +198,9 @@ impl Walk<'_> {
                 "Description" => {
                     self.string(value, &key);
                 }
-                "Parameters" | "Outputs" | "Conditions" | "Mappings" | "Metadata" | "Globals" => {
-                    self.skip(&key, "Ferric does not evaluate template parameters, outputs or conditions yet")
+                "Parameters" => {} // substituted before the walk (`params.rs`)
+                "Outputs" | "Conditions" | "Mappings" | "Metadata" | "Globals" => {
+                    self.skip(&key, "Ferric does not evaluate template outputs or conditions yet")
                 }
                 _ => self.error(&key, "unknown top-level key"),
             }
@@ -217,6 +224,16 @@ impl Walk<'_> {
                     }
                 }
                 FUNCTION => self.error(&path, "a function must be nested under its Aliyun::Serverless::Service"),
+                super::domains::CUSTOM_DOMAIN => {
+                    if let Some(domain) = self.custom_domain(&name, map, &path) {
+                        template.domains.push(domain);
+                    }
+                }
+                super::domains::API => {
+                    if let Some(domain) = self.api(&name, map, &path) {
+                        template.domains.push(domain);
+                    }
+                }
                 "" => self.error(&join(&path, "Type"), "is required"),
                 other => match cloud_only(other) {
                     Some(why) => self.skip(&path, format!("{other}: {why}")),
@@ -224,6 +241,7 @@ impl Walk<'_> {
                 },
             }
         }
+        self.attach_api_triggers(&mut template);
         template
     }
 
@@ -467,7 +485,7 @@ impl Walk<'_> {
         Some(EventKind::Http { auth_type: auth?, methods: methods? })
     }
 
-    fn methods(&mut self, value: &Value, path: &str) -> Option<Vec<String>> {
+    pub(super) fn methods(&mut self, value: &Value, path: &str) -> Option<Vec<String>> {
         let Value::Sequence(items) = value else {
             self.error(path, format!("must be a list, not {}", type_name(value)));
             return None;

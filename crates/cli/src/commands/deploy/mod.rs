@@ -1,6 +1,7 @@
 //! `ferric deploy`: fun's deploy of `template.yml` onto Ferric, incrementally. It validates the template,
 //! builds the plan (`plan.rs`), prints it, asks (on a terminal, unless `-y`), then carries it out in order:
-//! services, functions, triggers; deletions last, triggers before their function.
+//! services, functions, triggers, custom domains (and `Aliyun::Serverless::Api`s, mapped onto domains:
+//! `template/domains.rs`); deletions last, triggers before their function.
 //!
 //! Uploads show a progress bar (`indicatif`) when stderr is a terminal, plain lines otherwise, so CI logs
 //! stay readable. The bar counts bytes per finished upload: the request body is sent in one piece.
@@ -24,7 +25,14 @@ use plan::{Action, Step, Target};
 #[command(after_help = "Examples:
   ferric deploy                    # template.yml in this directory; asks before changing anything
   ferric deploy -t app/template.yml -y
-  ferric deploy --prune -y         # also delete functions and triggers the template no longer lists")]
+  ferric deploy --prune -y         # also delete functions and triggers the template no longer lists
+
+Aliyun::Serverless::CustomDomain is deployed as a custom domain (routes to functions by path).
+Aliyun::Serverless::Api NAME becomes the custom domain NAME.api.internal, one route per path, its
+backend function given an ANONYMOUS HTTP trigger 'api-gateway' when it has none (its handler must be
+an HTTP handler): curl -H 'Host: NAME.api.internal' http://<server>/<path>.
+Parameters: each Default replaces !Ref Name and ${Name}. Cloud-only resources (Log, Table Store,
+MNS, RAM, ...) are skipped with one line each.")]
 pub struct DeployArgs {
     /// The template to deploy.
     #[arg(short, long, default_value = template::DEFAULT_FILE)]
@@ -143,6 +151,17 @@ async fn apply(client: &Client, step: &Step, progress: &Progress) -> Result<()> 
                 map.remove("triggerType");
             }
             client.update_trigger(s, f, t, &body).await.map(drop)?
+        }
+        (Action::Create, Target::Domain(_)) => {
+            client.call(reqwest::Method::POST, "/custom-domains", &[], Some(&step.body)).await.map(drop)?
+        }
+        (Action::Update(_), Target::Domain(d)) => {
+            let mut body = step.body.clone();
+            if let Some(map) = body.as_object_mut() {
+                map.remove("domainName");
+            }
+            let path = format!("/custom-domains/{d}");
+            client.call(reqwest::Method::PUT, &path, &[], Some(&body)).await.map(drop)?
         }
         (Action::Delete, Target::Trigger(s, f, t)) => client.delete_trigger(s, f, t).await?,
         (Action::Delete, Target::Function(s, f)) => client.delete_function(s, f).await?,

@@ -15,7 +15,7 @@ use ferric_client::{Client, ClientError};
 use serde_json::{json, Map, Value};
 
 use crate::package::{self, Package};
-use crate::template::{EventDef, EventKind, FunctionDef, ServiceDef, Template};
+use crate::template::{DomainDef, EventDef, EventKind, FunctionDef, ServiceDef, Template};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -33,6 +33,7 @@ pub enum Target {
     Service(String),
     Function(String, String),
     Trigger(String, String, String),
+    Domain(String),
 }
 
 impl fmt::Display for Target {
@@ -41,6 +42,7 @@ impl fmt::Display for Target {
             Target::Service(s) => write!(f, "service  {s}"),
             Target::Function(s, n) => write!(f, "function {s}/{n}"),
             Target::Trigger(s, n, t) => write!(f, "trigger  {s}/{n}/{t}"),
+            Target::Domain(d) => write!(f, "domain   {d}"),
         }
     }
 }
@@ -106,7 +108,72 @@ pub async fn plan(client: &Client, template: &Template, prune: bool) -> Result<V
             prune_functions(client, service, &mut steps).await?;
         }
     }
+    // Domains last: their routes name the functions above.
+    for domain in &template.domains {
+        steps.push(plan_domain(client, domain).await?);
+    }
     Ok(steps)
+}
+
+/// FC's body for a custom domain; `routes` in the order the template lists them.
+pub(crate) fn domain_body(domain: &DomainDef) -> Value {
+    let routes: Vec<Value> = domain
+        .routes
+        .iter()
+        .map(|r| {
+            let mut route = json!({
+                "path": r.path,
+                "serviceName": r.service,
+                "functionName": r.function,
+                "qualifier": r.qualifier.clone().unwrap_or_default(),
+            });
+            // An empty list would allow no method; absent, the trigger's methods decide.
+            if !r.methods.is_empty() {
+                route["methods"] = json!(r.methods);
+            }
+            route
+        })
+        .collect();
+    json!({ "domainName": domain.name, "protocol": domain.protocol, "routeConfig": { "routes": routes } })
+}
+
+/// The routes as compared: absent and empty qualifiers and method lists are the same.
+fn routes_of(body: &Value) -> Vec<(String, String, String, String, Vec<String>)> {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let routes = body.pointer("/routeConfig/routes").and_then(Value::as_array).cloned().unwrap_or_default();
+    routes
+        .iter()
+        .map(|r| {
+            let methods = r.get("methods").and_then(Value::as_array).cloned().unwrap_or_default();
+            let methods = methods.iter().filter_map(Value::as_str).map(str::to_string).collect();
+            (text(r, "path"), text(r, "serviceName"), text(r, "functionName"), text(r, "qualifier"), methods)
+        })
+        .collect()
+}
+
+async fn plan_domain(client: &Client, domain: &DomainDef) -> Result<Step> {
+    let body = domain_body(domain);
+    let path = format!("/custom-domains/{}", domain.name);
+    let existing =
+        get_optional(async { client.call(reqwest::Method::GET, &path, &[], None).await?.json() }.await).await?;
+    let action = match existing {
+        None => Action::Create,
+        Some(current) => {
+            let mut what = Vec::new();
+            if current.get("protocol") != body.get("protocol") {
+                what.push("protocol".to_string());
+            }
+            if routes_of(&current) != routes_of(&body) {
+                what.push("routes".to_string());
+            }
+            if what.is_empty() {
+                Action::Unchanged
+            } else {
+                Action::Update(what)
+            }
+        }
+    };
+    Ok(Step { action, target: Target::Domain(domain.name.clone()), body, package: None })
 }
 
 fn service_body(service: &ServiceDef) -> Value {
