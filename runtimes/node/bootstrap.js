@@ -98,6 +98,9 @@ function onFrame(header, body) {
       als.run(req, initialize, req);
       return;
     }
+    case 'specialize':
+      specialize(header);
+      return;
     case 'init':
       configure(header);
       if (header.function) {
@@ -108,6 +111,21 @@ function onFrame(header, body) {
     default:
       return; // unknown messages are ignored
   }
+}
+
+/**
+ * A stem cell (PROTOCOL.md "specialize"): started generic, it takes its function's environment here and
+ * moves into the code directory mounted over the empty one it started in; `init` follows as usual.
+ */
+function specialize(header) {
+  const env = header.env !== null && typeof header.env === 'object' ? header.env : {};
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  for (const [key, value] of Object.entries(env)) process.env[key] = String(value);
+  handlerSpec = process.env.FC_FUNCTION_HANDLER || handlerSpec;
+  initializerSpec = process.env.FC_FUNCTION_INITIALIZER || '';
+  try {
+    process.chdir(process.env.FC_FUNC_CODE_PATH || process.cwd());
+  } catch {}
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -307,7 +307,12 @@ fn landlock_rules(ctx: &Context<'_>) -> Vec<(PathBuf, Access)> {
     }
     if ctx.plan.mountns {
         // The fresh root holds only what is listed here, so listing it reveals nothing of the host.
-        rules.push(("/".into(), Access::List));
+        // A stem cell's `/code` is mounted after this ruleset is made, over the directory the rule below
+        // names; landlock skips such hidden mount points when it walks up from a file, so a rule on
+        // `/code` would not reach the code. The root's rule covers it instead: in a fresh root that
+        // grants nothing more, since every tree in it is readable anyway (and writes stay `/tmp`'s).
+        let root = if job.cell { Access::ReadExec } else { Access::List };
+        rules.push(("/".into(), root));
         rules.push((rootfs::GENERATED_DIR.into(), Access::ReadExec));
         rules.push((CODE_DIR.into(), Access::ReadExec));
         rules.push((RUNTIME_DIR.into(), Access::ReadExec));

@@ -60,6 +60,7 @@ pub(crate) fn spawn(spec: SpawnSpec) -> Result<Process, SandboxError> {
         exit: exit_rx,
         killer: Killer(KillerInner::Group(pid)),
         memory: MemoryProbe(None, pid),
+        binder: crate::Binder(None),
     })
 }
 

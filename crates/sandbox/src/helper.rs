@@ -42,7 +42,14 @@ pub fn helper_main(fd: &str, config: &str) -> i32 {
             return 1;
         }
     };
-    let (features, missing, driver, filters) = probe::probe();
+    let (mut features, missing, driver, filters) = probe::probe();
+    // Stem cells need the helper to mount into a running instance as root; without that the server
+    // starts every instance the normal way (no line in `missing`: nothing is weaker for it).
+    features.cells = features.root
+        && features.mountns
+        && features.overlay
+        && crate::bind::available()
+        && empty_layer(&config.empty_layer).is_ok();
     let hello = FromHelper::Hello { features: features.clone(), missing };
     if wire::send(socket.as_raw_fd(), &hello, &[], 0).is_err() {
         return 1;
@@ -84,6 +91,19 @@ struct Running {
     runtime_pid: i32,
     cgroup: Option<Cgroup>,
     uid: Option<u32>,
+    /// A stem cell not yet bound: the one state in which a [`ToHelper::Bind`] is accepted.
+    unbound_cell: bool,
+}
+
+/// The empty directory stem cells' overlays take as their second layer: made (or checked) at start.
+fn empty_layer(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o555))?;
+    if std::fs::read_dir(path)?.next().is_some() {
+        return Err(std::io::Error::other("not empty"));
+    }
+    Ok(())
 }
 
 struct Helper {
@@ -162,12 +182,32 @@ impl Helper {
                 // The runtime is now loading its code: time to make the next seed.
                 self.replenish();
             }
+            ToHelper::Bind { id, mounts } => {
+                let error = self.bind(id, &mounts).err();
+                let _ = wire::send(self.socket.as_raw_fd(), &FromHelper::Bound { id, error }, &[], 0);
+            }
             ToHelper::Kill { id } => {
                 if let Some(pid) = self.by_id.get(&id) {
                     self.kill_instance(*pid);
                 }
             }
         }
+    }
+
+    /// Fills the stem cell `id` once; refused for anything else (a normal instance, a bound cell).
+    fn bind(&mut self, id: u64, mounts: &[wire::BindMount]) -> Result<(), String> {
+        if !self.features.cells {
+            return Err("this sandbox has no stem cells".into());
+        }
+        crate::bind::validate(mounts)?;
+        let pid = *self.by_id.get(&id).ok_or("no such instance")?;
+        let running = self.running.get_mut(&pid).ok_or("no such instance")?;
+        if !running.unbound_cell {
+            return Err("not an unbound stem cell".into());
+        }
+        // Never again, whatever happens next: a half-bound cell is killed by the server, not reused.
+        running.unbound_cell = false;
+        crate::bind::bind(pid, mounts, &self.config.empty_layer)
     }
 
     fn kill_instance(&self, pid: i32) {
@@ -204,6 +244,9 @@ impl Helper {
             fds.try_into().map_err(|_| "a spawn needs three descriptors".to_string())?;
         if let (true, Some(problem)) = (self.features.mountns, &self.etc_problem) {
             return Err(problem.clone());
+        }
+        if job.cell && !self.features.cells {
+            return Err("this sandbox has no stem cells".into());
         }
         let seed = match self.seeds.pop_front() {
             Some(seed) => seed,
@@ -245,7 +288,7 @@ impl Helper {
         match collect_reports(&report_parent) {
             Ok((pid, runtime_pid)) => {
                 let memory_peak_file = cgroup.as_ref().map(Cgroup::memory_peak_file);
-                self.running.insert(pid, Running { id, runtime_pid, cgroup, uid });
+                self.running.insert(pid, Running { id, runtime_pid, cgroup, uid, unbound_cell: job.cell });
                 self.by_id.insert(id, pid);
                 Ok(FromHelper::Started { id, pid: pid as u32, runtime_pid: runtime_pid as u32, memory_peak_file })
             }

@@ -34,6 +34,7 @@
 
 #![deny(unsafe_code)]
 
+mod bind;
 mod cgroup;
 mod confine;
 mod direct;
@@ -60,7 +61,7 @@ use link::{HelperLink, HelperSlot};
 
 pub use cgroup::CgroupKind;
 pub use helper::helper_main;
-pub use wire::{Features, Limits, Network};
+pub use wire::{BindMount, Features, Limits, Network};
 
 /// The descriptor number a runtime finds its control socket on.
 pub const CONTROL_FD: i32 = 3;
@@ -171,6 +172,7 @@ pub struct Process {
     exit: oneshot::Receiver<Exit>,
     killer: Killer,
     memory: MemoryProbe,
+    binder: Binder,
 }
 
 impl Process {
@@ -185,6 +187,25 @@ impl Process {
 
     pub fn memory(&self) -> MemoryProbe {
         self.memory.clone()
+    }
+
+    pub fn binder(&self) -> Binder {
+        self.binder.clone()
+    }
+}
+
+/// Fills a stem cell ([`Sandbox::spawn_cell`]) with its function's trees, once.
+#[derive(Clone)]
+pub struct Binder(Option<(u64, Arc<HelperLink>)>);
+
+impl Binder {
+    /// Shows each `host` directory read-only at its `inside` path in the cell; a cell takes one bind in
+    /// its life. Fails for an instance that is not an unbound cell.
+    pub async fn bind(&self, mounts: Vec<BindMount>) -> Result<(), SandboxError> {
+        match &self.0 {
+            Some((id, helper)) => helper.bind(*id, mounts).await,
+            None => Err(SandboxError::Setup("not a stem cell".into())),
+        }
     }
 }
 
@@ -315,7 +336,23 @@ impl Sandbox {
     pub async fn spawn(&self, spec: SpawnSpec) -> Result<Process, SandboxError> {
         match &self.helper {
             None => direct::spawn(spec),
-            Some(helper) => helper.live().await?.spawn(spec).await,
+            Some(helper) => helper.live().await?.spawn(spec, false).await,
+        }
+    }
+
+    /// Whether [`Sandbox::spawn_cell`] works here: root, a mount namespace, overlayfs and the new mount
+    /// API. Without them (user-namespace mode, `--sandbox off`) instances start the normal way.
+    pub fn supports_cells(&self) -> bool {
+        self.helper.as_ref().is_some_and(|h| h.features.cells)
+    }
+
+    /// Starts a stem cell: an instance like [`Sandbox::spawn`]'s whose `/code` is an empty directory
+    /// (`spec.code_dir` is unused) until [`Binder::bind`] fills it. The same confinement applies: the
+    /// runtime has dropped its uid and entered landlock and seccomp before its `exec`.
+    pub async fn spawn_cell(&self, spec: SpawnSpec) -> Result<Process, SandboxError> {
+        match &self.helper {
+            Some(helper) if helper.features.cells => helper.live().await?.spawn(spec, true).await,
+            _ => Err(SandboxError::Setup("this sandbox has no stem cells".into())),
         }
     }
 

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, Interest};
 use tokio::sync::oneshot;
 
 use crate::wire::{self, Features};
-use crate::{Exit, Killer, KillerInner, MemoryProbe, Process, SandboxConfig, SandboxError, SpawnSpec};
+use crate::{Binder, Exit, Killer, KillerInner, MemoryProbe, Process, SandboxConfig, SandboxError, SpawnSpec};
 
 /// The helper in use, and how to start another if it dies (its instances die with it; new ones must not).
 pub(crate) struct HelperSlot {
@@ -78,6 +78,8 @@ type Started = (u32, u32, Option<PathBuf>);
 struct Waiting {
     started: Option<oneshot::Sender<Result<Started, String>>>,
     exited: Option<oneshot::Sender<Exit>>,
+    /// A stem cell's bind in progress: `None` answers success.
+    bound: Option<oneshot::Sender<Option<String>>>,
 }
 
 /// The server's end of the helper conversation.
@@ -106,6 +108,7 @@ impl HelperLink {
         let helper_config = wire::HelperConfig {
             root_mount_point,
             etc_template: config.work_dir.join("etc"),
+            empty_layer: config.work_dir.join("empty"),
             uid_base: config.uid_base,
         };
         let (program, args) = config.helper.split_first().ok_or_else(|| SandboxError::Helper("no helper".into()))?;
@@ -147,7 +150,8 @@ impl HelperLink {
         Ok(link)
     }
 
-    pub async fn spawn(self: &Arc<Self>, spec: SpawnSpec) -> Result<Process, SandboxError> {
+    /// Starts one instance; a stem `cell` gets an empty `/code` ([`HelperLink::bind`] fills it).
+    pub async fn spawn(self: &Arc<Self>, spec: SpawnSpec, cell: bool) -> Result<Process, SandboxError> {
         if !self.alive.load(Ordering::Acquire) {
             return Err(SandboxError::Setup("the sandbox helper has exited".into()));
         }
@@ -166,13 +170,14 @@ impl HelperLink {
                 scratch_dir: spec.scratch_dir.clone(),
                 limits: spec.limits,
                 network: spec.network,
+                cell,
             })
         };
         let job = convert().map_err(SandboxError::Setup)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (started_tx, started_rx) = oneshot::channel();
         let (exited_tx, exited_rx) = oneshot::channel();
-        self.lock().insert(id, Waiting { started: Some(started_tx), exited: Some(exited_tx) });
+        self.lock().insert(id, Waiting { started: Some(started_tx), exited: Some(exited_tx), bound: None });
         let message = wire::ToHelper::Spawn { id, job: Box::new(job) };
         let fds = [spec.control.as_raw_fd(), stdout_w.as_raw_fd(), stderr_w.as_raw_fd()];
         if let Err(e) = self.send(&message, &fds).await {
@@ -189,6 +194,7 @@ impl HelperLink {
             stderr: Some(stderr),
             exit: exited_rx,
             killer: Killer(KillerInner::Helper { id, helper: self.clone() }),
+            binder: Binder(Some((id, self.clone()))),
             memory: MemoryProbe(peak_file, runtime_pid),
         })
     }
@@ -206,6 +212,25 @@ impl HelperLink {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Shows `mounts` inside the running stem cell `id` (once per cell; the helper refuses a second).
+    pub async fn bind(&self, id: u64, mounts: Vec<wire::BindMount>) -> Result<(), SandboxError> {
+        let (tx, rx) = oneshot::channel();
+        match self.lock().get_mut(&id) {
+            Some(waiting) if waiting.bound.is_none() => waiting.bound = Some(tx),
+            Some(_) => return Err(SandboxError::Setup("a bind of this cell is already under way".into())),
+            None => return Err(SandboxError::Setup("the cell has exited".into())),
+        }
+        let message = wire::ToHelper::Bind { id, mounts };
+        if let Err(e) = self.send(&message, &[]).await {
+            return Err(SandboxError::Setup(format!("bind: {e}")));
+        }
+        match rx.await {
+            Ok(None) => Ok(()),
+            Ok(Some(error)) => Err(SandboxError::Setup(format!("bind: {error}"))),
+            Err(_) => Err(SandboxError::Setup("the cell or the sandbox helper exited during its bind".into())),
         }
     }
 
@@ -261,6 +286,11 @@ async fn read_helper(link: std::sync::Weak<HelperLink>) {
                     if let Some(sender) = waiting.started.take() {
                         let _ = sender.send(Err(error));
                     }
+                }
+            }
+            wire::FromHelper::Bound { id, error } => {
+                if let Some(sender) = strong.lock().get_mut(&id).and_then(|w| w.bound.take()) {
+                    let _ = sender.send(error);
                 }
             }
             wire::FromHelper::Exited { id, code, oom } => {

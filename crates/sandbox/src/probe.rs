@@ -75,6 +75,8 @@ pub(crate) fn probe() -> (Features, Vec<String>, Driver, Option<Filters>) {
         landlock,
         cgroup: driver.kind(),
         overlay,
+        // Set by the helper once it has its empty layer (`helper_main`).
+        cells: false,
     };
     (features, missing, driver, filters)
 }

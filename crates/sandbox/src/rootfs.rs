@@ -74,7 +74,12 @@ pub(crate) fn build_root(ctx: &Context<'_>) -> Result<(), String> {
     bind_read_only(Path::new("/usr"), &at("/usr"))?;
     let empty = if ctx.plan.overlay { Some(EmptyLayer::new(&at("/.empty"))?) } else { None };
     build_etc(ctx, root, empty.as_ref())?;
-    data_read_only(&job.code_dir, &at(CODE_DIR), empty.as_ref())?;
+    if job.cell {
+        // A stem cell: the helper shows the function's code here later (`bind`).
+        make_dir(&at(CODE_DIR))?;
+    } else {
+        data_read_only(&job.code_dir, &at(CODE_DIR), empty.as_ref())?;
+    }
     data_read_only(&job.runtime_dir, &at(RUNTIME_DIR), empty.as_ref())?;
     if let Some(empty) = empty {
         empty.remove()?;
@@ -298,7 +303,7 @@ fn open_path(path: &Path) -> Result<std::os::fd::OwnedFd, String> {
     }
 }
 
-fn locked_flags(path: &Path) -> libc::c_ulong {
+pub(crate) fn locked_flags(path: &Path) -> libc::c_ulong {
     let Ok(c_path) = cpath(path) else { return 0 };
     #[allow(unsafe_code)]
     // SAFETY: statvfs fills a zeroed struct we own from a NUL-terminated path.

@@ -22,6 +22,8 @@ pub(crate) struct HelperConfig {
     pub root_mount_point: PathBuf,
     /// Where the helper builds the curated `/etc` every instance binds.
     pub etc_template: PathBuf,
+    /// An empty directory the helper makes: the second layer of a stem cell's overlays (`bind`).
+    pub empty_layer: PathBuf,
     /// First uid handed to instances when the helper runs as root.
     pub uid_base: u32,
 }
@@ -43,6 +45,10 @@ pub struct Features {
     pub cgroup: CgroupKind,
     /// overlayfs, which shows the data directory's trees inside without naming their host paths.
     pub overlay: bool,
+    /// Stem cells: instances started with an empty `/code` that the helper fills later ([`crate::bind`]).
+    /// Needs root, a mount namespace, overlayfs and the new mount API (`fsopen`, `move_mount`).
+    #[serde(default)]
+    pub cells: bool,
 }
 
 /// How an instance reaches the network (FC's `internetAccess`).
@@ -78,6 +84,20 @@ pub(crate) struct Job {
     pub scratch_dir: PathBuf,
     pub limits: Limits,
     pub network: Network,
+    /// A stem cell: `/code` starts as an empty directory (`code_dir` is unused) and one
+    /// [`ToHelper::Bind`] fills it later.
+    #[serde(default)]
+    pub cell: bool,
+}
+
+/// One tree a [`ToHelper::Bind`] shows read-only inside a stem cell.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BindMount {
+    /// A directory on the host (the code store's extracted tree, a layer).
+    pub host: PathBuf,
+    /// An absolute directory that exists in the cell's root: [`crate::CODE_DIR`], or one a later
+    /// change prepares (layers under `/opt`).
+    pub inside: PathBuf,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -89,6 +109,12 @@ pub(crate) enum ToHelper {
     },
     Kill {
         id: u64,
+    },
+    /// Shows `mounts` inside the running stem cell `id`. Answered by [`FromHelper::Bound`]. A cell is
+    /// bound at most once: it then belongs to one function for good.
+    Bind {
+        id: u64,
+        mounts: Vec<BindMount>,
     },
 }
 
@@ -111,6 +137,11 @@ pub(crate) enum FromHelper {
     Failed {
         id: u64,
         error: String,
+    },
+    /// The answer to a [`ToHelper::Bind`]: `error` is `None` when every mount is in place.
+    Bound {
+        id: u64,
+        error: Option<String>,
     },
     Exited {
         id: u64,

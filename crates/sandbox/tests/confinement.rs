@@ -190,3 +190,79 @@ async fn mount_tables_name_no_host_path() {
         }
     }
 }
+
+/// A stem cell starts with an empty `/code`; one bind shows the function's code there (read-only, under
+/// the same uid, landlock and seccomp as any instance, and without naming a host path), and the helper
+/// refuses a second bind, so a cell never serves a second function.
+#[tokio::test]
+async fn a_stem_cell_sees_its_code_only_after_its_one_bind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = sandbox(dir.path()).await;
+    if !sandbox.supports_cells() {
+        assert!(std::env::var_os("CI").is_none() || effective_uid() != 0, "root CI must have stem cells");
+        eprintln!("skipped: no stem cells here (not root, or no mount namespace / overlayfs / new mount API)");
+        return;
+    }
+    let code = dir.path().join("code");
+    let other = dir.path().join("other");
+    let runtime = dir.path().join("runtime");
+    for d in [&code, &other, &runtime] {
+        std::fs::create_dir_all(d).expect("dir");
+    }
+    std::fs::write(code.join("hello.txt"), "hello").expect("code file");
+    std::fs::write(other.join("other.txt"), "other").expect("other file");
+    // The "runtime" lists /code, says ready, waits for one line on its control socket (the specialisation), then
+    // looks again: the shell's cwd is the old, empty /code, so it must change into the new one.
+    let script =
+        "ls -a /code | tr '\\n' ' '; echo; echo ready >&3; read line <&3; cd /code && pwd && cat hello.txt; echo; \
+                  touch /code/x 2>&1 || echo code-ro; id -u; cat /proc/self/mountinfo; ls other.txt 2>&1; true";
+    let (mut ours, theirs) = UnixStream::pair().expect("pair");
+    let mut process = sandbox
+        .spawn_cell(SpawnSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            code_dir: other.clone(),
+            runtime_dir: runtime,
+            scratch_dir: dir.path().join("scratch"),
+            control: theirs.into(),
+            limits: Limits { memory_mb: 64, pids: 64, open_files: 1024, tmp_mb: 16 },
+            network: Network::Isolated,
+        })
+        .await
+        .expect("spawn cell");
+    let mut ready = [0u8; 6];
+    std::io::Read::read_exact(&mut ours, &mut ready).expect("the cell says ready");
+    let binder = process.binder();
+    binder
+        .bind(vec![ferric_sandbox::BindMount { host: code.clone(), inside: "/code".into() }])
+        .await
+        .expect("first bind");
+    let second = binder.bind(vec![ferric_sandbox::BindMount { host: other.clone(), inside: "/code".into() }]).await;
+    assert!(second.is_err(), "a cell takes one bind");
+    std::io::Write::write_all(&mut ours, b"go\n").expect("specialise");
+    let mut out = String::new();
+    let mut err = String::new();
+    let mut stdout = process.stdout.take().expect("stdout");
+    let mut stderr = process.stderr.take().expect("stderr");
+    let _ = tokio::join!(stdout.read_to_string(&mut out), stderr.read_to_string(&mut err));
+    let exit = process.wait().await;
+    let out = format!("{out}{err}");
+    assert_eq!(exit.code, 0, "{out}");
+    assert!(out.starts_with(". .. \n"), "the cell's /code starts empty: {out}");
+    assert!(out.contains("/code\nhello\n"), "the bound code is readable: {out}");
+    assert!(out.contains("code-ro"), "and read-only: {out}");
+    assert!(!out.contains("\n0\n"), "the runtime is not root: {out}");
+    assert!(out.contains("No such file"), "the other tree is not there: {out}");
+    let host = dir.path().display().to_string();
+    for line in out.lines() {
+        assert!(!line.contains(&host), "a cell sees the host path: {line}");
+    }
+}
+
+fn effective_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:"))?.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(u32::MAX)
+}

@@ -174,6 +174,21 @@ def _fatal(message):
     os._exit(1)
 
 
+def _specialize(header, code_dir):
+    env = header.get("env")
+    if isinstance(env, dict):
+        os.environ.clear()
+        for key, value in env.items():
+            os.environ[str(key)] = str(value)
+    try:
+        os.chdir(os.environ.get("FC_FUNC_CODE_PATH") or code_dir)
+    except OSError:
+        pass
+    import importlib
+    sys.path_importer_cache.pop(code_dir, None)
+    importlib.invalidate_caches()
+
+
 def run(code_dir):
     global _channel, _contexts, _init, _handler_name, _initializer_name, _multithread
     fd = int(os.environ.pop("FERRIC_CONTROL_FD", "3") or "3")
@@ -196,6 +211,17 @@ def run(code_dir):
     if init_frame is None:
         os._exit(0)
     _init = init_frame[0]
+    if _init.get("type") == "specialize":
+        # A stem cell: its function's environment, and the code now mounted over the empty directory it
+        # started in (the cwd and any cached listing still name the old one). `init` follows.
+        _specialize(_init, code_dir)
+        try:
+            init_frame = channel.read()
+        except (frames.FrameError, ValueError) as exc:
+            _fatal("malformed frame: %s" % exc)
+        if init_frame is None:
+            os._exit(0)
+        _init = init_frame[0]
     if _init.get("type") != "init":
         _fatal("expected init, got %r" % _init.get("type"))
     concurrency = int(_init.get("instanceConcurrency") or 1)
