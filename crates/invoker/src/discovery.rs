@@ -256,7 +256,12 @@ mod tests {
 
     fn at(node: &str, python: &str) -> Runtimes {
         let interpreter = |version: &str| Interpreter { path: "/x".into(), version: version.into() };
-        Runtimes { node: Some(interpreter(node)), python: Some(interpreter(python)), php: Some(interpreter("8.2.7")), java: None }
+        Runtimes {
+            node: Some(interpreter(node)),
+            python: Some(interpreter(python)),
+            php: Some(interpreter("8.2.7")),
+            java: None,
+        }
     }
 
     #[test]
