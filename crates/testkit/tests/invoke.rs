@@ -215,12 +215,12 @@ async fn the_installed_python_is_offered_and_newer_ones_are_not_run_on_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unavailable_runtimes_name_what_the_server_offers() {
     let server = TestServer::start().await;
-    let (svc, f) = function(&server, "java8", &[("Main.java", "class Main {}")], json!({})).await;
+    let (svc, f) = function(&server, "dotnetcore3.1", &[("Main.cs", "class Main {}")], json!({})).await;
     let r = invoke(&server, &svc, &f, b"", &[]).await;
     assert_eq!(r.status, 400);
     let body: Value = serde_json::from_slice(&r.body).expect("json");
     let message = body["ErrorMessage"].as_str().expect("message");
-    assert!(message.contains("java8") && message.contains("nodejs20") && message.contains("python3"), "{message}");
+    assert!(message.contains("dotnetcore3.1") && message.contains("nodejs20") && message.contains("python3"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

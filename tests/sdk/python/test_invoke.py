@@ -395,7 +395,7 @@ def test_invoke_unknown_function_or_service(client, other_client, svc, deploy):
         other_client.invoke_function(svc, fn)
 
 
-@pytest.mark.parametrize("runtime", ["python2.7", "java8"])
+@pytest.mark.parametrize("runtime", ["python2.7", "dotnetcore3.1"])
 def test_runtime_not_offered_fails_at_invoke(client, svc, deploy, runtime):
     # Accepted at create (it is an FC runtime), refused at invoke with a message naming what this server runs.
     fn = deploy("python", "main.hello", runtime=runtime)
