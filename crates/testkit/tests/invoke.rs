@@ -220,7 +220,10 @@ async fn unavailable_runtimes_name_what_the_server_offers() {
     assert_eq!(r.status, 400);
     let body: Value = serde_json::from_slice(&r.body).expect("json");
     let message = body["ErrorMessage"].as_str().expect("message");
-    assert!(message.contains("dotnetcore3.1") && message.contains("nodejs20") && message.contains("python3"), "{message}");
+    assert!(
+        message.contains("dotnetcore3.1") && message.contains("nodejs20") && message.contains("python3"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
