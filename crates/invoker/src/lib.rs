@@ -13,6 +13,7 @@
 //! - `pool`: instance pools per function version, the memory budget, throttling, idle reaping.
 //! - `scale`: whether a request waits for a busy instance or starts one (expected wait vs cold start).
 //! - `keepalive`: how long a pool keeps idle instances, learned from its idle gaps.
+//! - `provision`: provisioned instances kept warm per configured line, and on-demand caps.
 //! - `instance`: one runtime process and the requests in flight on it.
 //! - `spawner`: the `Spawner` trait instances start through; the sandbox implements it.
 //! - `clock`: the invoker's time (tokio's, so tests pause it).
@@ -33,6 +34,7 @@ mod launch;
 pub mod logs;
 mod message;
 mod pool;
+mod provision;
 mod scale;
 mod spawner;
 #[cfg(test)]
@@ -52,6 +54,7 @@ pub use exchange::{FunctionError, HttpRequest, Request, Response};
 /// The sandbox instances start in; the server configures it through [`InvokerConfig::sandbox`].
 pub use ferric_sandbox as sandbox;
 pub use message::HttpResponseHead;
+pub use provision::{ConfigLine, VersionResolver};
 pub use version::{FunctionVersion, PoolKey};
 
 use clock::{Clock, Instant};
@@ -156,6 +159,16 @@ pub(crate) struct Inner {
     pools: Mutex<HashMap<PoolKey, Arc<Pool>>>,
     /// The current pool key of each function; a new key retires the old pools.
     current: Mutex<HashMap<FunctionKey, PoolKey>>,
+    /// Provision and on-demand configs, kept by the keeper task.
+    provisions: Arc<provision::Provisions>,
+}
+
+/// One live instance, for ListInstances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    pub instance_id: String,
+    /// `LATEST` or the published version it runs.
+    pub qualifier: String,
 }
 
 /// Cloning is shallow.
@@ -218,8 +231,10 @@ impl Invoker {
             clock,
             pools: Mutex::new(HashMap::new()),
             current: Mutex::new(HashMap::new()),
+            provisions: Arc::default(),
         });
         tokio::spawn(reap_forever(Arc::downgrade(&inner)));
+        tokio::spawn(provision::keep_forever(Arc::downgrade(&inner), inner.provisions.clone()));
         Invoker { inner }
     }
 
@@ -252,6 +267,44 @@ impl Invoker {
             line.reserved_memory_mb += memory_mb;
         }
         lines.into_values().collect()
+    }
+
+    /// How provisioned lines find the version they run; until it is set, configs are kept but not acted on.
+    pub fn set_version_resolver(&self, resolver: Arc<dyn VersionResolver>) {
+        self.inner.provisions.set_resolver(resolver);
+    }
+
+    /// Keeps `target` instances of what `line` runs warm (0 stops). Acted on at once, off this call.
+    pub fn provision(&self, line: ConfigLine, target: usize) {
+        self.inner.provisions.set_target(line, target);
+    }
+
+    /// Caps the instances started on demand (beyond the provisioned ones) for `line`; `None` lifts it.
+    pub fn cap_on_demand(&self, line: ConfigLine, cap: Option<usize>) {
+        self.inner.provisions.set_cap(line, cap);
+    }
+
+    /// FC's `current` (provisioned instances live, at most the target) and `currentError` of a line.
+    pub fn provisioned(&self, line: &ConfigLine) -> (usize, Option<String>) {
+        (self.inner.provisioned_current(line), self.inner.provisions.last_error(line))
+    }
+
+    /// The live instances of every line of one function (routing pools only, not retired ones draining).
+    pub fn instances(&self, account: &str, service: &str, function: &str) -> Vec<InstanceInfo> {
+        let mut found = Vec::new();
+        for pool in self.inner.pools() {
+            let key = pool.version.pool_key().function();
+            if key.account_id != account || key.service != service || key.function != function || pool.is_retired() {
+                continue;
+            }
+            found.extend(
+                pool.instance_ids()
+                    .into_iter()
+                    .map(|instance_id| InstanceInfo { instance_id, qualifier: key.qualifier.clone() }),
+            );
+        }
+        found.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+        found
     }
 
     /// Stops routing to the `LATEST` line of a function (after an update or delete); instances drain.
