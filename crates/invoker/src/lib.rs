@@ -307,6 +307,16 @@ impl Invoker {
         found
     }
 
+    /// The server is stopping: nothing is provisioned any more, and every instance stops (idle ones now,
+    /// busy ones as their requests end), so none outlives a server that is gone but whose invoker is
+    /// still referenced (as in a test process running many servers).
+    pub fn shutdown(&self) {
+        self.inner.provisions.close();
+        for pool in self.inner.pools() {
+            pool.retire();
+        }
+    }
+
     /// Stops routing to the `LATEST` line of a function (after an update or delete); instances drain.
     /// Published versions are immutable, so their pools stay until they idle out.
     pub fn retire(&self, account: &str, service: &str, function: &str) {

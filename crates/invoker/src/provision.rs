@@ -54,6 +54,8 @@ struct Lines {
     errors: HashMap<ConfigLine, String>,
     /// Lines whose last start failed, and when the keeper may try again.
     retry_at: HashMap<ConfigLine, crate::clock::Instant>,
+    /// The invoker is shutting down: no line is provisioned any more.
+    closed: bool,
 }
 
 /// The configured lines and the keeper's wake-up; shared by the invoker and its keeper task.
@@ -77,6 +79,9 @@ impl Provisions {
     /// `0` stops the line's provisioned instances (they become ordinary idle instances and idle out).
     pub fn set_target(&self, line: ConfigLine, target: usize) {
         let mut lines = self.lock();
+        if lines.closed {
+            return;
+        }
         lines.errors.remove(&line);
         lines.retry_at.remove(&line);
         if target == 0 {
@@ -91,10 +96,23 @@ impl Provisions {
     /// `None` removes the cap.
     pub fn set_cap(&self, line: ConfigLine, cap: Option<usize>) {
         let mut lines = self.lock();
+        if lines.closed {
+            return;
+        }
         match cap {
             Some(cap) => lines.caps.insert(line, cap),
             None => lines.caps.remove(&line),
         };
+        drop(lines);
+        self.wake.notify_one();
+    }
+
+    /// Forgets every line for good; the keeper stops starting instances.
+    pub fn close(&self) {
+        let mut lines = self.lock();
+        lines.closed = true;
+        lines.targets.clear();
+        lines.caps.clear();
         drop(lines);
         self.wake.notify_one();
     }
@@ -121,6 +139,9 @@ impl Inner {
 /// Runs until the invoker is dropped: one look per wake-up or per [`TICK`].
 pub(crate) async fn keep_forever(inner: Weak<Inner>, provisions: Arc<Provisions>) {
     loop {
+        if provisions.lock().closed {
+            return;
+        }
         let clock = match inner.upgrade() {
             Some(inner) => {
                 look(&inner, &provisions).await;

@@ -240,3 +240,18 @@ async fn a_start_failure_is_reported_and_retried_later() {
     keeper_runs().await;
     assert_eq!(h.invoker.provisioned(&line("f")), (1, None));
 }
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_stops_provisioned_instances_for_good() {
+    let f = function("f", "c1", |_| {});
+    let (h, _resolver) = provisioned_harness(config(), &f);
+    h.invoker.provision(line("f"), 2);
+    keeper_runs().await;
+    h.invoker.shutdown();
+    settle().await;
+    assert_eq!(h.invoker.instance_count(), 0);
+    h.invoker.provision(line("f"), 2);
+    tokio::time::sleep(TICK * 3).await;
+    keeper_runs().await;
+    assert_eq!(h.fake.record().spawns.len(), 2, "nothing starts after a shutdown");
+}

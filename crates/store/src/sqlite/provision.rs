@@ -1,5 +1,6 @@
 //! [`ProvisionStore`] for SQLite: `provision_configs` and `on_demand_configs`, in their own schema block
-//! ([`super::schema::PROVISION`]). Each row's `name` is its list key: `<service>#<qualifier>#<function>`
+//! ([`super::schema::PROVISION`]). Each row's `name` is its list key: `<service>/<qualifier>/<function>`
+//! (names hold no `/`, so a page token needs no escaping in a query string)
 //! for provision configs, FC's resource string for on-demand configs.
 
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use crate::metadata::{ListQuery, Page, StoreError};
 use crate::provision::{ProvisionFilter, ProvisionStore};
 
 fn provision_key(t: &ConfigTarget) -> String {
-    format!("{}#{}#{}", t.service, t.qualifier, t.function)
+    format!("{}/{}/{}", t.service, t.qualifier, t.function)
 }
 
 fn target_of(row: &Row<'_>, from: usize) -> rusqlite::Result<ConfigTarget> {
