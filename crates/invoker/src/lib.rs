@@ -54,7 +54,7 @@ pub use exchange::{FunctionError, HttpRequest, Request, Response};
 /// The sandbox instances start in; the server configures it through [`InvokerConfig::sandbox`].
 pub use ferric_sandbox as sandbox;
 pub use message::HttpResponseHead;
-pub use provision::{ConfigLine, VersionResolver};
+pub use provision::{ConfigLine, InstanceInfo, VersionResolver};
 pub use version::{FunctionVersion, PoolKey};
 
 use clock::{Clock, Instant};
@@ -163,14 +163,6 @@ pub(crate) struct Inner {
     provisions: Arc<provision::Provisions>,
 }
 
-/// One live instance, for ListInstances.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceInfo {
-    pub instance_id: String,
-    /// `LATEST` or the published version it runs.
-    pub qualifier: String,
-}
-
 /// Cloning is shallow.
 #[derive(Clone)]
 pub struct Invoker {
@@ -269,54 +261,6 @@ impl Invoker {
         lines.into_values().collect()
     }
 
-    /// How provisioned lines find the version they run; until it is set, configs are kept but not acted on.
-    pub fn set_version_resolver(&self, resolver: Arc<dyn VersionResolver>) {
-        self.inner.provisions.set_resolver(resolver);
-    }
-
-    /// Keeps `target` instances of what `line` runs warm (0 stops). Acted on at once, off this call.
-    pub fn provision(&self, line: ConfigLine, target: usize) {
-        self.inner.provisions.set_target(line, target);
-    }
-
-    /// Caps the instances started on demand (beyond the provisioned ones) for `line`; `None` lifts it.
-    pub fn cap_on_demand(&self, line: ConfigLine, cap: Option<usize>) {
-        self.inner.provisions.set_cap(line, cap);
-    }
-
-    /// FC's `current` (provisioned instances live, at most the target) and `currentError` of a line.
-    pub fn provisioned(&self, line: &ConfigLine) -> (usize, Option<String>) {
-        (self.inner.provisioned_current(line), self.inner.provisions.last_error(line))
-    }
-
-    /// The live instances of every line of one function (routing pools only, not retired ones draining).
-    pub fn instances(&self, account: &str, service: &str, function: &str) -> Vec<InstanceInfo> {
-        let mut found = Vec::new();
-        for pool in self.inner.pools() {
-            let key = pool.version.pool_key().function();
-            if key.account_id != account || key.service != service || key.function != function || pool.is_retired() {
-                continue;
-            }
-            found.extend(
-                pool.instance_ids()
-                    .into_iter()
-                    .map(|instance_id| InstanceInfo { instance_id, qualifier: key.qualifier.clone() }),
-            );
-        }
-        found.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-        found
-    }
-
-    /// The server is stopping: nothing is provisioned any more, and every instance stops (idle ones now,
-    /// busy ones as their requests end), so none outlives a server that is gone but whose invoker is
-    /// still referenced (as in a test process running many servers).
-    pub fn shutdown(&self) {
-        self.inner.provisions.close();
-        for pool in self.inner.pools() {
-            pool.retire();
-        }
-    }
-
     /// Stops routing to the `LATEST` line of a function (after an update or delete); instances drain.
     /// Published versions are immutable, so their pools stay until they idle out.
     pub fn retire(&self, account: &str, service: &str, function: &str) {
@@ -332,6 +276,8 @@ impl Invoker {
                 pool.retire();
             }
         }
+        // A provisioned LATEST moves to the new configuration now rather than at the keeper's next tick.
+        self.inner.provisions.wake();
     }
 
     pub async fn invoke(&self, version: Arc<FunctionVersion>, request: Request) -> Result<Response, InvokeError> {

@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 
 use crate::instance::Instance;
 use crate::pool::{Capacity, Pool};
-use crate::{FunctionVersion, Inner, PoolKey};
+use crate::{FunctionVersion, Inner, Invoker, PoolKey};
 
 /// How often the keeper looks, when nothing wakes it: the longest a dead provisioned instance stays
 /// unreplaced (plus its start).
@@ -34,6 +34,14 @@ pub struct ConfigLine {
     pub service: String,
     pub qualifier: String,
     pub function: String,
+}
+
+/// One live instance, for ListInstances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    pub instance_id: String,
+    /// `LATEST` or the published version it runs.
+    pub qualifier: String,
 }
 
 /// Tells the keeper what a line runs now. Implemented by the server over its function cache.
@@ -107,6 +115,11 @@ impl Provisions {
         self.wake.notify_one();
     }
 
+    /// Makes the keeper look now (a function changed).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     /// Forgets every line for good; the keeper stops starting instances.
     pub fn close(&self) {
         let mut lines = self.lock();
@@ -123,6 +136,56 @@ impl Provisions {
 
     fn resolved(&self, line: &ConfigLine) -> Option<Arc<FunctionVersion>> {
         self.lock().resolved.get(line).cloned()
+    }
+}
+
+impl Invoker {
+    /// How provisioned lines find the version they run; until it is set, configs are kept but not acted on.
+    pub fn set_version_resolver(&self, resolver: Arc<dyn VersionResolver>) {
+        self.inner.provisions.set_resolver(resolver);
+    }
+
+    /// Keeps `target` instances of what `line` runs warm (0 stops). Acted on at once, off this call.
+    pub fn provision(&self, line: ConfigLine, target: usize) {
+        self.inner.provisions.set_target(line, target);
+    }
+
+    /// Caps the instances started on demand (beyond the provisioned ones) for `line`; `None` lifts it.
+    pub fn cap_on_demand(&self, line: ConfigLine, cap: Option<usize>) {
+        self.inner.provisions.set_cap(line, cap);
+    }
+
+    /// FC's `current` (provisioned instances live, at most the target) and `currentError` of a line.
+    pub fn provisioned(&self, line: &ConfigLine) -> (usize, Option<String>) {
+        (self.inner.provisioned_current(line), self.inner.provisions.last_error(line))
+    }
+
+    /// The live instances of every line of one function (routing pools only, not retired ones draining).
+    pub fn instances(&self, account: &str, service: &str, function: &str) -> Vec<InstanceInfo> {
+        let mut found = Vec::new();
+        for pool in self.inner.pools() {
+            let key = pool.version.pool_key().function();
+            if key.account_id != account || key.service != service || key.function != function || pool.is_retired() {
+                continue;
+            }
+            found.extend(
+                pool.instance_ids()
+                    .into_iter()
+                    .map(|instance_id| InstanceInfo { instance_id, qualifier: key.qualifier.clone() }),
+            );
+        }
+        found.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+        found
+    }
+
+    /// The server is stopping: nothing is provisioned any more, and every instance stops (idle ones now,
+    /// busy ones as their requests end), so none outlives a server that is gone but whose invoker is
+    /// still referenced (as in a test process running many servers).
+    pub fn shutdown(&self) {
+        self.inner.provisions.close();
+        for pool in self.inner.pools() {
+            pool.retire();
+        }
     }
 }
 

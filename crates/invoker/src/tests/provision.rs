@@ -255,3 +255,20 @@ async fn shutdown_stops_provisioned_instances_for_good() {
     keeper_runs().await;
     assert_eq!(h.fake.record().spawns.len(), 2, "nothing starts after a shutdown");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_update_of_latest_moves_the_reserve_without_waiting_for_a_tick() {
+    let mut v1 = (*function("f", "c1", |_| {})).clone();
+    v1.qualifier = "LATEST".into();
+    let v1 = Arc::new(v1);
+    let (h, resolver) = provisioned_harness(config(), &v1);
+    h.invoker.provision(line("f"), 1);
+    keeper_runs().await;
+    let v2 = function("f", "c2", |_| {});
+    resolver.0.lock().expect("resolver map").insert(line("f"), v2.clone());
+    h.invoker.retire("1234567890123456", "svc", "f");
+    keeper_runs().await;
+    let record = h.fake.record();
+    assert_eq!(record.spawns.len(), 2, "the new configuration's instance started within 10 ms, not a tick");
+    assert!(record.spawns[1].code_dir.ends_with("c2"));
+}
