@@ -43,8 +43,14 @@ pub trait ProvisionStore: Send + Sync {
     async fn list_on_demand_configs(&self, account: &str, query: ListQuery)
         -> Result<Page<OnDemandConfig>, StoreError>;
 
-    /// Removes both configs of a function on every qualifier (the function was deleted).
-    async fn delete_function_configs(&self, account: &str, service: &str, function: &str) -> Result<(), StoreError>;
+    /// Removes both configs of a function on every qualifier (the function was deleted); returns the
+    /// places of the provision configs and of the on-demand configs removed.
+    async fn delete_function_configs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+    ) -> Result<(Vec<ConfigTarget>, Vec<ConfigTarget>), StoreError>;
     /// Every config of every account, for the invoker at start-up: the one other cross-account read.
     async fn all_capacity_configs(&self) -> Result<(Vec<ProvisionConfig>, Vec<OnDemandConfig>), StoreError>;
 }

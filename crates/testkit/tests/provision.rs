@@ -211,12 +211,12 @@ async fn configs_have_fcs_shapes_lists_and_errors() {
     let list = call(&other, Method::GET, "/on-demand-configs", None).await.expect("other's list");
     assert!(list.get("configs").is_none(), "{list}");
 
-    // Deleting the function takes its configs with it.
-    call(&client, Method::PUT, &prov("LATEST"), Some(json!({"target": 0}))).await.expect("put 0");
-    call(&client, Method::PUT, &prov("prod"), Some(json!({"target": 0}))).await.expect("put 0");
+    // Deleting the function takes its configs with it, provisioned ones included.
     client.delete_function(&svc, "f").await.expect("delete function");
     let list = call(&client, Method::GET, "/on-demand-configs", None).await.expect("list");
     assert!(list.get("configs").is_none(), "{list}");
+    let list = call(&client, Method::GET, "/provision-configs", None).await.expect("list");
+    assert!(list.get("provisionConfigs").is_none(), "{list}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

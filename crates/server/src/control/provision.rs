@@ -191,19 +191,15 @@ pub async fn instances(ctl: &Control, f: &FunctionRef, qualifier: &str) -> Resul
 
 /// The function is gone: its configs go with it, and the invoker forgets them.
 pub async fn forget_function(ctl: &Control, account: &str, service: &str, function: &str) {
-    let (provisions, caps) = match ctl.store().all_capacity_configs().await {
-        Ok(all) => all,
-        Err(e) => return tracing::warn!(error = %e, "cannot read provision configs"),
+    let (provisions, caps) = match ctl.store().delete_function_configs(account, service, function).await {
+        Ok(removed) => removed,
+        Err(e) => return tracing::warn!(error = %e, "cannot delete a deleted function's provision configs"),
     };
-    if let Err(e) = ctl.store().delete_function_configs(account, service, function).await {
-        return tracing::warn!(error = %e, "cannot delete a deleted function's provision configs");
+    for target in provisions {
+        ctl.parts().invoker.provision(line(account, &target), 0);
     }
-    let mine = |a: &str, t: &ConfigTarget| a == account && t.service == service && t.function == function;
-    for p in provisions.into_iter().filter(|p| mine(&p.account_id, &p.target)) {
-        ctl.parts().invoker.provision(line(account, &p.target), 0);
-    }
-    for c in caps.into_iter().filter(|c| mine(&c.account_id, &c.target)) {
-        ctl.parts().invoker.cap_on_demand(line(account, &c.target), None);
+    for target in caps {
+        ctl.parts().invoker.cap_on_demand(line(account, &target), None);
     }
 }
 

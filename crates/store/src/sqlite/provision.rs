@@ -206,17 +206,37 @@ impl ProvisionStore for SqliteStore {
         .await
     }
 
-    async fn delete_function_configs(&self, account: &str, service: &str, function: &str) -> Result<(), StoreError> {
+    async fn delete_function_configs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+    ) -> Result<(Vec<ConfigTarget>, Vec<ConfigTarget>), StoreError> {
         let (account, service, function) = (account.to_string(), service.to_string(), function.to_string());
         self.write(move |tx| {
+            let mut removed = Vec::new();
             for table in ["provision_configs", "on_demand_configs"] {
+                let mut stmt = tx
+                    .prepare(&format!(
+                        "SELECT service, qualifier, function FROM {table} \
+                         WHERE account_id = ?1 AND service = ?2 AND function = ?3"
+                    ))
+                    .map_err(db("prepare a function's configs"))?;
+                let targets = stmt
+                    .query_map(params![account, service, function], |row| target_of(row, 0))
+                    .map_err(db("read a function's configs"))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(db("read a function's config row"))?;
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account_id = ?1 AND service = ?2 AND function = ?3"),
                     params![account, service, function],
                 )
                 .map_err(db("delete a function's configs"))?;
+                removed.push(targets);
             }
-            Ok(())
+            let on_demand = removed.pop().unwrap_or_default();
+            let provision = removed.pop().unwrap_or_default();
+            Ok((provision, on_demand))
         })
         .await
     }
@@ -292,7 +312,8 @@ mod tests {
         assert!(store.delete_on_demand_config("a", &at("s", "q0", "f")).await.expect("delete"));
         assert!(!store.delete_on_demand_config("a", &at("s", "q0", "f")).await.expect("delete again"));
         store.put_provision_config("a", &at("s", "q1", "f"), spec(1)).await.expect("put");
-        store.delete_function_configs("a", "s", "f").await.expect("cascade");
+        let (provisions, caps) = store.delete_function_configs("a", "s", "f").await.expect("cascade");
+        assert_eq!((provisions.len(), caps.len()), (1, 4));
         assert_eq!(store.all_capacity_configs().await.expect("all"), (Vec::new(), Vec::new()));
     }
 }
