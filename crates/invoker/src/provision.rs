@@ -5,7 +5,8 @@
 //! line runs now. The keeper task resolves every configured line at once when a config changes and
 //! otherwise every [`TICK`], then sets each pool's [`Capacity`] (the sum of the targets of the lines that
 //! resolve to it, and the smallest cap) and starts the provisioned instances that are missing, off the
-//! request path. So a provisioned instance that dies is replaced within a tick, an update of the function
+//! request path. Between looks it checks the pools it reserved every [`CHECK`], so a provisioned instance
+//! that dies is replaced within one check plus a cold start, an update of the function
 //! or a moved alias moves the reserve to the new version's pool (the old pool is retired and drains), and
 //! the instances serve requests through the pool like any other (they count in the memory budget).
 
@@ -23,6 +24,10 @@ use crate::{FunctionVersion, Inner, Invoker, PoolKey};
 /// How often the keeper looks, when nothing wakes it: the longest a dead provisioned instance stays
 /// unreplaced (plus its start).
 pub(crate) const TICK: Duration = Duration::from_secs(1);
+
+/// How often, between looks, the keeper counts the live instances of the pools it keeps a reserve in
+/// (one lock per pool, no resolving): the longest a dead provisioned instance goes unnoticed.
+pub(crate) const CHECK: Duration = Duration::from_millis(100);
 
 /// After a provisioned instance failed to start, the keeper tries that line again no sooner than this.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
@@ -64,6 +69,8 @@ struct Lines {
     retry_at: HashMap<ConfigLine, crate::clock::Instant>,
     /// The invoker is shutting down: no line is provisioned any more.
     closed: bool,
+    /// The pools the last look gave a reserve, with the lines that asked for it.
+    reserved: Vec<(Arc<Pool>, Vec<ConfigLine>)>,
 }
 
 /// The configured lines and the keeper's wake-up; shared by the invoker and its keeper task.
@@ -126,6 +133,7 @@ impl Provisions {
         lines.closed = true;
         lines.targets.clear();
         lines.caps.clear();
+        lines.reserved.clear();
         drop(lines);
         self.wake.notify_one();
     }
@@ -199,7 +207,8 @@ impl Inner {
     }
 }
 
-/// Runs until the invoker is dropped: one look per wake-up or per [`TICK`].
+/// Runs until the invoker is dropped: one look per wake-up or per [`TICK`], and a [`CHECK`] for dead
+/// provisioned instances in between.
 pub(crate) async fn keep_forever(inner: Weak<Inner>, provisions: Arc<Provisions>) {
     loop {
         if provisions.lock().closed {
@@ -212,7 +221,17 @@ pub(crate) async fn keep_forever(inner: Weak<Inner>, provisions: Arc<Provisions>
             }
             None => return,
         };
-        let _ = clock.timeout(TICK, provisions.wake.notified()).await;
+        let checks = (TICK.as_millis() / CHECK.as_millis()).max(1);
+        for _ in 0..checks {
+            if clock.timeout(CHECK, provisions.wake.notified()).await.is_ok() {
+                break;
+            }
+            let Some(inner) = inner.upgrade() else { return };
+            let reserved = provisions.lock().reserved.clone();
+            for (pool, lines) in &reserved {
+                start_missing(&inner, &provisions, pool, lines);
+            }
+        }
     }
 }
 
@@ -258,6 +277,7 @@ async fn look(inner: &Arc<Inner>, provisions: &Provisions) {
             pool.set_capacity(Capacity::default());
         }
     }
+    let mut reserved = Vec::new();
     for (version, capacity, lines) in plan.into_values() {
         let pool = match inner.pool_for(&version) {
             Ok(pool) => pool,
@@ -268,6 +288,13 @@ async fn look(inner: &Arc<Inner>, provisions: &Provisions) {
         };
         pool.set_capacity(capacity);
         start_missing(inner, provisions, &pool, &lines);
+        if capacity.reserve > 0 {
+            reserved.push((pool, lines));
+        }
+    }
+    let mut state = provisions.lock();
+    if !state.closed {
+        state.reserved = reserved;
     }
 }
 
