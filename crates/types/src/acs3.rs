@@ -88,7 +88,7 @@ pub fn canonical_query(raw_query: &str) -> String {
 
 /// The canonical header block: one `name:v1,v2\n` line per signed name, values trimmed and sorted.
 /// `values(name)` gives every value the request carries for that (lower-case) name.
-pub fn canonical_headers<'a>(signed: &[&str], values: impl Fn(&str) -> Vec<&'a str>) -> String {
+pub fn canonical_headers<'a>(signed: &[&str], mut values: impl FnMut(&str) -> Vec<&'a str>) -> String {
     let mut out = String::new();
     for name in signed {
         let mut vals: Vec<&str> = values(name).into_iter().map(|v| v.trim_matches(|c| c == ' ' || c == '\t')).collect();
