@@ -7,11 +7,14 @@
 //! that router answers in `{"ErrorCode","ErrorMessage"}` leave here as `{"Code","Message","RequestId"}`,
 //! the shape the Tea runtime of those SDKs reads, with the same status. The 2016 API is not touched.
 //!
+//! Bodies: a trigger's `triggerConfig` is JSON text in 2021 (`bodies.rs`).
+//!
 //! Path mapping: the 2021 API names a qualifier as `?qualifier=` where the 2016 one writes
 //! `/services/{service}.{qualifier}/...`, so a `qualifier` query on a `/services/{service}` path becomes
 //! that path segment (one already qualified is left as it is).
 
 mod auth;
+mod bodies;
 mod nonce;
 
 use std::sync::Arc;
@@ -72,11 +75,16 @@ async fn serve(api: &Api, request: Request) -> Response {
         }
     };
     parts.extensions.insert(Account(account.clone()));
+    let trigger = bodies::is_trigger_path(parts.uri.path());
+    let body = if trigger { bodies::trigger_request(body) } else { body };
     let request = Request::from_parts(parts, Body::from(body));
     let mut response = match api.fc.clone().oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
     };
+    if trigger {
+        response = bodies::trigger_response(response).await;
+    }
     response.extensions_mut().insert(Account(account));
     render(response, &request_id)
 }
