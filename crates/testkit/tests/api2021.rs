@@ -95,9 +95,9 @@ fn error_code(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) ->
     let body: Value = serde_json::from_slice(body).expect("a JSON error body");
     let keys: Vec<&str> = body.as_object().expect("an object").keys().map(String::as_str).collect();
     assert_eq!(keys, ["Code", "Message", "RequestId"], "{body}");
-    assert_eq!(body["RequestId"], headers["x-fc-request-id"].to_str().unwrap());
+    assert_eq!(body["RequestId"], headers["x-fc-request-id"].to_str().expect("valid in this test"));
     assert_eq!(headers["content-type"], "application/json");
-    (status, body["Code"].as_str().unwrap().to_string())
+    (status, body["Code"].as_str().expect("valid in this test").to_string())
 }
 
 #[tokio::test]
@@ -105,7 +105,7 @@ async fn signed_requests_pass_and_each_refusal_has_its_code() {
     let server = TestServer::start().await;
     let (status, _, body) = Signed::new(Method::GET, "/2021-04-06/services").send(&server).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({"services": []}));
+    assert_eq!(serde_json::from_slice::<Value>(&body).expect("a JSON body"), json!({"services": []}));
 
     let mut wrong = Signed::new(Method::GET, "/2021-04-06/services");
     wrong.secret = "wrong-secret";
@@ -157,8 +157,8 @@ async fn signed_requests_pass_and_each_refusal_has_its_code() {
         .send()
         .await
         .map(|r| (r.status().as_u16(), r.headers().clone(), r))
-        .unwrap();
-    let b = b.bytes().await.unwrap();
+        .expect("valid in this test");
+    let b = b.bytes().await.expect("readable");
     assert_eq!(error_code(s, &h, &b), (403, "MissingRequiredHeader".into()));
     server.stop().await;
 }
@@ -198,33 +198,35 @@ async fn the_2021_paths_reach_the_same_resources_and_the_2016_api_is_unchanged()
     // Tags: 2021 untags with PUT /tag.
     let arn = format!("acs:fc:cn-local:{ACCOUNT}:services/svc2021");
     let mut tag = Signed::new(Method::POST, "/2021-04-06/tag");
-    tag.body = serde_json::to_vec(&json!({"resourceArn": arn, "tags": {"k": "v"}})).unwrap();
+    tag.body = serde_json::to_vec(&json!({"resourceArn": arn, "tags": {"k": "v"}})).expect("valid in this test");
     let (status, _, body) = tag.send(&server).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let query = format!("resourceArn={}", acs3_query_value(&arn));
     let mut read = Signed::new(Method::GET, "/2021-04-06/tag");
     read.query = &query;
     let (_, _, body) = read.send(&server).await;
-    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["tags"], json!({"k": "v"}));
+    assert_eq!(serde_json::from_slice::<Value>(&body).expect("a JSON body")["tags"], json!({"k": "v"}));
     let mut untag = Signed::new(Method::PUT, "/2021-04-06/tag");
-    untag.body = serde_json::to_vec(&json!({"resourceArn": arn, "tagKeys": ["k"]})).unwrap();
+    untag.body = serde_json::to_vec(&json!({"resourceArn": arn, "tagKeys": ["k"]})).expect("valid in this test");
     let (status, _, body) = untag.send(&server).await;
     assert!(status < 300, "{status} {}", String::from_utf8_lossy(&body));
     let mut read = Signed::new(Method::GET, "/2021-04-06/tag");
     read.query = &query;
     let (_, _, body) = read.send(&server).await;
-    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["tags"], json!({}));
+    assert_eq!(serde_json::from_slice::<Value>(&body).expect("a JSON body")["tags"], json!({}));
 
     // The 2016 API: its own error body byte for byte, and no PUT /tag.
     let raw = server.client().send(Method::GET, "/services/missing", &[], &[], None).await.expect("raw");
     assert_eq!(raw.status, 404);
     assert_eq!(
-        String::from_utf8(raw.body).unwrap(),
+        String::from_utf8(raw.body).expect("valid in this test"),
         r#"{"ErrorCode":"ServiceNotFound","ErrorMessage":"service 'missing' does not exist"}"#
     );
     let raw = server.client().send(Method::PUT, "/tag", &[], &[], Some(b"{}".to_vec())).await.expect("raw");
     assert_eq!(raw.status, 400);
-    assert!(String::from_utf8(raw.body).unwrap().starts_with(r#"{"ErrorCode":"PathNotSupported","#));
+    assert!(String::from_utf8(raw.body)
+        .expect("valid in this test")
+        .starts_with(r#"{"ErrorCode":"PathNotSupported","#));
     server.stop().await;
 }
 

@@ -16,7 +16,10 @@ const MAX_ANSWER_BYTES: usize = 8 << 20;
 /// Whether a (2016-spelled) path is one of the trigger routes.
 pub fn is_trigger_path(path: &str) -> bool {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    matches!(segments.as_slice(), [_, "services", _, "functions", _, "triggers"] | [_, "services", _, "functions", _, "triggers", _])
+    matches!(
+        segments.as_slice(),
+        [_, "services", _, "functions", _, "triggers"] | [_, "services", _, "functions", _, "triggers", _]
+    )
 }
 
 /// A request body whose `triggerConfig` is JSON text, with that text parsed in place. Anything that is
@@ -79,7 +82,10 @@ mod tests {
     #[test]
     fn a_text_trigger_config_is_parsed_and_others_pass() {
         let out = trigger_request(Bytes::from_static(br#"{"triggerName":"t","triggerConfig":"{\"a\":1}"}"#));
-        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), serde_json::json!({"triggerName":"t","triggerConfig":{"a":1}}));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).expect("a JSON body"),
+            serde_json::json!({"triggerName":"t","triggerConfig":{"a":1}})
+        );
         for same in [&br#"{"triggerConfig":{"a":1}}"#[..], b"not json", br#"{"triggerConfig":"not json"}"#] {
             assert_eq!(trigger_request(Bytes::copy_from_slice(same)), same);
         }
@@ -88,12 +94,12 @@ mod tests {
     #[tokio::test]
     async fn answers_carry_the_config_as_text() {
         let one = (StatusCode::OK, r#"{"triggerName":"t","triggerConfig":{"a":1}}"#).into_response();
-        let out = crate::body::read(trigger_response(one).await.into_body(), 1 << 20).await.unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap()["triggerConfig"], r#"{"a":1}"#);
+        let out = crate::body::read(trigger_response(one).await.into_body(), 1 << 20).await.expect("readable");
+        assert_eq!(serde_json::from_slice::<Value>(&out).expect("a JSON body")["triggerConfig"], r#"{"a":1}"#);
         let list = (StatusCode::OK, r#"{"triggers":[{"triggerConfig":{"b":2}}],"nextToken":"n"}"#).into_response();
-        let out = crate::body::read(trigger_response(list).await.into_body(), 1 << 20).await.unwrap();
+        let out = crate::body::read(trigger_response(list).await.into_body(), 1 << 20).await.expect("readable");
         assert_eq!(
-            serde_json::from_slice::<Value>(&out).unwrap(),
+            serde_json::from_slice::<Value>(&out).expect("a JSON body"),
             serde_json::json!({"triggers":[{"triggerConfig":"{\"b\":2}"}],"nextToken":"n"})
         );
     }

@@ -149,7 +149,7 @@ mod tests {
     use super::*;
 
     fn mapped(uri: &str) -> String {
-        inner_uri(&uri.parse().unwrap()).unwrap().to_string()
+        inner_uri(&uri.parse().expect("valid in this test")).expect("valid in this test").to_string()
     }
 
     #[test]

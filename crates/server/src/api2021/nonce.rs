@@ -48,7 +48,7 @@ impl NonceCache {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.inner.lock().unwrap().expiry.len()
+        self.inner.lock().expect("not poisoned").expiry.len()
     }
 }
 
