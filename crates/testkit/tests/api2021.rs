@@ -215,6 +215,12 @@ async fn the_2021_paths_reach_the_same_resources_and_the_2016_api_is_unchanged()
     let (_, _, body) = read.send(&server).await;
     assert_eq!(serde_json::from_slice::<Value>(&body).expect("a JSON body")["tags"], json!({}));
 
+    // Counted per route under the 2021 spelling.
+    let metrics =
+        reqwest::get(format!("{}/metrics", server.endpoint)).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains(r#"route="/2021-04-06/services",method="POST",status="200""#), "{metrics}");
+    assert!(metrics.contains(r#"route="/2021-04-06/tag",method="PUT""#), "{metrics}");
+
     // The 2016 API: its own error body byte for byte, and no PUT /tag.
     let raw = server.client().send(Method::GET, "/services/missing", &[], &[], None).await.expect("raw");
     assert_eq!(raw.status, 404);

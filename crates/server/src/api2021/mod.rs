@@ -44,7 +44,8 @@ struct Api {
 
 /// Mounts `fc` (routes written with the 2016 prefix) at `/2021-04-06` behind the ACS3 signature.
 pub fn router(state: AppState, fc: Router<AppState>) -> Router<AppState> {
-    let api = Arc::new(Api { fc: fc.with_state(state.clone()), state, nonces: nonce::NonceCache::default() });
+    let fc = fc.route_layer(axum::middleware::from_fn(report_route)).with_state(state.clone());
+    let api = Arc::new(Api { fc, state, nonces: nonce::NonceCache::default() });
     // A nested service, not a route with a wildcard: a route would leave its own path parameters in the
     // request, and the FC router's extractors would see them next to theirs.
     let service = tower::service_fn(move |request: Request| {
@@ -87,6 +88,20 @@ async fn serve(api: &Api, request: Request) -> Response {
     }
     response.extensions_mut().insert(Account(account));
     render(response, &request_id)
+}
+
+/// Tells the metrics layer which route served the request, spelled with the 2021 prefix.
+async fn report_route(request: Request, next: axum::middleware::Next) -> Response {
+    // Axum reports the nested template behind the nesting prefix: `/2021-04-06/2016-08-15/services`.
+    let template = request.extensions().get::<axum::extract::MatchedPath>().and_then(|p| {
+        let path = p.as_str();
+        path.find(INNER_PREFIX).map(|at| format!("{PREFIX}{}", &path[at + INNER_PREFIX.len()..]))
+    });
+    let mut response = next.run(request).await;
+    if let Some(template) = template {
+        response.extensions_mut().insert(crate::metrics::http::RouteTemplate(template));
+    }
+    response
 }
 
 /// A response carrying an FC error gets the 2021 error body; any other passes unchanged.
