@@ -191,6 +191,8 @@ async fn the_2021_paths_reach_the_same_resources_and_the_2016_api_is_unchanged()
     assert_eq!(error_code(s, &h, &b), (404, "ServiceNotFound".into()));
     let (s, h, b) = Signed::new(Method::GET, "/2021-04-06/no-such-route").send(&server).await;
     assert_eq!(error_code(s, &h, &b), (400, "PathNotSupported".into()));
+    let message = serde_json::from_slice::<Value>(&b).expect("a JSON body")["Message"].clone();
+    assert_eq!(message, "'GET' against '/2021-04-06/no-such-route' is not supported");
 
     let (status, _, body) = Signed::new(Method::GET, "/2021-04-06/reserved-capacities").send(&server).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));

@@ -116,6 +116,12 @@ def test_versions_and_aliases(client, function):
     out = client.invoke_function(service, fn, models.InvokeFunctionRequest(body=b"x", qualifier="prod"))
     assert out.body == b"v2:x"
     assert client.get_function(service, fn, models.GetFunctionRequest(qualifier="1")).body.function_name == fn
+    # A qualifier query reads the version's snapshot (the 2016 API writes it as `service.qualifier`).
+    assert client.get_service(service, models.GetServiceRequest(qualifier="1")).body.service_name == service
+    v1_fns = client.list_functions(service, models.ListFunctionsRequest(qualifier="prod")).body.functions
+    assert [f.function_name for f in v1_fns] == [fn]
+    with fc_error("VersionNotFound", 404):
+        client.get_function(service, fn, models.GetFunctionRequest(qualifier="99"))
 
     client.delete_alias(service, "prod")
     with fc_error("AliasNotFound", 404):

@@ -24,7 +24,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use ferric_types::FcError;
+use ferric_types::{ErrorCode, FcError};
 use tower::ServiceExt;
 
 use crate::auth::Account;
@@ -44,7 +44,11 @@ struct Api {
 
 /// Mounts `fc` (routes written with the 2016 prefix) at `/2021-04-06` behind the ACS3 signature.
 pub fn router(state: AppState, fc: Router<AppState>) -> Router<AppState> {
-    let fc = fc.route_layer(axum::middleware::from_fn(report_route)).with_state(state.clone());
+    let fc = fc
+        .route_layer(axum::middleware::from_fn(report_route))
+        .fallback(not_supported)
+        .method_not_allowed_fallback(not_supported)
+        .with_state(state.clone());
     let api = Arc::new(Api { fc, state, nonces: nonce::NonceCache::default() });
     // A nested service, not a route with a wildcard: a route would leave its own path parameters in the
     // request, and the FC router's extractors would see them next to theirs.
@@ -69,6 +73,7 @@ async fn serve(api: &Api, request: Request) -> Response {
         Ok(verified) => verified,
         Err(e) => return render(e.into_response(), &request_id),
     };
+    let sent_path: String = parts.uri.path().chars().take(256).collect();
     parts.uri = match inner_uri(&parts.uri) {
         Some(uri) => uri,
         None => {
@@ -76,6 +81,7 @@ async fn serve(api: &Api, request: Request) -> Response {
         }
     };
     parts.extensions.insert(Account(account.clone()));
+    parts.extensions.insert(SentPath(sent_path));
     let trigger = bodies::is_trigger_path(parts.uri.path());
     let body = if trigger { bodies::trigger_request(body) } else { body };
     let request = Request::from_parts(parts, Body::from(body));
@@ -88,6 +94,16 @@ async fn serve(api: &Api, request: Request) -> Response {
     }
     response.extensions_mut().insert(Account(account));
     render(response, &request_id)
+}
+
+/// The path as the client sent it, for messages about it.
+#[derive(Clone)]
+struct SentPath(String);
+
+/// FC's answer for a path or method it does not serve, naming the path the client sent.
+async fn not_supported(request: Request) -> ApiError {
+    let path = request.extensions().get::<SentPath>().map_or("", |SentPath(p)| p.as_str());
+    ApiError::new(ErrorCode::PathNotSupported, format!("'{}' against '{path}' is not supported", request.method()))
 }
 
 /// Tells the metrics layer which route served the request, spelled with the 2021 prefix.

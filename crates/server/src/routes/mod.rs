@@ -102,8 +102,6 @@ fn fc_api_2021() -> Router<AppState> {
     fc_api()
         .route("/2016-08-15/tag", axum::routing::put(tags::untag))
         .route("/2016-08-15/reserved-capacities", get(account::reserved_capacities))
-        .fallback(not_supported)
-        .method_not_allowed_fallback(not_supported)
 }
 
 pub fn router(state: AppState) -> Router {
