@@ -164,6 +164,19 @@ async fn signed_requests_pass_and_each_refusal_has_its_code() {
 }
 
 #[tokio::test]
+async fn each_prefix_takes_only_its_own_signature() {
+    let server = TestServer::start().await;
+    // The 2016 `FC key:signature` scheme is not accepted under the 2021 prefix...
+    let fc = server.client().send_to(Method::GET, "/2021-04-06/services", &[], &[], None).await.expect("send");
+    assert_eq!(error_code(fc.status, &fc.headers, &fc.body), (403, "AccessDenied".into()));
+    // ...nor ACS3 under the 2016 one, which answers in its own shape.
+    let (status, _, body) = Signed::new(Method::GET, "/2016-08-15/services").send(&server).await;
+    assert_eq!(status, 403);
+    assert_eq!(serde_json::from_slice::<Value>(&body).expect("a JSON body")["ErrorCode"], "AccessDenied");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_nonce_is_accepted_once() {
     let server = TestServer::start().await;
     let nonce = uuid::Uuid::new_v4().to_string();

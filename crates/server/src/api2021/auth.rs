@@ -2,8 +2,8 @@
 //!
 //! What a request must carry, as both official SDKs send it: `Authorization`, `x-acs-date` (ISO 8601 UTC,
 //! inside the server's clock window), `x-acs-signature-nonce` (each accepted once, `nonce.rs`) and
-//! `x-acs-content-sha256` (checked against the body, which is read here, to the largest body any route
-//! takes, and handed on). `host`, those three, every other `x-acs-*` header sent and `content-type` must
+//! `x-acs-content-sha256` (checked against the body, which is read here once the signature over the
+//! claimed hash holds, to the largest body any route takes, and handed on). `host`, those three, every other `x-acs-*` header sent and `content-type` must
 //! be among the signed headers; `x-fc-*` headers may travel unsigned (the Node SDK signs only `host`,
 //! `content-type` and `x-acs-*`). The account is the access key's, as with the 2016 signature; STS tokens
 //! (`x-acs-security-token`) are refused, there being no STS here.
@@ -93,13 +93,6 @@ pub async fn verify(
         ));
     };
 
-    let body = crate::body::read(body, body_limit).await?;
-    if !acs3::payload_hash(&body).eq_ignore_ascii_case(claimed_hash) {
-        return Err(ApiError::new(
-            ErrorCode::SignatureNotMatch,
-            "x-acs-content-sha256 is not the SHA-256 of the request body",
-        ));
-    }
     let mut values_error = None;
     let block = acs3::canonical_headers(&auth.signed_headers, |name| {
         headers
@@ -135,6 +128,15 @@ pub async fn verify(
         return Err(ApiError::new(
             ErrorCode::AccessDenied,
             format!("the signature nonce '{}' has been used already", short(nonce)),
+        ));
+    }
+
+    // The signature covers the claimed hash, so the body is read only for a signed request.
+    let body = crate::body::read(body, body_limit).await?;
+    if !acs3::payload_hash(&body).eq_ignore_ascii_case(claimed_hash) {
+        return Err(ApiError::new(
+            ErrorCode::SignatureNotMatch,
+            "x-acs-content-sha256 is not the SHA-256 of the request body",
         ));
     }
 
