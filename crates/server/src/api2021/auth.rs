@@ -3,10 +3,12 @@
 //! What a request must carry, as both official SDKs send it: `Authorization`, `x-acs-date` (ISO 8601 UTC,
 //! inside the server's clock window), `x-acs-signature-nonce` (each accepted once, `nonce.rs`) and
 //! `x-acs-content-sha256` (checked against the body, which is read here once the signature over the
-//! claimed hash holds, to the largest body any route takes, and handed on). `host`, those three, every other `x-acs-*` header sent and `content-type` must
-//! be among the signed headers; `x-fc-*` headers may travel unsigned (the Node SDK signs only `host`,
-//! `content-type` and `x-acs-*`). The account is the access key's, as with the 2016 signature; STS tokens
-//! (`x-acs-security-token`) are refused, there being no STS here.
+//! claimed hash holds, to the largest body any route takes, and handed on). `host`, those three and every
+//! other `x-acs-*` header sent must be among the signed headers. `x-fc-*` headers may travel unsigned (the
+//! Node SDK signs only `host`, `content-type` and `x-acs-*`), and so may `content-type` (the Python SDK's
+//! aiohttp transport adds one after signing; bodies are decoded whatever it says). The account is the
+//! access key's, as with the 2016 signature; STS tokens (`x-acs-security-token`) are refused, there being
+//! no STS here.
 
 use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
@@ -165,7 +167,7 @@ fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> Result<(), ApiE
     }
     let must: Vec<&str> = REQUIRED_SIGNED
         .into_iter()
-        .chain(headers.keys().map(|n| n.as_str()).filter(|n| n.starts_with("x-acs-") || *n == "content-type"))
+        .chain(headers.keys().map(|n| n.as_str()).filter(|n| n.starts_with("x-acs-")))
         .collect();
     if let Some(missing) = must.into_iter().find(|n| !signed.contains(n)) {
         return Err(ApiError::new(ErrorCode::AccessDenied, format!("header {missing} must be signed (SignedHeaders)")));
