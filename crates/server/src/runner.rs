@@ -29,7 +29,7 @@ impl Runner for AsyncRunner {
                 function: job.function.clone(),
                 qualifier: job.qualifier.clone(),
             },
-            request_id: job.id.clone(),
+            request_id: job.request_id.clone(),
             input: Input::Event(Payload::Bytes(job.payload.clone().into())),
             mode: Mode::Queued,
             log_type: LogType::None,

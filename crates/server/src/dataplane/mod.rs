@@ -180,8 +180,8 @@ impl DataPlane {
         if let Mode::Async { id } = mode {
             let payload = read(payload, inner.max_async_payload).await?;
             let named = id.is_some();
-            let id = id.unwrap_or(request_id);
-            let job = ferric_queue::Queue::job(
+            let id = id.unwrap_or_else(|| request_id.clone());
+            let mut job = ferric_queue::Queue::job(
                 &id,
                 &target.account,
                 &target.service,
@@ -189,6 +189,7 @@ impl DataPlane {
                 &target.qualifier,
                 payload.to_vec(),
             );
+            job.request_id = request_id;
             crate::control::invocations::accept(&inner.control, job, named).await?;
             return Ok(Outcome::Accepted);
         }
