@@ -291,6 +291,16 @@ pub trait MetadataStore: crate::versions::VersionStore + crate::account::Account
         function: &str,
         qualifier: &str,
     ) -> Result<Option<AsyncConfigRow>, StoreError>;
+    /// A function's async-invoke-configs of every qualifier, ordered by qualifier; `next_token` is the
+    /// last qualifier of the previous page.
+    async fn list_async_configs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        next_token: Option<String>,
+        limit: u32,
+    ) -> Result<Page<(String, AsyncConfigRow)>, StoreError>;
     async fn put_async_config(
         &self,
         account: &str,

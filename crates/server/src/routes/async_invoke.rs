@@ -71,16 +71,30 @@ pub async fn delete_config(
     Ok(no_content())
 }
 
+/// ListFunctionAsyncInvokeConfigs: a bare `{service}` lists every qualifier's config (the SDKs send no
+/// qualifier here), `{service}.{q}` only that qualifier's.
 pub async fn list_configs(
     State(state): State<AppState>,
     ReadPath(f): ReadPath,
-    PathQualifier(q): PathQualifier,
+    NamedQualifier(named): NamedQualifier,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
-    let configs: Vec<Value> =
-        async_config::get(state.control(), &f, &q).await?.iter().map(|row| config_view(&f, &q, row)).collect();
-    // One page always: FC answers `"nextToken": ""` here (the Python SDK's own test reads the key).
-    Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": "" }), None))
+    let mut query = query_map(&uri);
+    let limit = super::page_limit("limit", query.remove("limit").as_deref())?;
+    let (configs, next_token): (Vec<Value>, Option<String>) = match named {
+        Some(q) => {
+            let rows = async_config::get(state.control(), &f, &q).await?;
+            (rows.iter().map(|row| config_view(&f, &q, row)).collect(), None)
+        }
+        None => {
+            let token = query.remove("nextToken").filter(|t| !t.is_empty()).map(|t| t.chars().take(256).collect());
+            let page = async_config::list(state.control(), &f, token, limit).await?;
+            (page.items.iter().map(|(q, row)| config_view(&f, q, row)).collect(), page.next_token)
+        }
+    };
+    // FC answers `"nextToken": ""` on the last page (the Python SDK's own test reads the key).
+    Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": next_token.unwrap_or_default() }), None))
 }
 
 /// FC's stateful async invocation object.

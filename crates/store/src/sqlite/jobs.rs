@@ -287,6 +287,41 @@ pub(super) fn get_config(conn: &Connection, key: [&str; 4]) -> Result<Option<Asy
     .transpose()
 }
 
+/// One function's configs of every qualifier, by qualifier, from after `after`; `limit + 1` rows tell
+/// whether a page follows.
+pub(super) fn list_configs(
+    conn: &Connection,
+    key: [&str; 3],
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Page<(String, AsyncConfigRow)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT qualifier, config, created_ms, modified_ms FROM async_configs
+             WHERE account_id = ?1 AND service = ?2 AND function = ?3 AND qualifier > ?4
+             ORDER BY qualifier LIMIT ?5",
+        )
+        .map_err(db("prepare list async configs"))?;
+    let rows = stmt
+        .query_map(params![key[0], key[1], key[2], after.unwrap_or(""), i64::from(limit) + 1], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(db("list async configs"))?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (qualifier, text, created_ms, modified_ms) = row.map_err(db("read async config"))?;
+        let config = from_json("async invoke config", &text)?;
+        items.push((qualifier, AsyncConfigRow { config, created_ms, modified_ms }));
+    }
+    let next_token = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|(q, _)| q.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_token })
+}
+
 pub(super) fn put_config(
     tx: &Transaction<'_>,
     key: [&str; 4],

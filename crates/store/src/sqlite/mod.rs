@@ -338,6 +338,18 @@ impl MetadataStore for SqliteStore {
         self.read(move |c| jobs::get_config(c, [&key[0], &key[1], &key[2], &key[3]])).await
     }
 
+    async fn list_async_configs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        next_token: Option<String>,
+        limit: u32,
+    ) -> Result<Page<(String, AsyncConfigRow)>, StoreError> {
+        let key = [account, service, function].map(str::to_string);
+        self.read(move |c| jobs::list_configs(c, [&key[0], &key[1], &key[2]], next_token.as_deref(), limit)).await
+    }
+
     async fn put_async_config(
         &self,
         account: &str,
