@@ -33,6 +33,7 @@ impl Runner for AsyncRunner {
             input: Input::Event(Payload::Bytes(job.payload.clone().into())),
             mode: Mode::Queued,
             log_type: LogType::None,
+            span: None,
         };
         let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
         match self.plane.invoke(invocation).await {
