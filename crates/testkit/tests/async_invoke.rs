@@ -363,3 +363,36 @@ async fn stateful_invocations_keep_the_request_id_and_honour_the_qualifier() {
         "{other:?}"
     );
 }
+
+/// A timer on an alias deleted later: its firings are not lost silently, each records why it could not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_on_a_deleted_alias_records_why_it_did_not_run() {
+    let server = server().await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "f", "exports.handler = (e, c, cb) => cb(null, 'ok');").await;
+    let client = server.client();
+    client.call(Method::POST, &format!("/services/{svc}/versions"), &[], Some(&json!({}))).await.expect("v1");
+    let alias = json!({"aliasName": "prod", "versionId": "1"});
+    client.call(Method::POST, &format!("/services/{svc}/aliases"), &[], Some(&alias)).await.expect("alias");
+    let timer = json!({"triggerName": "tick", "triggerType": "timer", "qualifier": "prod",
+                       "triggerConfig": {"cronExpression": "*/1 * * * * *", "enable": true}});
+    client
+        .call(Method::POST, &format!("/services/{svc}/functions/f/triggers"), &[], Some(&timer))
+        .await
+        .expect("timer");
+    client.call(Method::DELETE, &format!("/services/{svc}/aliases/prod"), &[], None).await.expect("delete alias");
+
+    let mut failed = Value::Null;
+    for _ in 0..150 {
+        let list = invocations(&server, &svc, "f").await;
+        if let Some(done) = list.iter().find(|i| i["status"] == "Failed") {
+            failed = done.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(failed["qualifier"], "prod", "a firing is recorded: {failed}");
+    let message = failed["invocationErrorMessage"].as_str().expect("message");
+    assert!(message.starts_with("AliasNotFound: "), "{message}");
+    assert!(message.contains("qualifier 'prod'") && message.contains("no longer exists"), "{message}");
+}
