@@ -86,6 +86,7 @@ fn fc_api() -> Router<AppState> {
         .route("/2016-08-15/tags", get(tags::list))
         .route("/2016-08-15/account-settings", get(account::settings))
         .route("/2016-08-15/reservedCapacities", get(account::reserved_capacities))
+        .route("/2016-08-15/accountConfigs", get(account::configs))
         .route("/2016-08-15/services/{service}/tempCodeBucketToken", get(account::cloud_only))
         .route("/2016-08-15/tempBucketToken", get(account::cloud_only))
         .route("/ferric/v1/logs", get(logs::list))
