@@ -108,6 +108,18 @@ impl Catalog {
         Ok(resolved)
     }
 
+    /// The version an alias names first (not a weighted pick): what its provisioned instances run.
+    pub async fn alias_main_version(
+        &self,
+        store: &dyn MetadataStore,
+        account: &str,
+        service: &str,
+        alias: &str,
+    ) -> Result<u64, ApiError> {
+        let spec = self.alias(store, account, service, alias).await?;
+        ferric_types::version::parse_version_id(&spec.version_id).ok_or_else(|| FcError::internal().into())
+    }
+
     async fn alias(
         &self,
         store: &dyn MetadataStore,

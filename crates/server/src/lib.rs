@@ -70,6 +70,7 @@ pub async fn run(
         shutdown.await;
         let _ = closing.send(true);
     };
+    let stopping = state.control().clone();
     let sweeper = state.clone();
     tokio::spawn(async move { control::code::sweep_unreferenced(sweeper.control()).await });
     let served = conn::Served {
@@ -78,5 +79,7 @@ pub async fn run(
         access_log: state.config().access_log,
         router: routes::router(state),
     };
-    conn::serve(listener, served, shutdown).await
+    let served = conn::serve(listener, served, shutdown).await;
+    control::provision::stop(&stopping);
+    served
 }

@@ -9,6 +9,7 @@
 //! Layout:
 //! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
 //! - `versions`: the [`VersionStore`] part of the trait: published versions and aliases.
+//! - `provision`: [`ProvisionStore`], its supertrait for provision and on-demand configs.
 //! - `account`: [`AccountStore`], its supertrait for custom domains and service tags.
 //! - `sqlite`: the SQLite implementation (WAL, one writer connection, a small pool of readers).
 //! - `code`: the content-addressed code-package store and safe zip extraction.
@@ -16,6 +17,7 @@
 mod account;
 pub mod code;
 mod metadata;
+mod provision;
 pub mod sqlite;
 mod versions;
 
@@ -24,4 +26,5 @@ pub use metadata::{
     open, FunctionSearch, FunctionUpdate, Job, JobFilter, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore,
     Page, QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
 };
+pub use provision::{ProvisionFilter, ProvisionStore};
 pub use versions::{AliasUpdate, VersionQuery, VersionStore};

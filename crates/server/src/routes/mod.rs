@@ -11,6 +11,7 @@ mod functions;
 mod health;
 mod invoke;
 mod logs;
+mod provision;
 mod proxy;
 mod services;
 mod tags;
@@ -82,6 +83,17 @@ fn fc_api() -> Router<AppState> {
             "/2016-08-15/custom-domains/{domain}",
             get(custom_domains::get).put(custom_domains::update).delete(custom_domains::delete),
         )
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/provision-config",
+            get(provision::get_provision).put(provision::put_provision),
+        )
+        .route("/2016-08-15/provision-configs", get(provision::list_provisions))
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/on-demand-config",
+            get(provision::get_on_demand).put(provision::put_on_demand).delete(provision::delete_on_demand),
+        )
+        .route("/2016-08-15/on-demand-configs", get(provision::list_on_demand))
+        .route("/2016-08-15/services/{service}/functions/{function}/instances", get(provision::list_instances))
         .route("/2016-08-15/tag", get(tags::get).post(tags::tag).delete(tags::untag))
         .route("/2016-08-15/tags", get(tags::list))
         .route("/2016-08-15/account-settings", get(account::settings))
@@ -302,17 +314,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
-        let mut query = query_map(&parts.uri);
-        Ok(ListParams {
-            limit: query.remove("limit"),
-            next_token: query.remove("nextToken"),
-            prefix: query.remove("prefix"),
-            start_key: query.remove("startKey"),
-        })
+        Ok(ListParams::from_map(&mut query_map(&parts.uri)))
     }
 }
 
 impl ListParams {
+    /// Takes the paging parameters out of a query map that also holds a route's own filters.
+    pub(crate) fn from_map(query: &mut std::collections::HashMap<String, String>) -> ListParams {
+        ListParams {
+            limit: query.remove("limit"),
+            next_token: query.remove("nextToken"),
+            prefix: query.remove("prefix"),
+            start_key: query.remove("startKey"),
+        }
+    }
+
     /// Validates paging parameters. An empty `nextToken`, `prefix` or `startKey` means absent (the Go SDK
     /// sends `nextToken=&prefix=`); an empty `limit` is refused (no SDK sends one: Python drops unset
     /// parameters, Node sends what it is given, Go formats an integer).

@@ -11,6 +11,7 @@ mod functions;
 mod jobs;
 mod logs;
 mod paging;
+mod provision;
 mod schema;
 mod services;
 mod tags;
@@ -64,6 +65,7 @@ impl SqliteStore {
         writer.pragma_update(None, "journal_mode", "WAL").map_err(db("enable WAL"))?;
         writer.execute_batch(schema::SCHEMA).map_err(db("create schema"))?;
         writer.execute_batch(schema::VERSIONS).map_err(db("create version schema"))?;
+        writer.execute_batch(schema::PROVISION).map_err(db("create provision schema"))?;
         jobs::migrate(&writer)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
