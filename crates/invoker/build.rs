@@ -22,7 +22,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runtimes").canonicalize().expect("runtimes/ exists");
+    // Read at run time, not compiled in: a build script copied with its target dir to another checkout
+    // must embed that checkout's runtimes.
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.join("../../runtimes").canonicalize().expect("runtimes/ exists");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     for family in ["node", "python", "php", "custom", "java"] {
