@@ -54,6 +54,14 @@ pub use logsink::Retention;
 pub use request_id::RequestId;
 pub use state::{AppState, StateError};
 
+/// An HTTP trigger's mapping, for `ferric local start`, which serves a template's HTTP functions on the
+/// invoker directly (no store, no data plane) and must answer exactly as the server does.
+pub mod http_trigger {
+    pub use crate::body::read as read_body;
+    pub use crate::dataplane::enforce_response_limit;
+    pub use crate::routes::proxy::{answer, http_request};
+}
+
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
 pub async fn run(
     listener: tokio::net::TcpListener,

@@ -11,7 +11,7 @@ mod functions;
 mod health;
 mod invoke;
 mod logs;
-mod proxy;
+pub(crate) mod proxy;
 mod services;
 mod tags;
 mod triggers;
