@@ -113,6 +113,15 @@ fn serves_http_functions_and_reloads_a_changed_handler() {
     let (status, body) = request(addr, "GET", "/elsewhere");
     assert!(body.contains("\"ErrorCode\":\"PathNotSupported\""), "{status} {body}");
 
+    // Nothing changed: serving (instance starts open the code's files) must not reload. The watch is
+    // live by now and the debounce is 250 ms, so a second is ample for a spurious reload to show.
+    std::thread::sleep(Duration::from_secs(1));
+    let (_, body) = request(addr, "GET", "/2016-08-15/proxy/demo/web/");
+    assert_eq!(body, "first GET / {}");
+    std::thread::sleep(Duration::from_secs(1));
+    let early: Vec<String> = lines.try_iter().filter(|l| l.contains("reloaded")).collect();
+    assert!(early.is_empty(), "reloaded with nothing changed: {early:?}");
+
     // A save as editors do it: a new file renamed over the old one.
     std::fs::write(dir.join("code/.index.js.tmp"), handler("second")).expect("new code");
     std::fs::rename(dir.join("code/.index.js.tmp"), dir.join("code/index.js")).expect("rename");
@@ -121,6 +130,9 @@ fn serves_http_functions_and_reloads_a_changed_handler() {
     let (status, body) = request(addr, "POST", "/2016-08-15/proxy/demo/web/");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, "second POST / {}");
+    std::thread::sleep(Duration::from_secs(1));
+    let extra: Vec<String> = lines.try_iter().filter(|l| l.contains("reloaded")).collect();
+    assert!(extra.is_empty(), "one save, more than one reload: {extra:?}");
 
     // A template that no longer loads keeps the last good code serving.
     std::fs::write(dir.join("template.yml"), TEMPLATE.replace("nodejs20", "cobol85")).expect("bad template");

@@ -184,10 +184,17 @@ async fn serve(shared: &Shared, peer: SocketAddr, request_id: &str, request: Req
         if table.routes.keys().any(|(s, _)| *s == service) {
             ApiError::new(
                 ErrorCode::FunctionNotFound,
-                format!("function '{}' of service '{}' has no HTTP event in the template", truncate(&function), service),
+                format!(
+                    "function '{}' of service '{}' has no HTTP event in the template",
+                    truncate(&function),
+                    service
+                ),
             )
         } else {
-            ApiError::new(ErrorCode::ServiceNotFound, format!("service '{}' has no HTTP function here", truncate(&service)))
+            ApiError::new(
+                ErrorCode::ServiceNotFound,
+                format!("service '{}' has no HTTP function here", truncate(&service)),
+            )
         }
     })?;
     let method = request.method().as_str().to_string();

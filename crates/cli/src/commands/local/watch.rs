@@ -8,8 +8,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{new_debouncer, DebounceEventResult, Debouncer};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::start::{build, routes_text, say, Shared};
 
@@ -24,27 +24,15 @@ pub(super) async fn reload_on_change(shared: Arc<Shared>) {
     let mut generation = shared.table.read().unwrap_or_else(|p| p.into_inner()).generation;
     loop {
         let watched = shared.table.read().unwrap_or_else(|p| p.into_inner()).watched.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DebounceEventResult>();
-        let _debouncer = match watch(&watched, move |result| drop(tx.send(result))) {
-            Ok(debouncer) => debouncer,
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let _watcher = match watch(&watched, move |event| drop(tx.send(event))) {
+            Ok(watcher) => watcher,
             Err(e) => {
                 say(&format!("cannot watch for changes ({e}); serving without reload\n"));
                 return;
             }
         };
-        let changed = loop {
-            match rx.recv().await {
-                Some(Ok(events)) => {
-                    let paths: Vec<PathBuf> =
-                        events.into_iter().map(|e| e.path).filter(|p| relevant(p, &watched)).collect();
-                    if !paths.is_empty() {
-                        break paths;
-                    }
-                }
-                Some(Err(e)) => say(&format!("watching for changes: {e}\n")),
-                None => return,
-            }
-        };
+        let Some(changed) = next_change(&mut rx, &watched).await else { return };
         generation += 1;
         let (template, scratch) = (shared.template.clone(), shared.scratch.clone());
         let built = tokio::task::spawn_blocking(move || build(&template, &scratch, generation)).await;
@@ -61,13 +49,56 @@ pub(super) async fn reload_on_change(shared: Arc<Shared>) {
                 let count = table.route_names().len();
                 *current = Arc::new(table);
                 drop(current);
-                say(&format!("reloaded after a change to {what}: {count} HTTP function(s), new code from the next request\n"));
+                say(&format!(
+                    "reloaded after a change to {what}: {count} HTTP function(s), new code from the next request\n"
+                ));
                 if routes_changed {
                     say(&routes_text(&shared.table.read().unwrap_or_else(|p| p.into_inner()), shared.addr));
                 }
             }
-            Ok(Err(e)) => say(&format!("not reloaded after a change to {what}, still serving the previous code: {e:#}\n")),
+            Ok(Err(e)) => {
+                say(&format!("not reloaded after a change to {what}, still serving the previous code: {e:#}\n"))
+            }
             Err(e) => say(&format!("not reloaded after a change to {what}: {e}\n")),
+        }
+    }
+}
+
+/// The paths of the next burst of changes: from the first relevant event until none has come for
+/// [`DEBOUNCE`]. `None` when the watcher has gone.
+async fn next_change(rx: &mut UnboundedReceiver<notify::Result<Event>>, watched: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    let mut changed = Vec::new();
+    while changed.is_empty() {
+        match rx.recv().await? {
+            Ok(event) => collect(event, watched, &mut changed),
+            Err(e) => say(&format!("watching for changes: {e}\n")),
+        }
+    }
+    let mut quiet_from = tokio::time::Instant::now() + DEBOUNCE;
+    loop {
+        match tokio::time::timeout_at(quiet_from, rx.recv()).await {
+            Ok(Some(Ok(event))) => {
+                let before = changed.len();
+                collect(event, watched, &mut changed);
+                if changed.len() > before {
+                    quiet_from = tokio::time::Instant::now() + DEBOUNCE;
+                }
+            }
+            Ok(Some(Err(_))) => {}
+            Ok(None) | Err(_) => return Some(changed),
+        }
+    }
+}
+
+/// Adds an event's relevant paths. Access events (inotify's open and close, which every instance start
+/// and every directory walk causes, the watcher's own included) change nothing and are dropped.
+fn collect(event: Event, watched: &[PathBuf], changed: &mut Vec<PathBuf>) {
+    if matches!(event.kind, EventKind::Access(_)) {
+        return;
+    }
+    for path in event.paths {
+        if relevant(&path, watched) && !changed.contains(&path) {
+            changed.push(path);
         }
     }
 }
@@ -76,18 +107,18 @@ pub(super) async fn reload_on_change(shared: Arc<Shared>) {
 /// replace a file by renaming a new one over it, which ends a watch on the file itself.
 fn watch(
     paths: &[PathBuf],
-    handler: impl FnMut(DebounceEventResult) + Send + 'static,
-) -> notify_debouncer_mini::notify::Result<Debouncer<RecommendedWatcher>> {
-    let mut debouncer = new_debouncer(DEBOUNCE, handler)?;
+    handler: impl FnMut(notify::Result<Event>) + Send + 'static,
+) -> notify::Result<RecommendedWatcher> {
+    let mut watcher = notify::recommended_watcher(handler)?;
     for path in paths {
         let absolute = absolute(path);
         if absolute.is_dir() {
-            debouncer.watcher().watch(&absolute, RecursiveMode::Recursive)?;
+            watcher.watch(&absolute, RecursiveMode::Recursive)?;
         } else if let Some(parent) = absolute.parent() {
-            debouncer.watcher().watch(parent, RecursiveMode::NonRecursive)?;
+            watcher.watch(parent, RecursiveMode::NonRecursive)?;
         }
     }
-    Ok(debouncer)
+    Ok(watcher)
 }
 
 /// A changed path that is one of the watched files or inside a watched directory, and not bookkeeping.
@@ -101,9 +132,10 @@ fn absolute(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
-/// The first changed path, and how many more.
+/// A changed path, and how many more: one that still exists, not an editor's temporary file.
 fn describe(changed: &[PathBuf]) -> String {
-    let first = changed[0].display().to_string();
+    let shown = changed.iter().find(|p| p.exists()).unwrap_or(&changed[0]);
+    let first = shown.display().to_string();
     match changed.len() {
         1 => first,
         n => format!("{first} (+{} more)", n - 1),
