@@ -475,7 +475,7 @@ mod tests {
         let options = r.client_options().expect("options");
         assert_eq!((options.timeout.as_secs(), options.retries), (DEFAULT_TIMEOUT_SECONDS, DEFAULT_RETRIES));
         inputs.env = map(&[("TIMEOUT", "0")]);
-        let err = resolve(&inputs).client_options().err().expect("out of range").to_string();
+        let err = resolve(&inputs).client_options().expect_err("out of range").to_string();
         assert!(err.contains("TIMEOUT (environment variable TIMEOUT) is '0'"), "{err}");
         inputs.env = map(&[("RETRIES", "many")]);
         assert!(resolve(&inputs).client_options().is_err());
