@@ -22,6 +22,8 @@
 //! - `logsink`: invocation logs written to the store off the invoke path, with retention.
 //! - `console/`: the web console at `/console` (embedded page, session sign-in, CSRF, the FC routes
 //!   behind the session).
+//! - `local`: `ferric local start`'s HTTP front (a template's HTTP functions, no store), sharing the proxy
+//!   route's request and answer mapping.
 //! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
 //!   triggers), logs, form, health.
 
@@ -36,6 +38,7 @@ mod control;
 mod dataplane;
 mod domains;
 mod error;
+pub mod local;
 mod logsink;
 pub mod metrics;
 mod peer;
@@ -53,14 +56,6 @@ pub use error::ApiError;
 pub use logsink::Retention;
 pub use request_id::RequestId;
 pub use state::{AppState, StateError};
-
-/// An HTTP trigger's mapping, for `ferric local start`, which serves a template's HTTP functions on the
-/// invoker directly (no store, no data plane) and must answer exactly as the server does.
-pub mod http_trigger {
-    pub use crate::body::read as read_body;
-    pub use crate::dataplane::enforce_response_limit;
-    pub use crate::routes::proxy::{answer, http_request};
-}
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
 pub async fn run(

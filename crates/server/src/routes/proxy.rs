@@ -108,8 +108,8 @@ pub async fn proxy(
 }
 
 /// The request a function's HTTP handler sees; `path` is the decoded path it is told it was called on.
-/// Public (`ferric_server::http_trigger`) for `ferric local start`.
-pub fn http_request(
+/// Also `local.rs`'s (`ferric local start`).
+pub(crate) fn http_request(
     parts: &axum::http::request::Parts,
     raw_query: &str,
     path: String,
@@ -143,8 +143,8 @@ pub(super) fn respond(finished: &Finished, account: String) -> Response {
 }
 
 /// The function's status, headers and body, or FC's 502 when it failed, plus FC's invocation headers.
-/// Public (`ferric_server::http_trigger`) for `ferric local start`, which has no data plane.
-pub fn answer(version: &FunctionVersion, outcome: &ferric_invoker::Response) -> Response {
+/// Also `local.rs`'s (`ferric local start`), which has no data plane.
+pub(crate) fn answer(version: &FunctionVersion, outcome: &ferric_invoker::Response) -> Response {
     let mut response = match (&outcome.error, &outcome.http) {
         (None, Some(head)) => {
             let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -1,8 +1,8 @@
 //! `ferric local start`: the template's HTTP-triggered functions on a local port, at fun's routes
-//! (`/2016-08-15/proxy/{service}/{function}/{path}`). A request is mapped to the function's HTTP
-//! request, bounded and answered by the very functions the server's proxy route uses
-//! (`ferric_server::http_trigger`), and run on an in-process invoker; only the store and the data plane
-//! are missing, so the routing table is the template's, rebuilt on every reload (`watch.rs`).
+//! (`/2016-08-15/proxy/{service}/{function}/{path}`). The HTTP front is the server crate's
+//! (`ferric_server::local`, which maps, bounds and answers as the proxy route does); this file owns
+//! what it serves: the template's routing table on an in-process invoker, rebuilt on every reload
+//! (`watch.rs`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,21 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, Result};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderName, HeaderValue};
-use axum::response::{IntoResponse, Response};
 use clap::Args;
 use ferric_invoker::{FunctionVersion, Invoker};
-use ferric_server::{http_trigger, ApiError};
-use ferric_types::signature;
-use ferric_types::ErrorCode;
+use ferric_server::local::{LocalFunctions, LocalRoute, PREFIX};
 
 use crate::template::EventKind;
-
-/// The server's default bound on a sync request and answer (`--max-sync-payload-bytes`).
-const MAX_PAYLOAD_BYTES: usize = 32 * 1024 * 1024;
-
-const PREFIX: &str = "/2016-08-15/proxy/";
 
 #[derive(Args, Debug)]
 pub(super) struct StartArgs {
@@ -96,13 +86,11 @@ pub(super) fn run(args: StartArgs) -> Result<()> {
             addr,
         });
         let watcher = tokio::spawn(super::watch::reload_on_change(shared.clone()));
-        let app = axum::Router::new().fallback(handle).with_state(shared);
         say(&format!("serving on http://{addr}; watching for changes (Ctrl-C stops)\n"));
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await;
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let served = ferric_server::local::serve_local(listener, shared, shutdown).await;
         watcher.abort();
         served.context("the local server stopped")
     })
@@ -154,94 +142,29 @@ pub(super) fn say(text: &str) {
     let _ = out.flush();
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    let request_id = match super::request_id() {
-        Ok(id) => id,
-        Err(e) => return ApiError::new(ErrorCode::InternalServerError, e.to_string()).into_response(),
-    };
-    let mut response = serve(&shared, peer, &request_id, request).await.unwrap_or_else(IntoResponse::into_response);
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(HeaderName::from_static("x-fc-request-id"), value);
+impl LocalFunctions for Shared {
+    fn route(&self, service: &str, function: &str) -> Option<LocalRoute> {
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let route = table.routes.get(&(service.to_string(), function.to_string()))?;
+        Some(LocalRoute { version: route.version.clone(), methods: route.methods.clone() })
     }
-    response
-}
 
-async fn serve(shared: &Shared, peer: SocketAddr, request_id: &str, request: Request) -> Result<Response, ApiError> {
-    let raw_path = request.uri().path().to_string();
-    let raw_query = request.uri().query().unwrap_or("").to_string();
-    let (service, function, sub_path) = split_path(&raw_path).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::PathNotSupported,
-            format!("'{}' is not a route here: use {PREFIX}{{service}}/{{function}}/{{path}}", truncate(&raw_path)),
-        )
-    })?;
-    let table = shared.table.read().unwrap_or_else(|p| p.into_inner()).clone();
-    let route = table.routes.get(&(service.clone(), function.clone())).ok_or_else(|| {
-        if table.routes.keys().any(|(s, _)| *s == service) {
-            ApiError::new(
-                ErrorCode::FunctionNotFound,
-                format!(
-                    "function '{}' of service '{}' has no HTTP event in the template",
-                    truncate(&function),
-                    service
-                ),
-            )
-        } else {
-            ApiError::new(
-                ErrorCode::ServiceNotFound,
-                format!("service '{}' has no HTTP function here", truncate(&service)),
-            )
-        }
-    })?;
-    let method = request.method().as_str().to_string();
-    if !route.methods.iter().any(|m| m.eq_ignore_ascii_case(&method)) {
-        return Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("method {method} is not allowed by this HTTP trigger; allowed: {}", route.methods.join(", ")),
-        ));
+    fn has_service(&self, service: &str) -> bool {
+        self.table.read().unwrap_or_else(|p| p.into_inner()).routes.keys().any(|(s, _)| s == service)
     }
-    let (parts, body) = request.into_parts();
-    let http = http_trigger::http_request(&parts, &raw_query, signature::decode_path(&sub_path), peer);
-    let payload = http_trigger::read_body(body, MAX_PAYLOAD_BYTES).await?;
-    let invocation = ferric_invoker::Request { request_id: request_id.to_string(), payload, http: Some(http) };
-    let mut outcome = shared.invoker.invoke(route.version.clone(), invocation).await?;
-    http_trigger::enforce_response_limit(&mut outcome, MAX_PAYLOAD_BYTES);
-    // The function's log, as `ferric invoke` shows it: FC's framing lines around what it printed.
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(&outcome.log);
-    let _ = err.flush();
-    Ok(http_trigger::answer(&route.version, &outcome))
-}
 
-/// `(service, function, sub-path)`; the service may not carry a qualifier here (only `LATEST` exists).
-fn split_path(raw: &str) -> Option<(String, String, String)> {
-    let rest = raw.strip_prefix(PREFIX)?;
-    let mut parts = rest.splitn(3, '/');
-    let service = signature::decode_path(parts.next()?);
-    let service = service.strip_suffix(".LATEST").map(str::to_string).unwrap_or(service);
-    let function = signature::decode_path(parts.next().filter(|f| !f.is_empty())?);
-    Some((service, function, format!("/{}", parts.next().unwrap_or(""))))
-}
+    fn invoker(&self) -> &Invoker {
+        &self.invoker
+    }
 
-/// Names echoed in an error, cut to a sane length.
-fn truncate(text: &str) -> String {
-    text.chars().take(256).collect()
-}
+    /// On stderr, as `ferric invoke` shows a function's log.
+    fn log(&self, log: &[u8]) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(log);
+        let _ = err.flush();
+    }
 
-#[cfg(test)]
-mod tests {
-    use super::split_path;
-
-    #[test]
-    fn splits_fun_routes() {
-        let split = |p: &str| split_path(p);
-        assert_eq!(split("/2016-08-15/proxy/demo/hello/a/b"), Some(("demo".into(), "hello".into(), "/a/b".into())));
-        assert_eq!(split("/2016-08-15/proxy/demo.LATEST/hello"), Some(("demo".into(), "hello".into(), "/".into())));
-        assert_eq!(split("/2016-08-15/proxy/demo/"), None);
-        assert_eq!(split("/other"), None);
+    fn request_id(&self) -> String {
+        super::request_id().unwrap_or_else(|_| format!("local-{}", std::process::id()))
     }
 }
