@@ -1,8 +1,8 @@
 //! `sbox` through a pseudo-terminal (rexpect's): from `ferric shell`, a shell in the nodejs20 sandbox
 //! with the code directory writable at /code; a file written there is on the host, owned by the
-//! directory's owner; the runtime's interpreter runs; ^C reaches the shell inside (not ferric); `exit`
-//! comes back to ferric's prompt, which still reads its input. Then the refusals: `--sandbox off` and no
-//! terminal.
+//! directory's owner; the shell has no capability and a read-only /proc/sys; the runtime's interpreter
+//! runs; ^C reaches the shell inside (not ferric); `exit` comes back to ferric's prompt, which still
+//! reads its input. Then the refusals: `--sandbox off`, no terminal, an unknown runtime.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -40,6 +40,11 @@ fn sbox_in_the_shell_writes_the_code_dir_and_comes_back() {
         p.send_line("echo made-inside > from-sbox.txt && node -e 'console.log(\"node says \" + 6 * 7)'")?;
         p.exp_string("node says 42")?;
         p.exp_string("sbox(nodejs20):/code")?;
+        // Running as the directory's owner (root here) grants no capability, and the kernel's knobs
+        // under /proc stay read-only.
+        p.send_line("grep CapEff /proc/self/status; echo 1 > /proc/sys/vm/drop_caches || echo refused-$?")?;
+        p.exp_string("CapEff:\t0000000000000000")?;
+        p.exp_string("refused-1")?;
         // ^C ends the command inside; ferric, outside, is untouched.
         p.send_line("sleep 60")?;
         std::thread::sleep(std::time::Duration::from_millis(500));
