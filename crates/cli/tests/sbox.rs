@@ -1,7 +1,7 @@
 //! `sbox` through a pseudo-terminal (rexpect's): from `ferric shell`, a shell in the nodejs20 sandbox
 //! with the code directory writable at /code; a file written there is on the host, owned by the
 //! directory's owner; the shell has no capability and a read-only /proc/sys; the runtime's interpreter
-//! runs; ^C reaches the shell inside (not ferric); `exit` comes back to ferric's prompt, which still
+//! runs; a resize reaches it; ^C reaches the shell inside (not ferric); `exit` comes back to ferric's prompt, which still
 //! reads its input. Then the refusals: `--sandbox off`, no terminal, an unknown runtime.
 
 use std::os::unix::fs::MetadataExt;
@@ -45,6 +45,13 @@ fn sbox_in_the_shell_writes_the_code_dir_and_comes_back() {
         p.send_line("grep CapEff /proc/self/status; echo 1 > /proc/sys/vm/drop_caches || echo refused-$?")?;
         p.exp_string("CapEff:\t0000000000000000")?;
         p.exp_string("refused-1")?;
+        // Resizing ferric's terminal resizes the session's (the kernel signals ferric, ferric the pty).
+        let master = p.process().get_file_handle()?;
+        let size = rustix::termios::Winsize { ws_row: 33, ws_col: 101, ws_xpixel: 0, ws_ypixel: 0 };
+        rustix::termios::tcsetwinsize(&master, size).expect("resize the outer terminal");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        p.send_line("stty size")?;
+        p.exp_string("33 101")?;
         // ^C ends the command inside; ferric, outside, is untouched.
         p.send_line("sleep 60")?;
         std::thread::sleep(std::time::Duration::from_millis(500));

@@ -1,6 +1,7 @@
 //! A session's terminal: a pseudo-terminal pair whose far end the sandbox makes the shell's controlling
 //! terminal, this process's own terminal in raw mode (so ^C, ^D and line editing reach the shell inside,
-//! whose pty line discipline acts on them), and two threads copying bytes both ways until the shell ends.
+//! whose pty line discipline acts on them), two threads copying bytes both ways until the shell ends,
+//! and this terminal's size passed on when it changes.
 //! rustix gives the pty and termios calls safely (the cli has no unsafe code).
 
 use std::io::{Read, Write};
@@ -66,6 +67,7 @@ pub async fn relay(near_end: OwnedFd, process: ferric_sandbox::Process) -> Resul
     let raw = RawMode::enter()?;
     let done = Arc::new(AtomicBool::new(false));
     let mut reader = std::fs::File::from(near_end.try_clone().context("dup the pty")?);
+    let near_end_copy = near_end.try_clone().context("dup the pty")?;
     let output = std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         let mut out = std::io::stdout();
@@ -102,7 +104,21 @@ pub async fn relay(near_end: OwnedFd, process: ferric_sandbox::Process) -> Resul
             }
         })
     };
+    // A resized terminal resizes the session's, and the kernel tells the shell inside (SIGWINCH).
+    let resize = {
+        let pty = near_end_copy;
+        let mut window = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
+            .context("cannot watch the terminal's size")?;
+        tokio::spawn(async move {
+            while window.recv().await.is_some() {
+                if let Ok(size) = tcgetwinsize(std::io::stdin()) {
+                    let _ = tcsetwinsize(&pty, size);
+                }
+            }
+        })
+    };
     let exit = process.wait().await;
+    resize.abort();
     // The output thread ends at EIO, right after the namespace (and every copy of the far end) is gone;
     // waiting for it keeps the shell's last bytes before our next prompt.
     let _ = tokio::task::spawn_blocking(move || output.join()).await;
