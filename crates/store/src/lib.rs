@@ -21,7 +21,7 @@ mod versions;
 
 pub use account::{AccountStore, DomainUpdate, TaggedService};
 pub use metadata::{
-    open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
-    QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
+    open, FunctionSearch, FunctionUpdate, Job, JobFilter, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore,
+    Page, QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
 };
 pub use versions::{AliasUpdate, VersionQuery, VersionStore};

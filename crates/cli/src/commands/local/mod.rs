@@ -119,7 +119,8 @@ fn invoke(args: InvokeArgs) -> Result<()> {
     let result = runtime.block_on(async {
         let invoker = start_invoker(&args.sandbox, scratch.path()).await?;
         let request_id = request_id()?;
-        let request = Request { request_id: request_id.clone(), payload: event.into(), http: None };
+        let request =
+            Request { request_id: request_id.clone(), payload: event.into(), http: None, context: Default::default() };
         let response = invoker.invoke(version, request).await?;
         Ok::<_, anyhow::Error>(Invocation {
             status: 200,
