@@ -103,9 +103,17 @@ async fn invoke(
         ));
     }
     let (parts, body) = request.into_parts();
+    let span = crate::dataplane::opentracing::span_from_headers(&parts.headers)?;
     let http = crate::routes::proxy::http_request(&parts, &raw_query, signature::decode_path(&sub_path), peer);
     let payload = crate::body::read(body, MAX_PAYLOAD_BYTES).await?;
-    let invocation = ferric_invoker::Request { request_id: request_id.to_string(), payload, http: Some(http) };
+    // As the data plane fills it for LATEST; a local service has no tracing config (no Jaeger endpoint).
+    let context = ferric_invoker::InvokeContext {
+        qualifier: Some("LATEST".into()),
+        version_id: Some(String::new()),
+        tracing: crate::dataplane::opentracing::context(span, None),
+    };
+    let invocation =
+        ferric_invoker::Request { request_id: request_id.to_string(), payload, http: Some(http), context };
     let mut outcome = functions.invoker().invoke(route.version.clone(), invocation).await?;
     crate::dataplane::enforce_response_limit(&mut outcome, MAX_PAYLOAD_BYTES);
     functions.log(&outcome.log);
