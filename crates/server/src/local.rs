@@ -112,8 +112,7 @@ async fn invoke(
         version_id: Some(String::new()),
         tracing: crate::dataplane::opentracing::context(span, None),
     };
-    let invocation =
-        ferric_invoker::Request { request_id: request_id.to_string(), payload, http: Some(http), context };
+    let invocation = ferric_invoker::Request { request_id: request_id.to_string(), payload, http: Some(http), context };
     let mut outcome = functions.invoker().invoke(route.version.clone(), invocation).await?;
     crate::dataplane::enforce_response_limit(&mut outcome, MAX_PAYLOAD_BYTES);
     functions.log(&outcome.log);
