@@ -13,6 +13,10 @@
 //! `REGION`, `DEFAULT_REGION`) come before the `FC_*` names Ferric's banner and the official SDKs' tests use
 //! (`FC_ACCOUNT_ID`, `FC_ACCESS_KEY_ID`, `FC_ACCESS_KEY_SECRET`, `FC_REGION`).
 //!
+//! fun's `TIMEOUT` (seconds per request) and `RETRIES` come from the first three sources too (the names
+//! alone; `timeout:` and `retries:` in the file), else a two-minute timeout and fun's 3 retries; the
+//! client applies them (`ferric_client::ClientOptions`, which says which failures are retried).
+//!
 //! The resolver is pure over [`Inputs`] (gathered from the machine by [`Inputs::gather`]), so the order is
 //! unit-tested without touching the real environment.
 
@@ -21,7 +25,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ferric_client::Client;
+use ferric_client::{Client, ClientOptions};
 use serde::Deserialize;
 
 /// One configurable value.
@@ -91,6 +95,18 @@ pub struct FcliConfig {
     pub access_key_secret: Option<String>,
     pub account_id: Option<String>,
     pub region: Option<String>,
+    /// fun writes numbers here; a quoted number reads the same.
+    pub timeout: Option<serde_yaml_ng::Value>,
+    pub retries: Option<serde_yaml_ng::Value>,
+}
+
+/// A YAML scalar as text (`10` and `'10'` alike).
+fn scalar_text(value: Option<&serde_yaml_ng::Value>) -> Option<String> {
+    match value? {
+        serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+        serde_yaml_ng::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 impl FcliConfig {
@@ -231,36 +247,65 @@ pub struct Setting {
 #[derive(Debug, Default)]
 pub struct Resolved {
     pub values: Vec<(Field, Option<Setting>)>,
+    /// fun's `TIMEOUT`, seconds, and `RETRIES`; always set (a default when nothing gives them).
+    pub timeout: Option<Setting>,
+    pub retries: Option<Setting>,
 }
+
+/// When nothing sets them: two minutes (a sync invoke waits for its function; fun's own default, 10 s,
+/// is why its users set `TIMEOUT`) and fun's 3 retries.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
+pub const DEFAULT_RETRIES: u32 = 3;
+/// Bounds on what may be configured.
+const TIMEOUT_SECONDS: std::ops::RangeInclusive<u64> = 1..=86_400;
+const RETRIES: std::ops::RangeInclusive<u32> = 0..=10;
 
 /// FC's region when none is configured; the same default as `ferric serve --region`.
 pub const DEFAULT_REGION: &str = "local";
 
+/// The first non-empty value of `names` in `.env`, then the environment, then the file's value, then
+/// the local server's.
+fn lookup(
+    inputs: &Inputs,
+    names: &'static [&'static str],
+    from_file: Option<String>,
+    from_local: Option<String>,
+) -> Option<Setting> {
+    let non_empty = |v: &String| !v.is_empty();
+    for name in names {
+        if let Some(value) = inputs.dotenv.get(*name).filter(|v| non_empty(v)) {
+            let source = Source::DotEnv { path: inputs.dotenv_path.clone(), name };
+            return Some(Setting { value: value.clone(), source });
+        }
+    }
+    for name in names {
+        if let Some(value) = inputs.env.get(*name).filter(|v| non_empty(v)) {
+            return Some(Setting { value: value.clone(), source: Source::Env(name) });
+        }
+    }
+    if let Some(value) = from_file.filter(non_empty) {
+        return Some(Setting { value, source: Source::FcliConfig(inputs.fcli_path.clone()) });
+    }
+    let local = inputs.local.as_ref()?;
+    from_local.filter(non_empty).map(|value| Setting { value, source: Source::LocalServer(local.data_dir.clone()) })
+}
+
 pub fn resolve(inputs: &Inputs) -> Resolved {
     let pick = |field: Field| -> Option<Setting> {
-        let non_empty = |v: &String| !v.is_empty();
-        for name in field.env_names() {
-            if let Some(value) = inputs.dotenv.get(*name).filter(|v| non_empty(v)) {
-                let source = Source::DotEnv { path: inputs.dotenv_path.clone(), name };
-                return Some(Setting { value: value.clone(), source });
-            }
-        }
-        for name in field.env_names() {
-            if let Some(value) = inputs.env.get(*name).filter(|v| non_empty(v)) {
-                return Some(Setting { value: value.clone(), source: Source::Env(name) });
-            }
-        }
-        if let Some(value) = inputs.fcli.as_ref().and_then(|c| c.get(field)).filter(non_empty) {
-            return Some(Setting { value, source: Source::FcliConfig(inputs.fcli_path.clone()) });
-        }
-        if let Some(local) = &inputs.local {
-            if let Some(value) = local.get(field).filter(non_empty) {
-                return Some(Setting { value, source: Source::LocalServer(local.data_dir.clone()) });
-            }
-        }
-        (field == Field::Region).then(|| Setting { value: DEFAULT_REGION.into(), source: Source::Default })
+        let from_file = inputs.fcli.as_ref().and_then(|c| c.get(field));
+        let from_local = inputs.local.as_ref().and_then(|l| l.get(field));
+        lookup(inputs, field.env_names(), from_file, from_local).or_else(|| {
+            (field == Field::Region).then(|| Setting { value: DEFAULT_REGION.into(), source: Source::Default })
+        })
     };
-    Resolved { values: Field::ALL.iter().map(|&f| (f, pick(f))).collect() }
+    let default = |value: String| Some(Setting { value, source: Source::Default });
+    let file = |key: fn(&FcliConfig) -> Option<&serde_yaml_ng::Value>| scalar_text(inputs.fcli.as_ref().and_then(key));
+    // The local server's `TIMEOUT`/`RETRIES` are in its line for fun, not read here: they are fun's.
+    let timeout = lookup(inputs, &["TIMEOUT"], file(|c| c.timeout.as_ref()), None)
+        .or_else(|| default(DEFAULT_TIMEOUT_SECONDS.to_string()));
+    let retries = lookup(inputs, &["RETRIES"], file(|c| c.retries.as_ref()), None)
+        .or_else(|| default(DEFAULT_RETRIES.to_string()));
+    Resolved { values: Field::ALL.iter().map(|&f| (f, pick(f))).collect(), timeout, retries }
 }
 
 impl Resolved {
@@ -280,12 +325,38 @@ impl Resolved {
             );
         }
         let value = |f: Field| self.get(f).map(|s| s.value.as_str()).unwrap_or_default();
-        Ok(Client::new(
+        Ok(Client::with_options(
             value(Field::Endpoint),
             value(Field::AccountId),
             value(Field::AccessKeyId),
             value(Field::AccessKeySecret),
+            self.client_options()?,
         ))
+    }
+
+    /// `TIMEOUT` and `RETRIES` as the client takes them; a bad value is an error naming its source.
+    pub fn client_options(&self) -> Result<ClientOptions> {
+        fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
+            setting: Option<&Setting>,
+            name: &str,
+            range: &std::ops::RangeInclusive<T>,
+            default: T,
+        ) -> Result<T> {
+            let Some(s) = setting else { return Ok(default) };
+            match s.value.trim().parse::<T>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => bail!(
+                    "{name} ({}) is '{}': it must be a whole number from {} to {}",
+                    s.source,
+                    s.value,
+                    range.start(),
+                    range.end()
+                ),
+            }
+        }
+        let timeout = number(self.timeout.as_ref(), "TIMEOUT", &TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS)?;
+        let retries = number(self.retries.as_ref(), "RETRIES", &RETRIES, DEFAULT_RETRIES)?;
+        Ok(ClientOptions { timeout: std::time::Duration::from_secs(timeout), retries, ..ClientOptions::default() })
     }
 }
 
@@ -376,6 +447,38 @@ mod tests {
         assert_eq!(value(&r, Field::Region), (DEFAULT_REGION.into(), Source::Default));
         let err = r.require_client().err().expect("incomplete").to_string();
         assert!(err.contains("ACCOUNT_ID, ACCESS_KEY_ID, ACCESS_KEY_SECRET missing"), "{err}");
+    }
+
+    #[test]
+    fn timeout_and_retries_follow_the_same_order_with_defaults_and_bounds() {
+        let fcli = FcliConfig {
+            timeout: Some(serde_yaml_ng::Value::Number(30.into())),
+            retries: Some(serde_yaml_ng::Value::String("5".into())),
+            ..FcliConfig::default()
+        };
+        let mut inputs = Inputs {
+            dotenv: map(&[("TIMEOUT", "7")]),
+            env: map(&[("TIMEOUT", "60"), ("RETRIES", "1")]),
+            fcli: Some(fcli),
+            local: Some(local()),
+            ..Inputs::default()
+        };
+        let options = resolve(&inputs).client_options().expect("options");
+        assert_eq!((options.timeout.as_secs(), options.retries), (7, 1));
+        inputs.dotenv.clear();
+        inputs.env.clear();
+        let options = resolve(&inputs).client_options().expect("options");
+        assert_eq!((options.timeout.as_secs(), options.retries), (30, 5), "from ~/.fcli/config.yaml");
+        inputs.fcli = None;
+        let r = resolve(&inputs);
+        assert_eq!(r.timeout.as_ref().map(|s| s.source.clone()), Some(Source::Default));
+        let options = r.client_options().expect("options");
+        assert_eq!((options.timeout.as_secs(), options.retries), (DEFAULT_TIMEOUT_SECONDS, DEFAULT_RETRIES));
+        inputs.env = map(&[("TIMEOUT", "0")]);
+        let err = resolve(&inputs).client_options().expect_err("out of range").to_string();
+        assert!(err.contains("TIMEOUT (environment variable TIMEOUT) is '0'"), "{err}");
+        inputs.env = map(&[("RETRIES", "many")]);
+        assert!(resolve(&inputs).client_options().is_err());
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! - `commands/serve`: start the server.
 //! - `commands/bench`: the benchmarks.
 //! - `commands/env`: the export lines of a running server, from its data directory.
-//! - `commands/local`: `local invoke`, a template function run in this process by the invoker.
+//! - `commands/local/`: `local invoke` and `local start`, template functions run in this process by the
+//!   invoker (start: HTTP functions on a local port, reloaded on change).
 //! - `commands/shell/`: fcli's interactive shell, reusing the one-shot commands' code.
+//! - `commands/sbox/`: a shell in a runtime's sandbox on a pseudo-terminal (also the shell's `sbox`).
 //! - `commands/config`, `validate`, `deploy/`, `invoke`, `logs`, `ls` (`ls` and `info`): the client
 //!   tools, fun's template workflow and fcli's one-shot verbs, all talking to a server through
 //!   `ferric-client`.
@@ -58,6 +60,8 @@ enum Command {
     Info(commands::ls::InfoArgs),
     /// Run a template function here, with no server and no Docker ('local invoke').
     Local(commands::local::LocalArgs),
+    /// A shell in a runtime's sandbox with the code directory writable at /code (npm install, pip install -t .).
+    Sbox(commands::sbox::SboxArgs),
     /// fcli's interactive shell: cd, ls, mks, mkf, invk, logs, ... ('help' inside lists them).
     Shell(commands::shell::ShellArgs),
     /// Internal: the single-threaded helper `serve` starts to build function sandboxes.
@@ -95,6 +99,7 @@ fn main() -> std::process::ExitCode {
         Command::Info(args) => commands::ls::run_info(args),
         Command::Local(args) => commands::local::run(args),
         Command::Shell(args) => commands::shell::run(args),
+        Command::Sbox(args) => commands::sbox::run(&args),
         Command::SandboxExec { fd, config } => {
             let code = ferric_sandbox::helper_main(&fd, &config);
             return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));

@@ -414,4 +414,36 @@ Resources:
     let stdout = ok(&out);
     assert!(stdout.contains(&format!("~ domain   {domain}")) && stdout.contains("update (routes)"), "{stdout}");
     assert_eq!(get_on_host(&server, &domain, "/p/b").await, (200, "bonjour from page at /p/b".into()));
+
+    // --prune: a domain the template dropped goes (shown in the plan, deleted before functions); one that
+    // also routes to another project's service stays, and without --prune nothing is deleted.
+    let client = server.client();
+    let other = unique("cli-other").replace('-', "_");
+    client.create_service(&serde_json::json!({ "serviceName": other })).await.expect("other service");
+    let shared = format!("{}.ferric.test", other.replace('_', "-"));
+    let shared_routes = serde_json::json!({ "domainName": shared, "protocol": "HTTP", "routeConfig": { "routes": [
+        { "path": "/a/*", "serviceName": service, "functionName": "page" },
+        { "path": "/b/*", "serviceName": other, "functionName": "x" },
+    ] } });
+    client.call(reqwest::Method::POST, "/custom-domains", &[], Some(&shared_routes)).await.expect("shared domain");
+    let without = template.replace("'/pages/*'", "'/p/*'");
+    let start = without.find(&format!("  {domain}:")).expect("domain resource");
+    let end = without.find(&format!("  {api}:")).expect("api resource");
+    let without = format!("{}{}", &without[..start], &without[end..]);
+    std::fs::write(dir.join("template.yml"), &without).expect("template");
+    let out = ferric(dir, &env, &["deploy", "-y"]).await;
+    assert!(ok(&out).contains("Nothing to do."), "{}", text(&out.stdout));
+    let out = ferric(dir, &env, &["deploy", "--prune", "-y"]).await;
+    let stdout = ok(&out);
+    assert!(stdout.contains(&format!("- domain   {domain}")), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.trim_start().starts_with("- domain")).count(),
+        1,
+        "only the dropped domain: {stdout}"
+    );
+    assert!(stdout.contains("1 to delete"), "{stdout}");
+    let gone = client.call(reqwest::Method::GET, &format!("/custom-domains/{domain}"), &[], None).await;
+    assert!(matches!(gone, Err(ferric_client::ClientError::Api { status: 404, .. })), "{gone:?}");
+    client.call(reqwest::Method::GET, &format!("/custom-domains/{shared}"), &[], None).await.expect("shared stays");
+    assert_eq!(get_on_host(&server, &api_domain, "/hello").await, (200, "api at /hello".into()));
 }

@@ -5,12 +5,11 @@
 //! `DomainNameNotFound`), a second deploy (every resource updated in place), and `fun invoke` with the
 //! function's log. Every `fun` run is bounded in time and killed past it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ferric");
+mod common;
 /// One `fun` command: its start (about 1 s of module loading) and a handful of API calls.
 const FUN_LIMIT: Duration = Duration::from_secs(120);
 
@@ -45,30 +44,14 @@ impl Drop for Server {
 }
 
 fn serve(data_dir: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("FERRIC_ACCOUNT_ID")
-        .env_remove("FERRIC_ACCESS_KEY_ID")
-        .env_remove("FERRIC_ACCESS_KEY_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferric serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut paste_next = false;
-    let fun_line = loop {
-        let line = lines.next().expect("the banner ended before the fun line").expect("read banner");
-        if paste_next {
-            break line;
-        }
+    let (child, mut lines) = common::serve_until(data_dir, &[], |line| {
+        let this_one = paste_next;
         paste_next = line.starts_with("For fun");
-    };
-    let endpoint = fun_line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("FC_ENDPOINT="))
-        .expect("FC_ENDPOINT in the fun line")
-        .to_string();
+        this_one
+    });
+    let fun_line = lines.pop().expect("the fun line");
+    let endpoint = common::endpoint_in(&fun_line).expect("FC_ENDPOINT in the fun line");
     Server { child, fun_line, endpoint }
 }
 

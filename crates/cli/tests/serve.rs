@@ -1,43 +1,23 @@
 //! `ferric serve` as a user runs it: a real process, its output, its files, its signals and its failures.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use ferric_testkit::instance_alive;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ferric");
+mod common;
+
+use common::BIN;
 
 /// Starts `ferric serve` on a free port and returns the process and the lines printed before it is ready.
 fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
-        .env_remove("FERRIC_ACCOUNT_ID")
-        .env_remove("FERRIC_ACCESS_KEY_ID")
-        .env_remove("FERRIC_ACCESS_KEY_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferric");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        let done = line.starts_with("export ");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    (child, lines)
+    common::serve_until(data_dir, extra, |line| line.starts_with("export "))
 }
 
 fn endpoint(lines: &[String]) -> String {
     let export = lines.iter().find(|l| l.starts_with("export ")).expect("export line");
-    export.split_whitespace().find_map(|w| w.strip_prefix("FC_ENDPOINT=")).expect("endpoint").to_string()
+    common::endpoint_in(export).expect("endpoint")
 }
 
 fn healthz(endpoint: &str) -> u16 {

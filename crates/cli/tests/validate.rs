@@ -125,12 +125,12 @@ fn yaml_that_does_not_parse_is_one_error_with_its_line() {
 #[test]
 fn every_client_command_has_an_example_in_its_help() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for command in ["config", "validate", "build", "deploy", "invoke", "logs", "ls", "info", "shell"] {
+    for command in ["config", "validate", "build", "deploy", "invoke", "logs", "ls", "info", "shell", "sbox"] {
         let out = ferric(dir.path(), &[command, "--help"]);
         let help = text(&out.stdout);
         assert!(out.status.success() && help.contains("Examples:"), "{command}:\n{help}");
     }
-    for command in [&["local"][..], &["local", "invoke"]] {
+    for command in [&["local"][..], &["local", "invoke"], &["local", "start"]] {
         let out = ferric(dir.path(), &[command, &["--help"]].concat());
         assert!(text(&out.stdout).contains("Examples:"), "{command:?}");
     }

@@ -6,6 +6,7 @@
 //! Layout:
 //! - `lib.rs`: [`Client`], [`Response`], [`ClientError`], signing, and the first typed calls.
 //! - `resources.rs`: the rest of the typed calls: services, functions, triggers, invocations, logs.
+//! - `retry.rs`: [`ClientOptions`], fun's `TIMEOUT` and `RETRIES`, and which failures are retried.
 
 use std::time::Duration;
 
@@ -17,7 +18,9 @@ use serde_json::Value;
 use thiserror::Error;
 
 mod resources;
+mod retry;
 pub use resources::{Invocation, InvocationType};
+pub use retry::ClientOptions;
 
 pub const API_VERSION: &str = "2016-08-15";
 
@@ -74,22 +77,36 @@ pub struct Client {
     account_id: String,
     key_id: String,
     secret: String,
+    options: ClientOptions,
 }
 
 impl Client {
+    /// A client with the [`ClientOptions`] defaults.
     pub fn new(endpoint: &str, account_id: &str, key_id: &str, secret: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .pool_max_idle_per_host(64)
-            .build()
-            .unwrap_or_default();
+        Client::with_options(endpoint, account_id, key_id, secret, ClientOptions::default())
+    }
+
+    pub fn with_options(
+        endpoint: &str,
+        account_id: &str,
+        key_id: &str,
+        secret: &str,
+        options: ClientOptions,
+    ) -> Client {
+        let http =
+            reqwest::Client::builder().timeout(options.timeout).pool_max_idle_per_host(64).build().unwrap_or_default();
         Client {
             http,
             endpoint: endpoint.trim_end_matches('/').to_string(),
             account_id: account_id.to_string(),
             key_id: key_id.to_string(),
             secret: secret.to_string(),
+            options,
         }
+    }
+
+    pub fn options(&self) -> ClientOptions {
+        self.options
     }
 
     pub fn endpoint(&self) -> &str {
@@ -109,8 +126,28 @@ impl Client {
         self.send_to(method, &format!("/{API_VERSION}{path}"), query, headers, body).await
     }
 
-    /// Sends a signed request to a path outside the API version prefix (Ferric's `/ferric/v1/...`).
+    /// Sends a signed request to a path outside the API version prefix (Ferric's `/ferric/v1/...`),
+    /// within the timeout, again after a retryable failure (`retry.rs`), each try signed anew.
     pub async fn send_to(
+        &self,
+        method: Method,
+        full_path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, ClientError> {
+        let mut attempt = 0;
+        loop {
+            let outcome = self.send_once(method.clone(), full_path, query, headers, body.clone()).await;
+            if attempt >= self.options.retries || !retry::retryable(&method, full_path, &outcome) {
+                return outcome;
+            }
+            tokio::time::sleep(self.options.backoff_after(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
         &self,
         method: Method,
         full_path: &str,

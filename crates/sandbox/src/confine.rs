@@ -205,19 +205,26 @@ fn drop_privileges_and_exec(ctx: &Context<'_>) -> Result<Never, String> {
                 libc::signal(signal, libc::SIG_DFL);
             }
         }
-        if !ctx.plan.pidns {
+        if !ctx.plan.pidns || job.terminal {
             libc::setsid();
+        }
+        if job.terminal {
+            // The session's terminal becomes its controlling one, so ^C and job control work inside.
+            check(libc::ioctl(0, libc::TIOCSCTTY, 0), "TIOCSCTTY")?;
         }
         check(libc::chdir(cwd.as_ptr()), "chdir /code")?;
     }
     set_limits(ctx)?;
-    if let Some(uid) = ctx.uid {
+    if let Some((uid, gid)) = runtime_ids(ctx)? {
         #[allow(unsafe_code)]
         // SAFETY: id changes with integer arguments. Changing every uid away from 0 clears all capabilities.
         unsafe {
             check(libc::setgroups(0, std::ptr::null()), "setgroups")?;
-            check(libc::setresgid(uid, uid, uid), "setresgid")?;
+            check(libc::setresgid(gid, gid, gid), "setresgid")?;
             check(libc::setresuid(uid, uid, uid), "setresuid")?;
+        }
+        if uid == 0 {
+            no_root_capabilities()?;
         }
     }
     #[allow(unsafe_code)]
@@ -239,7 +246,46 @@ fn drop_privileges_and_exec(ctx: &Context<'_>) -> Result<Never, String> {
     Err(format!("exec {}: {}", job.program.display(), std::io::Error::last_os_error()))
 }
 
-/// stdin from /dev/null, stdout/stderr to the server's pipes, the control socket at fd 3, the report
+/// The ids the runtime takes in root mode: its own uid, or for a session the owner of `/code` (the
+/// current directory by now), so that what it installs there belongs to the user.
+fn runtime_ids(ctx: &Context<'_>) -> Result<Option<(u32, u32)>, String> {
+    let Some(uid) = ctx.uid else { return Ok(None) };
+    if !ctx.job.terminal {
+        return Ok(Some((uid, uid)));
+    }
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(".").map_err(|e| format!("stat /code: {e}"))?;
+    Ok(Some((meta.uid(), meta.gid())))
+}
+
+/// A session run as uid 0 (a root-owned code directory) keeps none of root's capabilities: none in
+/// the bounding set, none ambient, and `SECBIT_NOROOT` (locked) so that `exec` grants root none.
+fn no_root_capabilities() -> Result<(), String> {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
+    const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
+    let bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    #[allow(unsafe_code)]
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        check(libc::prctl(libc::PR_SET_SECUREBITS, bits), "PR_SET_SECUREBITS")?;
+        check(libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient caps")?;
+        for cap in 0..64 {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 {
+                let error = std::io::Error::last_os_error();
+                // EINVAL: past the kernel's last capability, so every one is gone.
+                if error.raw_os_error() == Some(libc::EINVAL) && cap > 0 {
+                    break;
+                }
+                return Err(format!("drop capability {cap}: {error}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// stdin from /dev/null (a session: its terminal), stdout/stderr to the server's pipes, the control socket at fd 3, the report
 /// socket at fd 4 (close-on-exec), and nothing else.
 fn wire_descriptors(ctx: &Context<'_>) -> Result<(), String> {
     #[allow(unsafe_code)]
@@ -256,9 +302,13 @@ fn wire_descriptors(ctx: &Context<'_>) -> Result<(), String> {
         if [control, stdout, stderr, report].iter().any(|fd| *fd < 0) {
             return Err(format!("dup: {}", std::io::Error::last_os_error()));
         }
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        check(null, "open /dev/null")?;
-        check(libc::dup2(null, 0), "dup2 stdin")?;
+        if ctx.job.terminal {
+            check(libc::dup2(stdout, 0), "dup2 stdin")?;
+        } else {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+            check(null, "open /dev/null")?;
+            check(libc::dup2(null, 0), "dup2 stdin")?;
+        }
         check(libc::dup2(stdout, 1), "dup2 stdout")?;
         check(libc::dup2(stderr, 2), "dup2 stderr")?;
         check(libc::dup2(control, CONTROL_FD), "dup2 control")?;
@@ -314,7 +364,7 @@ fn landlock_rules(ctx: &Context<'_>) -> Vec<(PathBuf, Access)> {
         let root = if job.cell { Access::ReadExec } else { Access::List };
         rules.push(("/".into(), root));
         rules.push((rootfs::GENERATED_DIR.into(), Access::ReadExec));
-        rules.push((CODE_DIR.into(), Access::ReadExec));
+        rules.push((CODE_DIR.into(), if job.terminal { Access::Full } else { Access::ReadExec }));
         rules.push((RUNTIME_DIR.into(), Access::ReadExec));
         rules.push((TMP_DIR.into(), Access::Full));
     } else {

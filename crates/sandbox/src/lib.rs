@@ -336,7 +336,30 @@ impl Sandbox {
     pub async fn spawn(&self, spec: SpawnSpec) -> Result<Process, SandboxError> {
         match &self.helper {
             None => direct::spawn(spec),
-            Some(helper) => helper.live().await?.spawn(spec, false).await,
+            Some(helper) => helper.live().await?.spawn(spec, false, None).await,
+        }
+    }
+
+    /// Starts an interactive session (`ferric sbox`): `terminal` (a pty's far end) is its stdin, stdout,
+    /// stderr and controlling terminal; `spec.code_dir` is writable at `/code`, and the program runs as
+    /// that directory's owner, so what it writes there is the user's (as root: uid 0 without any
+    /// capability, `/proc/sys` read-only). `tools`' installations are shown like the program's. The
+    /// rest of the confinement is a function's. Needs a mount namespace: without one there is no
+    /// `/code` to show, so this refuses.
+    pub async fn spawn_terminal(
+        &self,
+        spec: SpawnSpec,
+        terminal: OwnedFd,
+        tools: Vec<PathBuf>,
+    ) -> Result<Process, SandboxError> {
+        match &self.helper {
+            Some(helper) if helper.features.mountns => {
+                helper.live().await?.spawn(spec, false, Some((terminal, tools))).await
+            }
+            _ => Err(SandboxError::Setup(format!(
+                "a session needs a sandbox with a mount namespace, and this one has none ({})",
+                self.summary()
+            ))),
         }
     }
 
@@ -351,7 +374,7 @@ impl Sandbox {
     /// runtime has dropped its uid and entered landlock and seccomp before its `exec`.
     pub async fn spawn_cell(&self, spec: SpawnSpec) -> Result<Process, SandboxError> {
         match &self.helper {
-            Some(helper) if helper.features.cells => helper.live().await?.spawn(spec, true).await,
+            Some(helper) if helper.features.cells => helper.live().await?.spawn(spec, true, None).await,
             _ => Err(SandboxError::Setup("this sandbox has no stem cells".into())),
         }
     }

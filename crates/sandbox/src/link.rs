@@ -150,15 +150,33 @@ impl HelperLink {
         Ok(link)
     }
 
-    /// Starts one instance; a stem `cell` gets an empty `/code` ([`HelperLink::bind`] fills it).
-    pub async fn spawn(self: &Arc<Self>, spec: SpawnSpec, cell: bool) -> Result<Process, SandboxError> {
+    /// Starts one instance; a stem `cell` gets an empty `/code` ([`HelperLink::bind`] fills it). With a
+    /// `terminal` it is an interactive session on it (no output pipes).
+    pub async fn spawn(
+        self: &Arc<Self>,
+        spec: SpawnSpec,
+        cell: bool,
+        terminal: Option<(OwnedFd, Vec<std::path::PathBuf>)>,
+    ) -> Result<Process, SandboxError> {
         if !self.alive.load(Ordering::Acquire) {
             return Err(SandboxError::Setup("the sandbox helper has exited".into()));
         }
         let program = spec.program.display().to_string();
         let io_error = |source| SandboxError::Spawn { program: program.clone(), source };
-        let (stdout, stdout_w) = output_pipe().map_err(io_error)?;
-        let (stderr, stderr_w) = output_pipe().map_err(io_error)?;
+        let (session, tools) = terminal.map_or((None, Vec::new()), |(fd, tools)| (Some(fd), tools));
+        let is_terminal = session.is_some();
+        let ((stdout, stdout_w), (stderr, stderr_w)) = match session {
+            // The session's output goes to its terminal: both "write ends" are that terminal.
+            Some(tty) => {
+                let copy = tty.try_clone().map_err(io_error)?;
+                ((None, tty), (None, copy))
+            }
+            None => {
+                let (out, out_w) = output_pipe().map_err(io_error)?;
+                let (err, err_w) = output_pipe().map_err(io_error)?;
+                ((Some(out), out_w), (Some(err), err_w))
+            }
+        };
         let text = |s: OsString| s.into_string().map_err(|s| format!("not UTF-8: {}", s.to_string_lossy()));
         let convert = || -> Result<wire::Job, String> {
             Ok(wire::Job {
@@ -171,6 +189,8 @@ impl HelperLink {
                 limits: spec.limits,
                 network: spec.network,
                 cell,
+                terminal: is_terminal,
+                tools: tools.clone(),
             })
         };
         let job = convert().map_err(SandboxError::Setup)?;
@@ -190,8 +210,8 @@ impl HelperLink {
         let (pid, runtime_pid, peak_file) = started.map_err(SandboxError::Setup)?;
         Ok(Process {
             pid,
-            stdout: Some(stdout),
-            stderr: Some(stderr),
+            stdout,
+            stderr,
             exit: exited_rx,
             killer: Killer(KillerInner::Helper { id, helper: self.clone() }),
             binder: Binder(Some((id, self.clone()))),

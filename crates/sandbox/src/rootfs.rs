@@ -34,6 +34,9 @@ const SHARED_ETC: &[&str] = &[
     "mime.types",
 ];
 
+/// The host-wide knobs under `/proc` a session sees read-only.
+const PROC_KERNEL: &[&str] = &["sys", "sysrq-trigger", "bus", "fs", "irq"];
+
 /// Host devices bound into the minimal `/dev`.
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
@@ -77,6 +80,9 @@ pub(crate) fn build_root(ctx: &Context<'_>) -> Result<(), String> {
     if job.cell {
         // A stem cell: the helper shows the function's code here later (`bind`).
         make_dir(&at(CODE_DIR))?;
+    } else if job.terminal {
+        // A session (`ferric sbox`) installs dependencies into the code: the user's own directory.
+        bind(&job.code_dir, &at(CODE_DIR), 0)?;
     } else {
         data_read_only(&job.code_dir, &at(CODE_DIR), empty.as_ref())?;
     }
@@ -84,17 +90,34 @@ pub(crate) fn build_root(ctx: &Context<'_>) -> Result<(), String> {
     if let Some(empty) = empty {
         empty.remove()?;
     }
-    if let Some(interpreter) = interpreter_root(&job.program) {
-        bind_read_only(&interpreter, &root.join(interpreter.strip_prefix("/").unwrap_or(&interpreter)))?;
+    let mut installs: Vec<PathBuf> = Vec::new();
+    for program in std::iter::once(&job.program).chain(&job.tools) {
+        match interpreter_root(program) {
+            Some(install) if !installs.contains(&install) => installs.push(install),
+            _ => {}
+        }
+    }
+    for install in installs {
+        bind_read_only(&install, &root.join(install.strip_prefix("/").unwrap_or(&install)))?;
     }
     let tmp = at(TMP_DIR);
     make_dir(&tmp)?;
     let tmp_options = format!("size={}m,mode=1777", job.limits.tmp_mb);
     mount(Some("tmpfs"), &tmp, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(&tmp_options))?;
-    build_dev(&at("/dev"))?;
+    build_dev(&at("/dev"), job.terminal)?;
     let proc_dir = at("/proc");
     make_dir(&proc_dir)?;
     mount(Some("proc"), &proc_dir, Some("proc"), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, None)?;
+    if job.terminal {
+        // A session may run as uid 0 (without capabilities), which the kernel's own files in /proc
+        // would still obey: they become read-only, as container runtimes make them.
+        for kernel in PROC_KERNEL {
+            let path = proc_dir.join(kernel);
+            if path.exists() {
+                bind(&path, &path, libc::MS_RDONLY)?;
+            }
+        }
+    }
 
     let old = at("/.old");
     make_dir(&old)?;
@@ -195,7 +218,8 @@ fn build_etc(ctx: &Context<'_>, root: &Path, empty: Option<&EmptyLayer>) -> Resu
     Ok(())
 }
 
-fn build_dev(dev: &Path) -> Result<(), String> {
+/// `/dev`; a session's also has `tty` (the caller's controlling terminal, its pty).
+fn build_dev(dev: &Path, terminal: bool) -> Result<(), String> {
     make_dir(dev)?;
     mount(
         Some("tmpfs"),
@@ -204,7 +228,7 @@ fn build_dev(dev: &Path) -> Result<(), String> {
         libc::MS_NOSUID | libc::MS_NOEXEC,
         Some("size=64k,nr_inodes=64,mode=755"),
     )?;
-    for name in DEVICES {
+    for name in DEVICES.iter().chain(terminal.then_some(&"tty")) {
         let inside = dev.join(name);
         std::fs::File::create(&inside).map_err(|e| format!("create /dev/{name}: {e}"))?;
         mount(Some(&format!("/dev/{name}")), &inside, None, libc::MS_BIND, None)?;
@@ -237,6 +261,18 @@ fn bind_read_only(source: &Path, target: &Path) -> Result<(), String> {
     mount(Some(source_text), target, None, libc::MS_BIND | libc::MS_REC, None)?;
     let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
     flags |= locked_flags(source);
+    mount(None, target, None, flags, None)
+}
+
+/// Binds the directory or file `source` at `target` (which exists), `nosuid,nodev` plus `extra` flags
+/// (`MS_RDONLY`) and the source's locked ones.
+fn bind(source: &Path, target: &Path, extra: libc::c_ulong) -> Result<(), String> {
+    if source.is_dir() {
+        make_dir(target)?;
+    }
+    let source_text = source.to_str().ok_or_else(|| format!("not UTF-8: {}", source.display()))?;
+    mount(Some(source_text), target, None, libc::MS_BIND | libc::MS_REC, None)?;
+    let flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_NOSUID | libc::MS_NODEV | extra | locked_flags(source);
     mount(None, target, None, flags, None)
 }
 

@@ -88,6 +88,15 @@ pub(crate) struct Job {
     /// [`ToHelper::Bind`] fills it later.
     #[serde(default)]
     pub cell: bool,
+    /// An interactive session ([`crate::Sandbox::spawn_terminal`]): the stdout descriptor is a
+    /// terminal, which also becomes stdin and the controlling terminal; `/code` is writable and the
+    /// runtime runs as its owner.
+    #[serde(default)]
+    pub terminal: bool,
+    /// More programs whose installations outside `/usr` the root shows read-only, as it shows the
+    /// program's (a session's shell runs the runtime's interpreter).
+    #[serde(default)]
+    pub tools: Vec<PathBuf>,
 }
 
 /// One tree a [`ToHelper::Bind`] shows read-only inside a stem cell.

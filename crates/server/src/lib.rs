@@ -23,6 +23,8 @@
 //! - `logsink`: invocation logs written to the store off the invoke path, with retention.
 //! - `console/`: the web console at `/console` (embedded page, session sign-in, CSRF, the FC routes
 //!   behind the session).
+//! - `local`: `ferric local start`'s HTTP front (a template's HTTP functions, no store), sharing the proxy
+//!   route's request and answer mapping.
 //! - `routes/`: one file per resource: services, functions, triggers, code, invoke, proxy (HTTP
 //!   triggers), logs, form, health.
 
@@ -38,6 +40,7 @@ mod control;
 mod dataplane;
 mod domains;
 mod error;
+pub mod local;
 mod logsink;
 pub mod metrics;
 mod peer;

@@ -88,6 +88,11 @@ fn show() -> Result<()> {
             None => println!("{:<18} (not set: {})", format!("{}:", field.label()), field.env_names().join(" or ")),
         }
     }
+    for (label, setting) in [("timeout (s):", &resolved.timeout), ("retries:", &resolved.retries)] {
+        if let Some(s) = setting {
+            println!("{label:<18} {}  ({})", s.value, s.source);
+        }
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod invoke;
 pub mod local;
 pub mod logs;
 pub mod ls;
+pub mod sbox;
 pub mod serve;
 pub mod shell;
 pub mod validate;

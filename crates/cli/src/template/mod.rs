@@ -4,6 +4,7 @@
 //! Layout:
 //! - `mod.rs`: the model ([`Template`], [`ServiceDef`], [`FunctionDef`], [`EventDef`]) and [`load`].
 //! - `domains.rs`: custom domains, and the mapping of `Aliyun::Serverless::Api` onto them.
+//! - `events.rs`: a function's `Events` (Timer, HTTP; cloud event sources skipped).
 //! - `params.rs`: `Parameters` with their `Default`s, substituted for `!Ref Name` and `${Name}`.
 //! - `parse.rs`: the walk over the YAML that builds the model and records every problem with its YAML
 //!   path (`Resources.demo.hello.Properties.Runtime`), not just the first.
@@ -15,6 +16,7 @@
 //! deploys what Ferric can run.
 
 mod domains;
+mod events;
 mod params;
 mod parse;
 

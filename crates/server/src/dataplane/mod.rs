@@ -266,7 +266,7 @@ async fn read(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
 }
 
 /// A function may not answer more than FC's sync payload limit; a larger answer becomes FC's error.
-fn enforce_response_limit(outcome: &mut ferric_invoker::Response, limit: usize) {
+pub(crate) fn enforce_response_limit(outcome: &mut ferric_invoker::Response, limit: usize) {
     if outcome.error.is_none() && outcome.body.len() > limit {
         let message = format!(
             "the function's response of {} bytes exceeds the maximum allowed size ({limit} bytes)",

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use super::{PathQualifier, ReadPath};
-use crate::dataplane::{Finished, Input, Invocation, LogType, Mode, Outcome, Payload, Target};
+use crate::dataplane::{Input, Invocation, LogType, Mode, Outcome, Payload, Target};
 use crate::error::ApiError;
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -22,8 +22,11 @@ fn header_is(headers: &HeaderMap, name: &str, value: &str) -> bool {
 }
 
 /// The invocation headers FC sends with every answer.
-pub(super) fn invocation_headers(response: &mut Response, finished: &Finished) {
-    let (version, outcome) = (&finished.version, &finished.response);
+pub(super) fn invocation_headers(
+    response: &mut Response,
+    version: &ferric_invoker::FunctionVersion,
+    outcome: &ferric_invoker::Response,
+) {
     let headers = response.headers_mut();
     let mut put = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -76,7 +79,7 @@ pub async fn invoke(
     let content_type = if outcome.error.is_some() { "application/json" } else { "application/octet-stream" };
     let mut response = (StatusCode::OK, outcome.body.clone()).into_response();
     response.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    invocation_headers(&mut response, &finished);
+    invocation_headers(&mut response, &finished.version, &finished.response);
     if let Some(value) = finished.log_tail.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
         response.headers_mut().insert(HeaderName::from_static("x-fc-log-result"), value);
     }

@@ -12,7 +12,7 @@ mod health;
 mod invoke;
 mod logs;
 mod provision;
-mod proxy;
+pub(crate) mod proxy;
 mod services;
 mod tags;
 mod triggers;

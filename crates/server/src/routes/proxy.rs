@@ -15,7 +15,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use ferric_invoker::HttpRequest;
+use ferric_invoker::{FunctionVersion, HttpRequest};
 use ferric_types::name::{validate_name, NameRule};
 use ferric_types::signature;
 use ferric_types::ErrorCode;
@@ -110,7 +110,8 @@ pub async fn proxy(
 }
 
 /// The request a function's HTTP handler sees; `path` is the decoded path it is told it was called on.
-pub(super) fn http_request(
+/// Also `local.rs`'s (`ferric local start`).
+pub(crate) fn http_request(
     parts: &axum::http::request::Parts,
     raw_query: &str,
     path: String,
@@ -136,9 +137,16 @@ pub(super) fn http_request(
     }
 }
 
-/// The function's answer as the HTTP client sees it: its status, headers and body, or FC's 502.
+/// The function's answer as the HTTP client sees it, with FC's invocation headers.
 pub(super) fn respond(finished: &Finished, account: String) -> Response {
-    let outcome = &finished.response;
+    let mut response = answer(&finished.version, &finished.response);
+    response.extensions_mut().insert(crate::auth::Account(account));
+    response
+}
+
+/// The function's status, headers and body, or FC's 502 when it failed, plus FC's invocation headers.
+/// Also `local.rs`'s (`ferric local start`), which has no data plane.
+pub(crate) fn answer(version: &FunctionVersion, outcome: &ferric_invoker::Response) -> Response {
     let mut response = match (&outcome.error, &outcome.http) {
         (None, Some(head)) => {
             let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -169,8 +177,7 @@ pub(super) fn respond(finished: &Finished, account: String) -> Response {
             response
         }
     };
-    invocation_headers(&mut response, finished);
-    response.extensions_mut().insert(crate::auth::Account(account));
+    invocation_headers(&mut response, version, outcome);
     response
 }
 

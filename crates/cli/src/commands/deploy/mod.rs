@@ -25,7 +25,7 @@ use plan::{Action, Step, Target};
 #[command(after_help = "Examples:
   ferric deploy                    # template.yml in this directory; asks before changing anything
   ferric deploy -t app/template.yml -y
-  ferric deploy --prune -y         # also delete functions and triggers the template no longer lists
+  ferric deploy --prune -y         # also delete functions, triggers and domains the template no longer lists
 
 Aliyun::Serverless::CustomDomain is deployed as a custom domain (routes to functions by path).
 Aliyun::Serverless::Api NAME becomes the custom domain NAME.api.internal, one route per path, its
@@ -37,7 +37,8 @@ pub struct DeployArgs {
     /// The template to deploy.
     #[arg(short, long, default_value = template::DEFAULT_FILE)]
     template: PathBuf,
-    /// Also delete functions (of the template's services) and triggers the template no longer lists.
+    /// Also delete functions (of the template's services), triggers and custom domains (routing only to
+    /// the template's services) that the template no longer lists.
     #[arg(long)]
     prune: bool,
     /// Carry out the plan without asking.
@@ -103,7 +104,10 @@ async fn deploy(client: &Client, template: &template::Template, args: &DeployArg
     for step in steps.iter().filter(|s| s.action != Action::Delete) {
         apply(client, step, &progress).await.with_context(|| format!("cannot deploy {}", step.target))?;
     }
-    for step in steps.iter().filter(|s| s.action == Action::Delete) {
+    // Domains go first: their routes lead to the functions deleted after them.
+    let (domains, others): (Vec<&Step>, Vec<&Step>) =
+        steps.iter().filter(|s| s.action == Action::Delete).partition(|s| matches!(s.target, Target::Domain(_)));
+    for step in domains.into_iter().chain(others) {
         apply(client, step, &progress).await.with_context(|| format!("cannot deploy {}", step.target))?;
     }
     progress.finish();
@@ -165,6 +169,9 @@ async fn apply(client: &Client, step: &Step, progress: &Progress) -> Result<()> 
         }
         (Action::Delete, Target::Trigger(s, f, t)) => client.delete_trigger(s, f, t).await?,
         (Action::Delete, Target::Function(s, f)) => client.delete_function(s, f).await?,
+        (Action::Delete, Target::Domain(d)) => {
+            client.call(reqwest::Method::DELETE, &format!("/custom-domains/{d}"), &[], None).await.map(drop)?
+        }
         (action, target) => bail!("cannot {action:?} {target}"),
     }
     progress.done(step, &what);

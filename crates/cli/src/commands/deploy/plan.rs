@@ -4,8 +4,10 @@
 //! and is not uploaded.
 //!
 //! What `--prune` deletes is bounded by the template: functions of the template's services that the
-//! template no longer lists, and triggers of its functions that it no longer lists. Services the template
-//! does not name are never touched (they may belong to another project in the same account).
+//! template no longer lists, triggers of its functions that it no longer lists, and custom domains it no
+//! longer declares whose every route leads to one of its services. Services the template does not name
+//! are never touched (they may belong to another project in the same account), nor are domains that route
+//! to any other service (shared with another project) or to none.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -111,6 +113,9 @@ pub async fn plan(client: &Client, template: &Template, prune: bool) -> Result<V
     // Domains last: their routes name the functions above.
     for domain in &template.domains {
         steps.push(plan_domain(client, domain).await?);
+    }
+    if prune {
+        prune_domains(client, template, &mut steps).await?;
     }
     Ok(steps)
 }
@@ -326,6 +331,35 @@ fn trigger_body(event: &EventDef) -> Value {
 
 fn list_all(page: Value, key: &str) -> Vec<Value> {
     page.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+/// Server domains the template does not declare (any more) whose routes all lead to its services.
+async fn prune_domains(client: &Client, template: &Template, steps: &mut Vec<Step>) -> Result<()> {
+    let declared: BTreeSet<&str> = template.domains.iter().map(|d| d.name.as_str()).collect();
+    let ours: BTreeSet<&str> = template.services.iter().map(|s| s.name.as_str()).collect();
+    let mut token = String::new();
+    loop {
+        let mut query = vec![("limit", "100")];
+        if !token.is_empty() {
+            query.push(("nextToken", token.as_str()));
+        }
+        let page = client.call(reqwest::Method::GET, "/custom-domains", &query, None).await?.json()?;
+        for domain in list_all(page.clone(), "customDomains") {
+            let name = domain.get("domainName").and_then(Value::as_str).unwrap_or_default().to_string();
+            let routes = routes_of(&domain);
+            if declared.contains(name.as_str())
+                || routes.is_empty()
+                || !routes.iter().all(|(_, service, ..)| ours.contains(service.as_str()))
+            {
+                continue;
+            }
+            steps.push(Step { action: Action::Delete, target: Target::Domain(name), body: Value::Null, package: None });
+        }
+        match page.get("nextToken").and_then(Value::as_str) {
+            Some(next) if !next.is_empty() => token = next.to_string(),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// The service's functions the template no longer lists, each after its triggers.
