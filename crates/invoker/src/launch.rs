@@ -66,9 +66,13 @@ pub(crate) fn launch(
         };
     }
     if spec.runtime.starts_with("java") {
+        // The archive is there unless its training failed (`java.rs`); the JVM checks it fits.
+        let archive = crate::java::archive_name(interpreter);
+        let trained = crate::java::cds_enabled() && config.runtimes_dir.join(&archive).exists();
+        let archive = trained.then(|| runtime_file(&archive));
         return Launch {
             program,
-            args: crate::java::jvm_args(spec.memory_size, &runtime_file(&crate::java::classes_dir_name())),
+            args: crate::java::jvm_args(spec.memory_size, &runtime_file(&crate::java::jar_name()), archive.as_deref()),
             env: Vec::new(),
             network,
             // The JVM's own start (~0.3 s idle, more on a loaded machine) comes before `ready`.

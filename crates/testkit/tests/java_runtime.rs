@@ -174,3 +174,33 @@ async fn pojo_handlers_from_a_jar_and_http_handlers_through_a_trigger() {
     assert_eq!(multi, ["a", "b"]);
     assert_eq!(response.text().await.expect("body"), "path=/sub/path q=1 h=yes body=payload");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jvms_map_the_runtime_s_trained_class_data_sharing_archive() {
+    if jdk_missing() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let zip = classes_zip(&compiled_handlers());
+    let svc = function(&server, "java11", "example.Probe::handleRequest", &zip, json!({})).await;
+    let r = invoke(&server, &svc, "maps", &[]).await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let archives: Vec<_> = std::fs::read_dir(server.data_dir().join("runtimes/java"))
+        .expect("runtimes/java")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsa"))
+        .collect();
+    assert_eq!(archives.len(), 1, "one archive trained: {archives:?}");
+    let size = std::fs::metadata(&archives[0]).expect("stat").len();
+    assert!(size > 1 << 20, "a real archive: {size} bytes");
+    let name = archives[0].file_name().expect("name").to_string_lossy().into_owned();
+    let mapped = text(&r);
+    assert!(mapped.lines().any(|l| l.ends_with(&format!("/java/{name}"))), "the JVM mapped {name}: {mapped:?}");
+
+    // A second function's JVM maps the same archive, trained once.
+    let modified = std::fs::metadata(&archives[0]).expect("stat").modified().expect("mtime");
+    let other = function(&server, "java8", "example.Probe::handleRequest", &zip, json!({})).await;
+    assert!(text(&invoke(&server, &other, "maps", &[]).await).contains(&name));
+    assert_eq!(std::fs::metadata(&archives[0]).expect("stat").modified().expect("mtime"), modified, "not retrained");
+}

@@ -39,6 +39,11 @@ public final class Bootstrap {
         Runtime.getRuntime().halt(0);
     }
 
+    /** The request loop over {@code frames}, until their end (Train runs it over in-memory frames). */
+    static void serve(Frames frames) throws Exception {
+        new Bootstrap(frames).run();
+    }
+
     private void run() throws Exception {
         Map<String, Object> ready = new LinkedHashMap<>();
         ready.put("type", "ready");
