@@ -204,3 +204,40 @@ async fn jvms_map_the_runtime_s_trained_class_data_sharing_archive() {
     assert!(text(&invoke(&server, &other, "maps", &[]).await).contains(&name));
     assert_eq!(std::fs::metadata(&archives[0]).expect("stat").modified().expect("mtime"), modified, "not retrained");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_in_one_jvm_keep_their_own_logs() {
+    if jdk_missing() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let zip = classes_zip(&compiled_handlers());
+    let svc =
+        function(&server, "java11", "example.Probe::handleRequest", &zip, json!({"instanceConcurrency": 4})).await;
+    let warm = text(&invoke(&server, &svc, "log warm", &[]).await);
+    let jvm = warm.split(' ').nth(1).expect("jvm id").to_string();
+
+    let tags = ["a", "b", "c", "d"];
+    let call = |tag: &str| invoke(&server, &svc, format!("log {tag}"), &[("x-fc-log-type", "Tail")]);
+    let (a, b, c, d) = tokio::join!(call("a"), call("b"), call("c"), call("d"));
+    let answers = [a, b, c, d];
+    for (tag, r) in tags.iter().zip(&answers) {
+        assert_eq!(text(r), format!("{tag} {jvm}"), "all four ran at once in the warm JVM");
+        let rid = r.header("x-fc-request-id").expect("rid");
+        let log = tail(r);
+        for i in 0..5 {
+            assert!(log.contains(&format!(" {rid} [INFO] logger {tag} {i}\n")), "{tag}/{i} in {log}");
+            for line in [format!("stdout {tag} {i}"), format!("stderr {tag} part {i}"), format!("thread {tag} {i}")] {
+                assert!(log.lines().any(|l| l == line), "{line:?} whole on its own line in {log}");
+            }
+        }
+        for other in tags.iter().filter(|t| *t != tag) {
+            for word in ["logger", "stdout", "stderr", "thread"] {
+                assert!(!log.contains(&format!("{word} {other} ")), "{other}'s output in {tag}'s log: {log}");
+            }
+        }
+        for line in log.lines().filter(|l| l.contains(" [INFO] ")) {
+            assert!(line.contains(&format!(" {rid} [INFO] ")), "FC's line with its own request id: {line}");
+        }
+    }
+}

@@ -16,6 +16,9 @@ import java.nio.file.Paths;
  * it starts, sleeping between them, so concurrent requests in one instance mix their output.
  */
 public class Probe implements StreamRequestHandler {
+    /** Tells JVMs apart (pids repeat across the instances' pid namespaces). */
+    private static final String JVM = java.util.UUID.randomUUID().toString();
+
     @Override
     public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -53,7 +56,7 @@ public class Probe implements StreamRequestHandler {
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
-            answer.append(tag);
+            answer.append(tag).append(' ').append(JVM);
         }
         out.write(answer.toString().getBytes(StandardCharsets.UTF_8));
     }

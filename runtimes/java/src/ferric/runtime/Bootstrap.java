@@ -49,9 +49,8 @@ public final class Bootstrap {
         ready.put("type", "ready");
         ready.put("runtime", "java " + System.getProperty("java.version"));
         frames.write(ready, new byte[0]);
-        PrintStream out = new PrintStream(logs.stream(), true, "UTF-8");
-        System.setOut(out);
-        System.setErr(out);
+        System.setOut(new PrintStream(logs.stream(Logs.Channel.OUT), true, "UTF-8"));
+        System.setErr(new PrintStream(logs.stream(Logs.Channel.ERR), true, "UTF-8"));
         ExecutorService workers = null;
         Frames.Frame frame;
         while ((frame = frames.read()) != null) {
