@@ -37,9 +37,10 @@ def handler(event, context):
     return '%s %s' % (tag, INSTANCE)
 "#;
 
-/// PHP serves one request at a time per process, so the invoker gives each of the four its own instance.
-/// Its "stderr" lines are printed: what PHP writes to fd 2 itself (`fwrite(STDERR)`) bypasses the
-/// bootstrap and travels on a pipe, which can race the answer (a known limit, runtimes/php/README.md).
+/// PHP serves one request at a time per process: the invoker never overlaps two in one instance (they
+/// wait for it or get their own), so what PHP writes to fd 2 itself (`fwrite(STDERR)`, past the
+/// bootstrap) lands in the log of the request that wrote it, not that of a request queued behind it.
+/// That output travels on a pipe beside the control socket and can race the answer, hence the pause.
 const PHP: &str = r#"<?php
 $GLOBALS['instance'] = bin2hex(random_bytes(8));
 function handler($event, $context) {
@@ -48,14 +49,15 @@ function handler($event, $context) {
         $GLOBALS['fcLogger']->info("logger $tag $i");
         echo "stdout $tag $i\n";
         usleep(15000);
-        print("stderr $tag $i\n");
+        fwrite(STDERR, "stderr $tag $i\n");
     }
+    usleep(150000); // fd 2 is a pipe beside the control socket: let the last line arrive first
     return $tag . ' ' . $GLOBALS['instance'];
 }
 "#;
 
 /// `info` is how the runtime writes the logger's INFO level (FC's Node.js runtime writes `[info]`);
-/// `shared`: whether the four run in the one warm instance.
+/// `shared`: whether the four must run at once in the one warm instance.
 async fn four_at_once_keep_their_logs(runtime: &str, file: &str, source: &str, info: &str, shared: bool) {
     let server = TestServer::start().await;
     let zip = zip_of(&[(file, source)]);
@@ -92,8 +94,6 @@ async fn four_at_once_keep_their_logs(runtime: &str, file: &str, source: &str, i
     }
     if shared {
         assert_eq!(instances, [instance].into(), "{runtime}: all four ran at once in the warm instance");
-    } else {
-        assert_eq!(instances.len(), 4, "{runtime}: an instance each: {instances:?}");
     }
 }
 
