@@ -13,6 +13,7 @@
 //! - `pool`: instance pools per function version, the memory budget, throttling, idle reaping.
 //! - `scale`: whether a request waits for a busy instance or starts one (expected wait vs cold start).
 //! - `keepalive`: how long a pool keeps idle instances, learned from its idle gaps.
+//! - `provision`: provisioned instances kept warm per configured line, and on-demand caps.
 //! - `instance`: one runtime process and the requests in flight on it.
 //! - `spawner`: the `Spawner` trait instances start through; the sandbox implements it.
 //! - `clock`: the invoker's time (tokio's, so tests pause it).
@@ -33,6 +34,7 @@ mod launch;
 pub mod logs;
 mod message;
 mod pool;
+mod provision;
 mod scale;
 mod spawner;
 #[cfg(test)]
@@ -48,10 +50,11 @@ use bytes::Bytes;
 use tokio::sync::Semaphore;
 
 pub use discovery::{Interpreter, Runtimes};
-pub use exchange::{FunctionError, HttpRequest, Request, Response};
+pub use exchange::{FunctionError, HttpRequest, InvokeContext, Request, Response, TracingContext};
 /// The sandbox instances start in; the server configures it through [`InvokerConfig::sandbox`].
 pub use ferric_sandbox as sandbox;
 pub use message::HttpResponseHead;
+pub use provision::{ConfigLine, InstanceInfo, VersionResolver};
 pub use version::{FunctionVersion, PoolKey};
 
 use clock::{Clock, Instant};
@@ -156,6 +159,8 @@ pub(crate) struct Inner {
     pools: Mutex<HashMap<PoolKey, Arc<Pool>>>,
     /// The current pool key of each function; a new key retires the old pools.
     current: Mutex<HashMap<FunctionKey, PoolKey>>,
+    /// Provision and on-demand configs, kept by the keeper task.
+    provisions: Arc<provision::Provisions>,
 }
 
 /// Cloning is shallow.
@@ -218,8 +223,10 @@ impl Invoker {
             clock,
             pools: Mutex::new(HashMap::new()),
             current: Mutex::new(HashMap::new()),
+            provisions: Arc::default(),
         });
         tokio::spawn(reap_forever(Arc::downgrade(&inner)));
+        tokio::spawn(provision::keep_forever(Arc::downgrade(&inner), inner.provisions.clone()));
         Invoker { inner }
     }
 
@@ -269,6 +276,8 @@ impl Invoker {
                 pool.retire();
             }
         }
+        // A provisioned LATEST moves to the new configuration now rather than at the keeper's next tick.
+        self.inner.provisions.wake();
     }
 
     pub async fn invoke(&self, version: Arc<FunctionVersion>, request: Request) -> Result<Response, InvokeError> {
@@ -340,7 +349,7 @@ impl Invoker {
 
         log.push_line(&format!("FC Invoke Start RequestId: {}", request.request_id));
         let invoked = clock.now();
-        let call = Call::Invoke { http: request.http.as_ref() };
+        let call = Call::Invoke { http: request.http.as_ref(), context: &request.context };
         let answer = instance.call(call, &request.request_id, &request.payload, log).await;
         let timeout = Duration::from_secs(u64::from(version.spec.timeout));
         let mut timed_out = false;

@@ -46,6 +46,17 @@ struct PoolState {
     next_ticket: u64,
     /// Since when nothing has been in flight (None while busy, or before the first request).
     idle_since: Option<Instant>,
+    /// Provisioned instances and the on-demand cap (`provision`).
+    capacity: Capacity,
+}
+
+/// What the provision keeper set on a pool: how many instances it keeps warm (never reaped nor evicted,
+/// replaced when they die) and how many more it may start on demand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Capacity {
+    pub reserve: usize,
+    /// `None`: only `--max-instances-per-function` bounds on-demand instances.
+    pub on_demand_cap: Option<usize>,
 }
 
 impl PoolState {
@@ -129,6 +140,7 @@ impl Pool {
             waiting: BTreeSet::new(),
             next_ticket: 0,
             idle_since: None,
+            capacity: Capacity::default(),
         };
         Pool { version, interpreter, clock, state: Mutex::new(state), freed: Notify::new() }
     }
@@ -190,12 +202,18 @@ impl Pool {
                     };
                     let now = self.clock.now();
                     if now >= deadline {
+                        let (instances, capacity) = {
+                            let state = self.lock();
+                            (state.instances.len(), state.capacity)
+                        };
+                        let cap = match capacity.on_demand_cap {
+                            Some(cap) => format!(", or its on-demand config allows no more than {cap} instances"),
+                            None => String::new(),
+                        };
                         return Err(AcquireError::Throttled(format!(
-                            "function '{}' has no free instance: all {} are busy or the server's memory budget \
-                             of {} MB is in use",
-                            self.version.function,
-                            self.lock().instances.len(),
-                            inner.config.memory_budget_mb
+                            "function '{}' has no free instance: all {instances} are busy or the server's memory \
+                             budget of {} MB is in use{cap}",
+                            self.version.function, inner.config.memory_budget_mb
                         )));
                     }
                     // Re-check soon after an eviction (its memory returns when the process is gone).
@@ -244,7 +262,11 @@ impl Pool {
             longest_running: state.in_flight_since.keys().next().map(|t| now - *t).unwrap_or_default(),
         };
         let recheck = (state.estimates.start() / 2).max(RECHECK_MIN);
-        let under_cap = state.instances.len() + state.starting < inner.config.max_instances_per_function;
+        let total = state.instances.len() + state.starting;
+        // Provisioned instances do not count against the on-demand cap: only those beyond the reserve do.
+        let on_demand = total.saturating_sub(state.capacity.reserve);
+        let under_cap = total < inner.config.max_instances_per_function
+            && state.capacity.on_demand_cap.is_none_or(|cap| on_demand < cap);
         if !under_cap || !scale::should_start(busy, &state.estimates) {
             return Step::Wait(recheck);
         }
@@ -284,6 +306,7 @@ impl Pool {
     pub fn retire(&self) {
         let mut state = self.lock();
         state.retired = true;
+        state.capacity = Capacity::default();
         for instance in &state.instances {
             if instance.in_flight.load(Ordering::Relaxed) == 0 {
                 instance.kill();
@@ -302,25 +325,38 @@ impl Pool {
         self.lock().keep_alive.keep_alive()
     }
 
-    /// Kills instances idle for longer than the pool's keep-alive; returns how many.
+    /// Kills instances idle for longer than the pool's keep-alive, oldest first, keeping the provisioned
+    /// reserve; returns how many.
     pub fn reap_idle(&self, now: Instant) -> usize {
         let mut state = self.lock();
+        state.instances.retain(|i| i.is_alive());
         let Some(cutoff) = now.checked_sub(state.keep_alive.keep_alive()) else { return 0 };
+        let mut idle: Vec<(Instant, &Arc<Instance>)> = state
+            .instances
+            .iter()
+            .filter(|i| i.in_flight.load(Ordering::Relaxed) == 0)
+            .map(|i| (*i.last_used.lock().unwrap_or_else(|p| p.into_inner()), i))
+            .filter(|(at, _)| *at < cutoff)
+            .collect();
+        idle.sort_by_key(|(at, _)| *at);
+        let spare = state.instances.len().saturating_sub(state.capacity.reserve);
         let mut reaped = 0;
-        for instance in &state.instances {
-            let idle = instance.in_flight.load(Ordering::Relaxed) == 0;
-            if idle && *instance.last_used.lock().unwrap_or_else(|p| p.into_inner()) < cutoff {
-                instance.kill();
-                reaped += 1;
-            }
+        for (_, instance) in idle.into_iter().take(spare) {
+            instance.kill();
+            reaped += 1;
         }
         state.instances.retain(|i| i.is_alive());
         reaped
     }
 
     /// The idle instance unused the longest, with when it was last used.
+    /// None while the pool holds no more than its provisioned reserve: those are never evicted.
     pub fn oldest_idle(&self) -> Option<(Instant, Arc<Instance>)> {
         let state = self.lock();
+        let live = state.instances.iter().filter(|i| i.is_alive()).count();
+        if live <= state.capacity.reserve {
+            return None;
+        }
         state
             .instances
             .iter()
@@ -333,6 +369,56 @@ impl Pool {
         instance.kill();
         self.lock().instances.retain(|i| !Arc::ptr_eq(i, instance));
         self.freed.notify_waiters();
+    }
+
+    /// Sets what the provision keeper asks of this pool; a retired pool keeps no reserve.
+    pub fn set_capacity(&self, capacity: Capacity) {
+        let mut state = self.lock();
+        if !state.retired {
+            state.capacity = capacity;
+        }
+    }
+
+    #[cfg(test)]
+    pub fn capacity(&self) -> Capacity {
+        self.lock().capacity
+    }
+
+    /// Provisioned instances missing: the reserve (at most `limit`) less the instances live or starting.
+    pub fn spares_missing(&self, limit: usize) -> usize {
+        let mut state = self.lock();
+        state.instances.retain(|i| i.is_alive());
+        state.capacity.reserve.min(limit).saturating_sub(state.instances.len() + state.starting)
+    }
+
+    /// Counts a spare as starting, before its start is spawned, so the next look sees it.
+    pub fn claim_spare(&self) {
+        self.lock().starting += 1;
+    }
+
+    /// A spare's start ended: an idle instance joins the pool and waiters are told.
+    pub fn finish_spare(&self, started: Option<Arc<Instance>>) {
+        let mut state = self.lock();
+        state.starting -= 1;
+        if let Some(instance) = started {
+            if state.retired {
+                instance.kill();
+            } else {
+                *instance.last_used.lock().unwrap_or_else(|p| p.into_inner()) = self.clock.now();
+                state.instances.push(instance);
+            }
+        }
+        drop(state);
+        self.freed.notify_waiters();
+    }
+
+    /// The ids of the live instances.
+    pub fn instance_ids(&self) -> Vec<String> {
+        self.lock().instances.iter().filter(|i| i.is_alive()).map(|i| i.id.clone()).collect()
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.lock().retired
     }
 
     /// Requests holding a slot, as the pool's bookkeeping counts them (tests check it drains to 0).

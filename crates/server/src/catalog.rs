@@ -30,6 +30,8 @@ type AliasKey = (String, String, String);
 pub struct Resolved {
     pub version: Arc<FunctionVersion>,
     pub http_trigger: Option<HttpTriggerConfig>,
+    /// The service's Jaeger collector (`tracingConfig`), for `context.tracing.jaegerEndpoint`.
+    pub jaeger_endpoint: Option<String>,
 }
 
 #[derive(Default)]
@@ -81,6 +83,7 @@ impl Catalog {
                 http_trigger = HttpTriggerConfig::from_value(&trigger.spec.trigger_config).ok();
             }
         }
+        let jaeger_endpoint = crate::dataplane::opentracing::jaeger_endpoint(&svc.spec.tracing_config);
         let resolved = Arc::new(Resolved {
             version: Arc::new(FunctionVersion {
                 key_cache: Default::default(),
@@ -96,12 +99,25 @@ impl Catalog {
                 internet_access: svc.spec.internet_access,
             }),
             http_trigger,
+            jaeger_endpoint,
         });
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {
             entries.insert(key, resolved.clone());
         }
         Ok(resolved)
+    }
+
+    /// The version an alias names first (not a weighted pick): what its provisioned instances run.
+    pub async fn alias_main_version(
+        &self,
+        store: &dyn MetadataStore,
+        account: &str,
+        service: &str,
+        alias: &str,
+    ) -> Result<u64, ApiError> {
+        let spec = self.alias(store, account, service, alias).await?;
+        ferric_types::version::parse_version_id(&spec.version_id).ok_or_else(|| FcError::internal().into())
     }
 
     async fn alias(

@@ -9,6 +9,7 @@
 //! - `config`: [`ServerConfig`] and the [`Keyring`] of access keys.
 //! - `state`: [`AppState`], opened from the data directory.
 //! - `auth`: signature verification as the official SDKs sign.
+//! - `api2021/`: the 2021-04-06 API: the same routes behind the ACS3 signature, errors in its shape.
 //! - `error`: [`ApiError`] and the status mapping.
 //! - `conn`: accepting connections, their timeouts and cap, and heads refused in FC's format.
 //! - `access_log`: one line per request.
@@ -26,6 +27,7 @@
 //!   triggers), logs, form, health.
 
 mod access_log;
+mod api2021;
 mod auth;
 mod body;
 mod catalog;
@@ -68,6 +70,7 @@ pub async fn run(
         shutdown.await;
         let _ = closing.send(true);
     };
+    let stopping = state.control().clone();
     let sweeper = state.clone();
     tokio::spawn(async move { control::code::sweep_unreferenced(sweeper.control()).await });
     let served = conn::Served {
@@ -76,5 +79,7 @@ pub async fn run(
         access_log: state.config().access_log,
         router: routes::router(state),
     };
-    conn::serve(listener, served, shutdown).await
+    let served = conn::serve(listener, served, shutdown).await;
+    control::provision::stop(&stopping);
+    served
 }

@@ -92,6 +92,9 @@ impl AppState {
             logs: logs.clone(),
             domains: domains.clone(),
         });
+        // Provisioned instances of stored configs start again, off the start-up path.
+        let starting = control.clone();
+        tokio::spawn(async move { crate::control::provision::start(&starting).await });
         let plane = DataPlane::new(crate::dataplane::Parts {
             store,
             code_root,

@@ -9,6 +9,7 @@
 //! Layout:
 //! - `metadata`: the [`MetadataStore`] trait, list queries and pages, [`StoreError`].
 //! - `versions`: the [`VersionStore`] part of the trait: published versions and aliases.
+//! - `provision`: [`ProvisionStore`], its supertrait for provision and on-demand configs.
 //! - `account`: [`AccountStore`], its supertrait for custom domains and service tags.
 //! - `sqlite`: the SQLite implementation (WAL, one writer connection, a small pool of readers).
 //! - `code`: the content-addressed code-package store and safe zip extraction.
@@ -16,12 +17,14 @@
 mod account;
 pub mod code;
 mod metadata;
+mod provision;
 pub mod sqlite;
 mod versions;
 
 pub use account::{AccountStore, DomainUpdate, TaggedService};
 pub use metadata::{
-    open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
-    QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
+    open, FunctionSearch, FunctionUpdate, Job, JobFilter, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore,
+    Page, QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
 };
+pub use provision::{ProvisionFilter, ProvisionStore};
 pub use versions::{AliasUpdate, VersionQuery, VersionStore};

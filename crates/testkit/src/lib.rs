@@ -40,7 +40,18 @@ impl TestServer {
 
     /// Starts a server after `tune` adjusts its config (limits, TTLs).
     pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
-        let data_dir = tempfile::tempdir().expect("temp dir");
+        TestServer::start_in(tempfile::tempdir().expect("temp dir"), tune).await
+    }
+
+    /// Stops this server and starts another on the same data directory, as a restart of `ferric serve`
+    /// would: what the store and code directory hold survives, processes do not.
+    pub async fn restart_with(mut self, tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("temp dir"));
+        self.stop().await;
+        TestServer::start_in(data_dir, tune).await
+    }
+
+    async fn start_in(data_dir: tempfile::TempDir, tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let keyring = Keyring::new([
             AccessKey { account_id: ACCOUNT.into(), id: KEY_ID.into(), secret: KEY_SECRET.into() },
             AccessKey { account_id: OTHER_ACCOUNT.into(), id: OTHER_KEY_ID.into(), secret: OTHER_KEY_SECRET.into() },
@@ -162,6 +173,21 @@ pub fn zip_with_modes(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
 /// The repository root, for tests that read project files or run the SDK suites.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+/// The host pids of the processes of instance `id`, found by its `FC_INSTANCE_ID` (the runtime, and in
+/// the sandbox the reaper above it).
+pub fn instance_pids(id: &str) -> Vec<u32> {
+    let needle = format!("FC_INSTANCE_ID={id}\0");
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let env = std::fs::read(entry.path().join("environ")).ok()?;
+            env.windows(needle.len()).any(|w| w == needle.as_bytes()).then_some(pid)
+        })
+        .collect()
 }
 
 /// Whether a process of instance `id` still runs on this machine, found by its `FC_INSTANCE_ID`

@@ -38,6 +38,23 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         "/2016-08-15/services/s/functions/f/invocations",
         &["post"],
     ),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/provision-config",
+        "/2016-08-15/services/s/functions/f/provision-config",
+        &["get", "put"],
+    ),
+    ("/2016-08-15/provision-configs", "/2016-08-15/provision-configs", &["get"]),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/on-demand-config",
+        "/2016-08-15/services/s/functions/f/on-demand-config",
+        &["get", "put", "delete"],
+    ),
+    ("/2016-08-15/on-demand-configs", "/2016-08-15/on-demand-configs", &["get"]),
+    (
+        "/2016-08-15/services/{serviceName}/functions/{functionName}/instances",
+        "/2016-08-15/services/s/functions/f/instances",
+        &["get"],
+    ),
     ("/2016-08-15/proxy/{serviceName}/{functionName}", "/2016-08-15/proxy/s/f", PROXY_METHODS),
     ("/2016-08-15/proxy/{serviceName}/{functionName}/", "/2016-08-15/proxy/s/f/", PROXY_METHODS),
     ("/2016-08-15/proxy/{serviceName}/{functionName}/{path}", "/2016-08-15/proxy/s/f/x", PROXY_METHODS),

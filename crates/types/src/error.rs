@@ -37,6 +37,8 @@ pub enum ErrorCode {
     VersionNotFound,
     AliasNotFound,
     AliasAlreadyExists,
+    /// No on-demand config is set for the function and qualifier.
+    OnDemandConfigNotFound,
     // Custom domains.
     DomainNameNotFound,
     DomainNameAlreadyExists,
@@ -81,6 +83,7 @@ impl ErrorCode {
         ErrorCode::VersionNotFound,
         ErrorCode::AliasNotFound,
         ErrorCode::AliasAlreadyExists,
+        ErrorCode::OnDemandConfigNotFound,
         ErrorCode::DomainNameNotFound,
         ErrorCode::DomainNameAlreadyExists,
         ErrorCode::DomainRouteNotFound,
@@ -120,6 +123,7 @@ impl ErrorCode {
             ErrorCode::VersionNotFound => "VersionNotFound",
             ErrorCode::AliasNotFound => "AliasNotFound",
             ErrorCode::AliasAlreadyExists => "AliasAlreadyExists",
+            ErrorCode::OnDemandConfigNotFound => "OnDemandConfigNotFound",
             ErrorCode::DomainNameNotFound => "DomainNameNotFound",
             ErrorCode::DomainNameAlreadyExists => "DomainNameAlreadyExists",
             ErrorCode::DomainRouteNotFound => "DomainRouteNotFound",
@@ -153,6 +157,7 @@ impl ErrorCode {
             | ErrorCode::StatefulAsyncInvocationNotFound
             | ErrorCode::VersionNotFound
             | ErrorCode::AliasNotFound
+            | ErrorCode::OnDemandConfigNotFound
             | ErrorCode::DomainNameNotFound
             | ErrorCode::DomainRouteNotFound => 404,
             ErrorCode::ServiceAlreadyExists
@@ -290,6 +295,7 @@ mod tests {
                 | ErrorCode::VersionNotFound
                 | ErrorCode::AliasNotFound
                 | ErrorCode::AliasAlreadyExists
+                | ErrorCode::OnDemandConfigNotFound
                 | ErrorCode::DomainNameNotFound
                 | ErrorCode::DomainNameAlreadyExists
                 | ErrorCode::DomainRouteNotFound
@@ -302,6 +308,6 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
-        assert_eq!(ErrorCode::ALL.len(), 34, "a code was added to the match but not to ALL");
+        assert_eq!(ErrorCode::ALL.len(), 35, "a code was added to the match but not to ALL");
     }
 }

@@ -13,11 +13,14 @@
 //! - `service`, `function`, `trigger`: stored specs, request patches and wire views of each resource.
 //! - `version`, `alias`: a service's published versions (immutable snapshots) and the aliases that route to them.
 //! - `async_config`: a function's async-invoke-config (retries, event age, destinations).
+//! - `provision`: provision configs (instances kept warm) and on-demand configs (an instance cap).
 //! - `custom_domain`: custom domains, their routes and the Host/path match; `tag`: resource ARNs and tags.
 //! - `limits`: the bounds Ferric enforces, with FC's values as defaults.
-//! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying.
+//! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying; `acs3`: the
+//!   2021-04-06 API's ACS3-HMAC-SHA256 scheme.
 //! - `time`: the timestamp formats on the wire.
 
+pub mod acs3;
 pub mod alias;
 pub mod async_config;
 pub mod custom_domain;
@@ -26,6 +29,7 @@ pub mod fields;
 pub mod function;
 pub mod limits;
 pub mod name;
+pub mod provision;
 pub mod runtime;
 pub mod service;
 pub mod signature;

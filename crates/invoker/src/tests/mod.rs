@@ -5,6 +5,7 @@
 //! throttling, the memory budget, versions, reaping), `instances` (timeouts, crashes, initializers,
 //! start failures, what an instance is started with), `custom` (how a custom runtime's instance starts),
 //! `scaling` (wait or start under load, the most recently used pick, the learned keep-alive, cold starts).
+//! `provision`: provisioned instances and on-demand caps.
 //! `counts`: what an invocation says about its cold start and timeout, and the instance snapshot.
 
 mod counts;
@@ -12,6 +13,7 @@ mod custom;
 mod fake;
 mod instances;
 mod pools;
+mod provision;
 mod scaling;
 
 use std::sync::Arc;
@@ -81,7 +83,12 @@ fn function(name: &str, checksum: &str, tweak: impl FnOnce(&mut FunctionSpec)) -
 }
 
 fn request(event: &str) -> Request {
-    Request { request_id: uuid::Uuid::new_v4().to_string(), payload: event.to_string().into(), http: None }
+    Request {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        payload: event.to_string().into(),
+        http: None,
+        context: Default::default(),
+    }
 }
 
 impl Harness {

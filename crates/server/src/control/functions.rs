@@ -134,6 +134,7 @@ pub async fn delete(ctl: &Control, target: &FunctionRef, if_match: Option<String
     let FunctionRef { account, service, function } = target;
     let deleted = ctl.store().delete_function(account, service, function, if_match).await?;
     ctl.function_changed(account, service, function, true);
+    super::provision::forget_function(ctl, account, service, function).await;
     code::collect_garbage(ctl, &deleted.code.checksum).await;
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! - `form`: the form API's own service and per-function config text.
 //! - `logs`: reading invocation logs, listed and followed.
 //! - `custom_domains`: custom domains and the Host table they feed; `tags`: service tags.
+//! - `provision`: provision and on-demand configs (acted on by the invoker) and the instance list.
 
 pub mod aliases;
 pub mod async_config;
@@ -22,6 +23,7 @@ pub mod form;
 pub mod functions;
 pub mod invocations;
 pub mod logs;
+pub mod provision;
 pub mod services;
 pub mod tags;
 pub mod triggers;

@@ -11,6 +11,7 @@ mod functions;
 mod health;
 mod invoke;
 mod logs;
+mod provision;
 mod proxy;
 mod services;
 mod tags;
@@ -82,10 +83,22 @@ fn fc_api() -> Router<AppState> {
             "/2016-08-15/custom-domains/{domain}",
             get(custom_domains::get).put(custom_domains::update).delete(custom_domains::delete),
         )
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/provision-config",
+            get(provision::get_provision).put(provision::put_provision),
+        )
+        .route("/2016-08-15/provision-configs", get(provision::list_provisions))
+        .route(
+            "/2016-08-15/services/{service}/functions/{function}/on-demand-config",
+            get(provision::get_on_demand).put(provision::put_on_demand).delete(provision::delete_on_demand),
+        )
+        .route("/2016-08-15/on-demand-configs", get(provision::list_on_demand))
+        .route("/2016-08-15/services/{service}/functions/{function}/instances", get(provision::list_instances))
         .route("/2016-08-15/tag", get(tags::get).post(tags::tag).delete(tags::untag))
         .route("/2016-08-15/tags", get(tags::list))
         .route("/2016-08-15/account-settings", get(account::settings))
         .route("/2016-08-15/reservedCapacities", get(account::reserved_capacities))
+        .route("/2016-08-15/accountConfigs", get(account::configs))
         .route("/2016-08-15/services/{service}/tempCodeBucketToken", get(account::cloud_only))
         .route("/2016-08-15/tempBucketToken", get(account::cloud_only))
         .route("/ferric/v1/logs", get(logs::list))
@@ -96,11 +109,20 @@ fn fc_api() -> Router<AppState> {
         )
 }
 
+/// The routes the 2021-04-06 API serves (`crate::api2021` maps its paths onto these): the 2016 ones and
+/// the two it spells differently.
+fn fc_api_2021() -> Router<AppState> {
+    fc_api()
+        .route("/2016-08-15/tag", axum::routing::put(tags::untag))
+        .route("/2016-08-15/reserved-capacities", get(account::reserved_capacities))
+}
+
 pub fn router(state: AppState) -> Router {
     let fc = fc_api().route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
 
     Router::new()
         .merge(fc)
+        .merge(crate::api2021::router(state.clone(), fc_api_2021()))
         .merge(crate::console::router(state.clone(), fc_api()))
         .merge(form::router(state.clone()))
         .route("/healthz", get(health::healthz))
@@ -292,17 +314,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
-        let mut query = query_map(&parts.uri);
-        Ok(ListParams {
-            limit: query.remove("limit"),
-            next_token: query.remove("nextToken"),
-            prefix: query.remove("prefix"),
-            start_key: query.remove("startKey"),
-        })
+        Ok(ListParams::from_map(&mut query_map(&parts.uri)))
     }
 }
 
 impl ListParams {
+    /// Takes the paging parameters out of a query map that also holds a route's own filters.
+    pub(crate) fn from_map(query: &mut std::collections::HashMap<String, String>) -> ListParams {
+        ListParams {
+            limit: query.remove("limit"),
+            next_token: query.remove("nextToken"),
+            prefix: query.remove("prefix"),
+            start_key: query.remove("startKey"),
+        }
+    }
+
     /// Validates paging parameters. An empty `nextToken`, `prefix` or `startKey` means absent (the Go SDK
     /// sends `nextToken=&prefix=`); an empty `limit` is refused (no SDK sends one: Python drops unset
     /// parameters, Node sends what it is given, Go formats an integer).

@@ -149,3 +149,28 @@ CREATE TABLE IF NOT EXISTS aliases (
     PRIMARY KEY (account_id, service, name)
 ) WITHOUT ROWID;
 ";
+
+/// Provision and on-demand configs (issue 11, item 5), a block of its own run after the others; it only
+/// adds tables. `name` is each row's list key (see `sqlite/provision.rs`).
+pub(super) const PROVISION: &str = "
+CREATE TABLE IF NOT EXISTS provision_configs (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    service TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    function TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS on_demand_configs (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    service TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    function TEXT NOT NULL,
+    maximum_instances INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+";
