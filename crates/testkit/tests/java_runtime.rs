@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ferric_testkit::functions::{add_http_trigger, async_invocation_succeeds, invoke, json_of, tail, text};
+use ferric_testkit::functions::{add_http_trigger, async_invocation_succeeds, b64, invoke, json_of, tail, text};
 use ferric_testkit::{repo_root, zip_with_modes, TestServer};
 use serde_json::{json, Value};
 
