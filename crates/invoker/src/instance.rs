@@ -161,12 +161,8 @@ impl Instance {
         let layout = spawner.layout(&version.code_dir, &config.runtimes_dir, &scratch);
 
         if version.spec.runtime.starts_with("java") {
-            // Ferric's Java runtime classes are built at first use (`java.rs`), off the async threads.
-            let (jdk, dir) = (interpreter.clone(), config.runtimes_dir.clone());
-            tokio::task::spawn_blocking(move || crate::java::ensure_built(&jdk, &dir))
-                .await
-                .map_err(|e| StartError::NotReady(e.to_string()))?
-                .map_err(StartError::NotReady)?;
+            // Ferric's Java runtime jar and its CDS archive are built at first use (`java.rs`).
+            crate::java::prepare(spawner.as_ref(), config, interpreter, clock).await.map_err(StartError::NotReady)?;
         }
         let launch = launch::launch(config, version, interpreter, &layout);
         let mut env = environment(config, version, &id, &layout);

@@ -2,12 +2,25 @@
 //! (`runtimes/java/src`, plain Java with no dependencies) with that JDK's `javac`, and the JVM's command line.
 //!
 //! The classes are built at the first Java instance start, not at `cargo build` (javac is not guaranteed
-//! there), into `<data-dir>/runtimes/java/classes-<hash of the sources>/`, so a changed runtime gets a new
-//! directory and an unchanged one is never built twice. Instances see that directory read-only.
+//! there), into `<data-dir>/runtimes/java/runtime-<hash of the sources>.jar`, so a changed runtime gets a
+//! new jar and an unchanged one is never built twice. Instances see it read-only.
+//!
+//! Right after, once per jar and JDK, a training JVM (`ferric.runtime.Train`, in the sandbox like any
+//! instance) runs every kind of handler and dumps the classes it loaded into a dynamic class-data-sharing
+//! archive, `runtime-<hash>-<jdk hash>.jsa` beside the jar ([`training`]); every instance then maps it
+//! (`-XX:SharedArchiveFile`) instead of loading and verifying those classes again. A failed training is
+//! recorded (`.jsa.failed`, with the reason) and instances start without an archive.
 
 use std::path::{Path, PathBuf};
 
+use crate::clock::Clock;
 use crate::discovery::Interpreter;
+use crate::spawner::Spawner;
+use crate::InvokerConfig;
+
+mod training;
+
+use training::TRAINING_MEMORY_MB;
 
 /// FC's Java runtime strings; both run on any installed JDK of their version or newer.
 pub const RUNTIMES: &[&str] = &["java8", "java11"];
@@ -49,11 +62,11 @@ fn sources() -> impl Iterator<Item = (&'static str, &'static [u8])> {
     crate::bootstrap::FILES.iter().filter_map(|(path, bytes)| Some((path.strip_prefix("java/src/")?, *bytes)))
 }
 
-/// FNV-1a over every source's path and bytes: names the class directory.
-fn sources_hash() -> u64 {
+/// FNV-1a over byte strings, each ended by a 0: names built files after what they are built from.
+fn fnv(parts: impl Iterator<Item = impl AsRef<[u8]>>) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (path, bytes) in sources() {
-        for b in path.as_bytes().iter().chain([0u8].iter()).chain(bytes.iter()) {
+    for part in parts {
+        for b in part.as_ref().iter().chain([0u8].iter()) {
             hash ^= u64::from(*b);
             hash = hash.wrapping_mul(0x100_0000_01b3);
         }
@@ -61,23 +74,49 @@ fn sources_hash() -> u64 {
     hash
 }
 
-/// The directory (below the runtimes directory) of the built classes.
-pub(crate) fn classes_dir_name() -> String {
-    format!("java/classes-{:016x}", sources_hash())
+/// Names the runtime's jar: every source's path and bytes.
+fn sources_hash() -> u64 {
+    fnv(sources().flat_map(|(path, bytes)| [path.as_bytes(), bytes]))
 }
 
-/// Builds the runtime classes with the JDK's `javac` unless this version of them is built already.
-/// Blocking (a few seconds, once); concurrent callers each build into their own directory and the first
-/// rename wins.
+/// The runtime's jar (below the runtimes directory). A jar, not a class directory: CDS archives classes
+/// from jars only.
+pub(crate) fn jar_name() -> String {
+    format!("java/runtime-{:016x}.jar", sources_hash())
+}
+
+/// The class-data-sharing archive of that jar on `jdk` (below the runtimes directory): an archive is
+/// valid for one JVM build and one jar only.
+pub(crate) fn archive_name(jdk: &Interpreter) -> String {
+    let jdk_id = fnv([jdk.path.as_os_str().as_encoded_bytes(), jdk.version.as_bytes()].into_iter());
+    format!("java/runtime-{:016x}-{:016x}.jsa", sources_hash(), jdk_id)
+}
+
+/// Builds the runtime's jar with the JDK's `javac` and `jar` unless this version of it is built already.
+/// Blocking (a few seconds, once); concurrent callers each build in their own directory and the first to
+/// link its jar into place wins (a link never replaces a jar an archive may already describe).
 pub(crate) fn ensure_built(jdk: &Interpreter, runtimes_dir: &Path) -> Result<PathBuf, String> {
-    let target = runtimes_dir.join(classes_dir_name());
-    if target.join("ferric/runtime/Bootstrap.class").exists() {
+    let target = runtimes_dir.join(jar_name());
+    if target.exists() {
         return Ok(target);
     }
     let javac = jdk.path.with_file_name("javac");
     let staging = runtimes_dir.join(format!("java/.build-{}", uuid::Uuid::new_v4().simple()));
     let src = staging.join("src");
     let out = staging.join("classes");
+    let jar = staging.join("runtime.jar");
+    let run = |program: &Path, args: &mut std::process::Command| -> Result<(), String> {
+        let output = args
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        if !output.status.success() {
+            return Err(format!("{} failed: {}", program.display(), String::from_utf8_lossy(&output.stderr)));
+        }
+        Ok(())
+    };
     let result = (|| {
         let mut files = Vec::new();
         for (path, bytes) in sources() {
@@ -86,21 +125,19 @@ pub(crate) fn ensure_built(jdk: &Interpreter, runtimes_dir: &Path) -> Result<Pat
             std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
             files.push(file);
         }
-        let output = std::process::Command::new(&javac)
+        let mut compile = std::process::Command::new(&javac);
+        compile
             .args(["--release", "8", "-Xlint:-options", "-encoding", "UTF-8", "-nowarn", "-d"])
             .arg(&out)
-            .args(&files)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", javac.display()))?;
-        if !output.status.success() {
-            return Err(format!("javac failed: {}", String::from_utf8_lossy(&output.stderr)));
-        }
-        match std::fs::rename(&out, &target) {
+            .args(&files);
+        run(&javac, &mut compile)?;
+        let jar_tool = jdk.path.with_file_name("jar");
+        let mut pack = std::process::Command::new(&jar_tool);
+        pack.arg("--create").arg("--file").arg(&jar).arg("-C").arg(&out).arg(".");
+        run(&jar_tool, &mut pack)?;
+        match std::fs::hard_link(&jar, &target) {
             Ok(()) => Ok(()),
-            Err(_) if target.join("ferric/runtime/Bootstrap.class").exists() => Ok(()),
+            Err(_) if target.exists() => Ok(()),
             Err(e) => Err(format!("cannot place the Java runtime at {}: {e}", target.display())),
         }
     })();
@@ -108,8 +145,44 @@ pub(crate) fn ensure_built(jdk: &Interpreter, runtimes_dir: &Path) -> Result<Pat
     result.map(|()| target)
 }
 
-/// The JVM's arguments: one JVM per instance, sized to the function's memory.
-pub(crate) fn jvm_args(memory_mb: u32, classes: &str) -> Vec<String> {
+/// Whether JVMs use a CDS archive: `FERRIC_JAVA_CDS=off` turns it off (to measure what it saves, or to
+/// rule it out when a JVM misbehaves).
+pub(crate) fn cds_enabled() -> bool {
+    std::env::var_os("FERRIC_JAVA_CDS").is_none_or(|v| v != "off")
+}
+
+/// What a Java instance needs before its JVM starts: the runtime's jar (built off the async threads),
+/// then its class-data-sharing archive (best effort: without one the JVM only starts slower).
+pub(crate) async fn prepare(
+    spawner: &dyn Spawner,
+    config: &InvokerConfig,
+    jdk: &Interpreter,
+    clock: Clock,
+) -> Result<(), String> {
+    let (built_by, dir) = (jdk.clone(), config.runtimes_dir.clone());
+    tokio::task::spawn_blocking(move || ensure_built(&built_by, &dir)).await.map_err(|e| e.to_string())??;
+    if cds_enabled() {
+        training::ensure_archive(spawner, config, jdk, clock).await;
+    }
+    Ok(())
+}
+
+/// The JVM's arguments: one JVM per instance, sized to the function's memory, mapping the runtime's
+/// class-data-sharing archive when there is one (`archive`, as the instance sees it).
+pub(crate) fn jvm_args(memory_mb: u32, jar: &str, archive: Option<&str>) -> Vec<String> {
+    let mut args = jvm_options(memory_mb);
+    if let Some(archive) = archive {
+        args.push(format!("-XX:SharedArchiveFile={archive}"));
+        // An archive the JVM cannot use (it checks the JVM build and the jar) costs the speed-up only:
+        // its warnings would otherwise land in the function's log.
+        args.push("-Xlog:cds=off,cds+dynamic=off".into());
+    }
+    args.extend(["-cp".into(), jar.into(), "ferric.runtime.Bootstrap".into()]);
+    args
+}
+
+/// What every JVM of the runtime runs with, the training one included (CDS wants the same GC).
+fn jvm_options(memory_mb: u32) -> Vec<String> {
     // The heap gets most of the memory; metaspace, code cache, stacks and buffers the rest.
     let heap = (u64::from(memory_mb) * 3 / 4).max(32);
     vec![
@@ -117,6 +190,8 @@ pub(crate) fn jvm_args(memory_mb: u32, classes: &str) -> Vec<String> {
         // One GC thread and no JIT tiers past C1: faster starts and fewer threads for small instances.
         "-XX:+UseSerialGC".into(),
         "-XX:TieredStopAtLevel=1".into(),
+        // The JDK's own archive, and on top of it the runtime's (`-XX:SharedArchiveFile`): class loading
+        // is most of a JVM's start.
         "-Xshare:auto".into(),
         // No /tmp/hsperfdata_<user> file per JVM.
         "-XX:-UsePerfData".into(),
@@ -125,10 +200,18 @@ pub(crate) fn jvm_args(memory_mb: u32, classes: &str) -> Vec<String> {
         // The runtime points a FileDescriptor at fd 3 (see runtimes/java/README.md).
         "--add-opens".into(),
         "java.base/java.io=ALL-UNNAMED".into(),
-        "-cp".into(),
-        classes.into(),
-        "ferric.runtime.Bootstrap".into(),
     ]
+}
+
+/// The training JVM's arguments: `ferric.runtime.Train` dumps its loaded classes to `dump` (inside the
+/// instance) and sends the file back on the control socket.
+fn training_args(jar: &str, dump: &str) -> Vec<String> {
+    let mut args = jvm_options(TRAINING_MEMORY_MB);
+    args.extend(
+        ["-XX:+RecordDynamicDumpInfo", "-Xlog:cds=off,cds+dynamic=off", "-cp", jar, "ferric.runtime.Train", dump]
+            .map(String::from),
+    );
+    args
 }
 
 #[cfg(test)]
@@ -153,12 +236,19 @@ mod tests {
         };
         let dir = tempfile::tempdir().expect("tempdir");
         let built = ensure_built(&jdk, dir.path()).expect("build");
-        assert!(built.join("javax/servlet/http/HttpServletRequest.class").exists());
-        let stamp =
-            std::fs::metadata(built.join("ferric/runtime/Bootstrap.class")).expect("stat").modified().expect("mtime");
+        let listing = std::process::Command::new(jdk.path.with_file_name("jar"))
+            .arg("--list")
+            .arg("--file")
+            .arg(&built)
+            .output()
+            .expect("jar --list");
+        let listing = String::from_utf8_lossy(&listing.stdout);
+        for class in ["javax/servlet/http/HttpServletRequest.class", "ferric/runtime/Train$Handler.class"] {
+            assert!(listing.lines().any(|l| l == class), "{class} in {listing}");
+        }
+        let stamp = std::fs::metadata(&built).expect("stat").modified().expect("mtime");
         assert_eq!(ensure_built(&jdk, dir.path()).expect("cached"), built);
-        let again =
-            std::fs::metadata(built.join("ferric/runtime/Bootstrap.class")).expect("stat").modified().expect("mtime");
+        let again = std::fs::metadata(&built).expect("stat").modified().expect("mtime");
         assert_eq!(stamp, again, "not rebuilt");
     }
 }

@@ -25,6 +25,17 @@ pub(crate) struct Launch {
     pub ready_timeout: Duration,
 }
 
+/// How many requests one instance of `spec` serves at once: its `instanceConcurrency`, except PHP, whose
+/// process runs one request at a time. Letting more into a PHP instance would only queue them in its
+/// socket with their timeouts running, and what PHP writes straight to its stderr (`fwrite(STDERR, ...)`
+/// bypasses the bootstrap) would land in the log of the latest request rather than the running one.
+pub(crate) fn requests_per_instance(spec: &ferric_types::function::FunctionSpec) -> usize {
+    if spec.runtime.starts_with("php") {
+        return 1;
+    }
+    spec.instance_concurrency.max(1) as usize
+}
+
 /// The runtime API's port inside an instance, unless the function's own server uses it.
 const RUNTIME_API_PORT: u32 = 9001;
 
@@ -66,9 +77,13 @@ pub(crate) fn launch(
         };
     }
     if spec.runtime.starts_with("java") {
+        // The archive is there unless its training failed (`java.rs`); the JVM checks it fits.
+        let archive = crate::java::archive_name(interpreter);
+        let trained = crate::java::cds_enabled() && config.runtimes_dir.join(&archive).exists();
+        let archive = trained.then(|| runtime_file(&archive));
         return Launch {
             program,
-            args: crate::java::jvm_args(spec.memory_size, &runtime_file(&crate::java::classes_dir_name())),
+            args: crate::java::jvm_args(spec.memory_size, &runtime_file(&crate::java::jar_name()), archive.as_deref()),
             env: Vec::new(),
             network,
             // The JVM's own start (~0.3 s idle, more on a loaded machine) comes before `ready`.
@@ -125,6 +140,17 @@ fn custom_command(spec: &ferric_types::function::FunctionSpec, code: &Path) -> V
 mod tests {
     use super::*;
     use ferric_types::function::FunctionSpec;
+
+    #[test]
+    fn php_instances_serve_one_request_at_a_time() {
+        let mut spec = FunctionSpec { instance_concurrency: 8, ..FunctionSpec::default() };
+        spec.runtime = "php7.2".into();
+        assert_eq!(requests_per_instance(&spec), 1);
+        spec.runtime = "java11".into();
+        assert_eq!(requests_per_instance(&spec), 8);
+        spec.instance_concurrency = 0;
+        assert_eq!(requests_per_instance(&spec), 1);
+    }
 
     #[test]
     fn the_custom_command_defaults_to_the_bootstrap_and_takes_fc_config() {

@@ -150,7 +150,7 @@ impl Pool {
     }
 
     pub async fn acquire(self: &Arc<Self>, inner: &Inner) -> Result<Lease, AcquireError> {
-        let concurrency = self.version.spec.instance_concurrency.max(1) as usize;
+        let concurrency = crate::launch::requests_per_instance(&self.version.spec);
         let memory_mb = self.version.spec.memory_size.max(1);
         if memory_mb > inner.config.memory_budget_mb {
             // Waiting could never help: say so at once.

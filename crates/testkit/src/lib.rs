@@ -4,6 +4,7 @@
 //! Layout:
 //! - [`TestServer`]: start, endpoint, keys, clients; stops when dropped.
 //! - [`zip_of`]: build a zip package in memory.
+//! - [`functions`]: create, invoke and read one function `f` (the runtime suites' shared steps).
 //! - `tests/`: the integration suites, the layering test and the official-SDK suites' runner.
 
 use std::io::Write;
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use ferric_client::Client;
 use ferric_server::{AccessKey, AppState, Keyring, ServerConfig};
 use tokio::sync::oneshot;
+
+pub mod functions;
 
 /// The main test account and a second one, for isolation tests.
 pub const ACCOUNT: &str = "1234567890123456";

@@ -1,14 +1,10 @@
 //! FC's custom runtime through the real server and sandbox: the package's own HTTP server (a shell
-//! bootstrap running Python's http.server, and a Go program built here) answering events, the
-//! initializer, HTTP triggers, async invocations; reuse, timeouts, crashes, errors, logs with Tail; and a
-//! runtime that pulls its work from FC's runtime API.
+//! bootstrap running Python's http.server, a Go program and a std-only Rust program, both built here)
+//! answering events, the initializer, HTTP triggers, async invocations; reuse, timeouts, crashes, errors,
+//! logs with Tail; and a runtime that pulls its work from FC's runtime API.
 
-use std::time::Duration;
-
-use base64::Engine;
-use ferric_client::Response;
-use ferric_testkit::{unique, zip_with_modes, TestServer};
-use reqwest::Method;
+use ferric_testkit::functions::{add_http_trigger, async_invocation_succeeds, invoke, json_of, tail, text};
+use ferric_testkit::{repo_root, zip_with_modes, TestServer};
 use serde_json::{json, Value};
 
 const SERVER_PY: &str = include_str!("custom/server.py");
@@ -16,48 +12,28 @@ const PULL_PY: &str = include_str!("custom/pull.py");
 const MAIN_GO: &str = include_str!("custom/main.go");
 const SHELL_BOOTSTRAP: &str = "#!/bin/bash\nexec python3 server.py\n";
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 async fn function(server: &TestServer, files: &[(&str, &[u8], u32)], extra: Value) -> String {
-    let client = server.client();
-    let svc = unique("custom");
-    client.create_service(&json!({"serviceName": svc, "internetAccess": true})).await.expect("service");
-    let mut body = json!({
-        "functionName": "f", "runtime": "custom.debian10", "handler": "index.handler", "timeout": 2,
-        "code": {"zipFile": b64(&zip_with_modes(files))},
-    });
-    if let (Some(map), Value::Object(more)) = (body.as_object_mut(), extra) {
+    let defaults = json!({"timeout": 2});
+    let mut function = defaults;
+    if let (Some(map), Value::Object(more)) = (function.as_object_mut(), extra) {
         map.extend(more);
     }
-    client.call(Method::POST, &format!("/services/{svc}/functions"), &[], Some(&body)).await.expect("create function");
-    svc
+    let zip = zip_with_modes(files);
+    let service = json!({"internetAccess": true});
+    ferric_testkit::functions::create_function(
+        server,
+        "custom",
+        service,
+        "custom.debian10",
+        "index.handler",
+        &zip,
+        function,
+    )
+    .await
 }
 
 fn python_server() -> Vec<(&'static str, &'static [u8], u32)> {
     vec![("bootstrap", SHELL_BOOTSTRAP.as_bytes(), 0o755), ("server.py", SERVER_PY.as_bytes(), 0o644)]
-}
-
-async fn invoke(server: &TestServer, svc: &str, event: &str, headers: &[(&str, &str)]) -> Response {
-    server
-        .client()
-        .send(Method::POST, &format!("/services/{svc}/functions/f/invocations"), &[], headers, Some(event.into()))
-        .await
-        .expect("invoke")
-}
-
-fn text(r: &Response) -> String {
-    String::from_utf8_lossy(&r.body).into_owned()
-}
-
-fn json_of(r: &Response) -> Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", text(r)))
-}
-
-fn tail(r: &Response) -> String {
-    let encoded = r.header("x-fc-log-result").expect("x-fc-log-result");
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).expect("utf-8")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,25 +94,7 @@ async fn a_server_answers_events_once_initialized_reused_and_logged() {
     assert_eq!(json_of(&plain), json!({"errorMessage": "plain failure"}));
     assert_eq!(json_of(&invoke(&server, &svc, "x", &[]).await)["pid"], body["pid"], "errors keep the instance");
 
-    let id = unique("job");
-    let accepted = invoke(
-        &server,
-        &svc,
-        "queued",
-        &[("x-fc-invocation-type", "Async"), ("x-fc-stateful-async-invocation-id", &id)],
-    )
-    .await;
-    assert_eq!(accepted.status, 202, "{}", text(&accepted));
-    let mut status = Value::Null;
-    for _ in 0..300 {
-        let path = format!("/services/{svc}/functions/f/stateful-async-invocations/{id}");
-        status = server.client().call(Method::GET, &path, &[], None).await.expect("get").json().expect("json");
-        if !matches!(status["status"].as_str(), Some("Enqueued") | Some("Running")) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(status["status"], "Succeeded", "{status}");
+    async_invocation_succeeds(&server, &svc, "queued").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,13 +121,7 @@ async fn timeouts_and_crashes_answer_fc_s_errors_and_replace_the_instance() {
 async fn an_http_trigger_passes_the_request_through_to_the_server() {
     let server = TestServer::start().await;
     let svc = function(&server, &python_server(), json!({})).await;
-    let trigger = json!({"triggerName": "web", "triggerType": "http",
-                         "triggerConfig": {"authType": "anonymous", "methods": ["GET", "POST"]}});
-    server
-        .client()
-        .call(Method::POST, &format!("/services/{svc}/functions/f/triggers"), &[], Some(&trigger))
-        .await
-        .expect("trigger");
+    add_http_trigger(&server, &svc).await;
     let url = format!("{}/2016-08-15/proxy/{svc}/f/a/b?x=1", server.endpoint);
     let r = reqwest::Client::new().post(&url).header("x-custom", "hi").body("payload").send().await.expect("send");
     assert_eq!(r.status(), 201);
@@ -209,6 +161,63 @@ async fn a_go_program_is_a_custom_runtime() {
     let rid = r.header("x-fc-request-id").expect("rid").to_string();
     assert_eq!(text(&r), format!("go:gopher:{rid}"));
     assert!(tail(&r).contains("go got 6 bytes"), "{}", tail(&r));
+}
+
+/// `examples/custom-runtime-rust/main.rs` built with `rustc -O` (std only, so it builds offline).
+fn rust_bootstrap() -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = repo_root().join("examples/custom-runtime-rust/main.rs");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let built = std::process::Command::new(rustc)
+        .args(["-O", "--edition", "2021", "-C", "strip=symbols", "-o"])
+        .arg(dir.path().join("bootstrap"))
+        .arg(&source)
+        .status()
+        .expect("run rustc");
+    assert!(built.success(), "rustc failed on {}", source.display());
+    std::fs::read(dir.path().join("bootstrap")).expect("the binary")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_binary_is_a_custom_runtime() {
+    let binary = rust_bootstrap();
+    let server = TestServer::start().await;
+    let svc = function(&server, &[("bootstrap", &binary, 0o755)], json!({"initializer": "index.init"})).await;
+
+    let first = invoke(&server, &svc, "ferris", &[("x-fc-log-type", "Tail")]).await;
+    assert_eq!(first.status, 200, "{}", text(&first));
+    let rid = first.header("x-fc-request-id").expect("rid").to_string();
+    assert_eq!(
+        json_of(&first),
+        json!({"runtime": "rust", "event": "ferris", "rid": rid, "function": "f", "initialized": 1, "invokes": 1})
+    );
+    let log = tail(&first);
+    for line in ["rust server listening on 9000", "rust initializing ", "rust got 6 bytes", "rust stderr line"] {
+        assert!(log.contains(line), "{line:?} in {log}");
+    }
+    let second = json_of(&invoke(&server, &svc, "again", &[]).await);
+    assert_eq!((second["initialized"].as_u64(), second["invokes"].as_u64()), (Some(1), Some(2)), "reused: {second}");
+
+    let failed = invoke(&server, &svc, "fail", &[]).await;
+    assert_eq!(failed.header("x-fc-error-type"), Some("UnhandledInvocationError"));
+    assert_eq!(json_of(&failed), json!({"errorMessage": "rust failed"}));
+    let crashed = invoke(&server, &svc, "crash", &[]).await;
+    assert!(text(&crashed).contains("Process exited unexpectedly before completing request"), "{}", text(&crashed));
+    let fresh = json_of(&invoke(&server, &svc, "back", &[]).await);
+    assert_eq!(
+        (fresh["initialized"].as_u64(), fresh["invokes"].as_u64()),
+        (Some(1), Some(1)),
+        "a new instance: {fresh}"
+    );
+
+    add_http_trigger(&server, &svc).await;
+    let url = format!("{}/2016-08-15/proxy/{svc}/f/web/path?q=1", server.endpoint);
+    let r = reqwest::Client::new().post(&url).header("x-custom", "crab").body("posted").send().await.expect("post");
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.headers()["x-rust"], "yes");
+    let body = r.text().await.expect("body");
+    assert_eq!(body, format!("rust http POST /2016-08-15/proxy/{svc}/f/web/path?q=1 custom=crab body=posted"));
+    async_invocation_succeeds(&server, &svc, "queued").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

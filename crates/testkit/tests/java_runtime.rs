@@ -4,12 +4,9 @@
 //! memory limit, async invocations and logs with Tail.
 
 use std::path::Path;
-use std::time::Duration;
 
-use base64::Engine;
-use ferric_client::Response;
-use ferric_testkit::{repo_root, unique, zip_with_modes, TestServer};
-use reqwest::Method;
+use ferric_testkit::functions::{add_http_trigger, async_invocation_succeeds, b64, invoke, json_of, tail, text};
+use ferric_testkit::{repo_root, zip_with_modes, TestServer};
 use serde_json::{json, Value};
 
 /// `example/*.class` compiled from `tests/java`, the FC interfaces taken from the runtime's sources
@@ -37,45 +34,12 @@ fn compiled_handlers() -> Vec<(String, Vec<u8>)> {
     classes
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 async fn function(server: &TestServer, runtime: &str, handler: &str, zip: &[u8], extra: Value) -> String {
-    let client = server.client();
-    let svc = unique("java");
-    client.create_service(&json!({"serviceName": svc})).await.expect("service");
-    let mut body = json!({
-        "functionName": "f", "runtime": runtime, "handler": handler, "timeout": 5, "memorySize": 256,
-        "code": {"zipFile": b64(zip)},
-    });
-    if let (Some(map), Value::Object(more)) = (body.as_object_mut(), extra) {
+    let mut function = json!({"timeout": 5, "memorySize": 256});
+    if let (Some(map), Value::Object(more)) = (function.as_object_mut(), extra) {
         map.extend(more);
     }
-    let created = client.call(Method::POST, &format!("/services/{svc}/functions"), &[], Some(&body)).await;
-    assert!(created.is_ok(), "create function: {created:?}");
-    svc
-}
-
-async fn invoke(server: &TestServer, svc: &str, event: &str, headers: &[(&str, &str)]) -> Response {
-    server
-        .client()
-        .send(Method::POST, &format!("/services/{svc}/functions/f/invocations"), &[], headers, Some(event.into()))
-        .await
-        .expect("invoke")
-}
-
-fn text(r: &Response) -> String {
-    String::from_utf8_lossy(&r.body).into_owned()
-}
-
-fn json_of(r: &Response) -> Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", text(r)))
-}
-
-fn tail(r: &Response) -> String {
-    let encoded = r.header("x-fc-log-result").expect("x-fc-log-result");
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).expect("utf-8")
+    ferric_testkit::functions::create_function(server, "java", json!({}), runtime, handler, zip, function).await
 }
 
 fn classes_zip(classes: &[(String, Vec<u8>)]) -> Vec<u8> {
@@ -152,25 +116,7 @@ async fn stream_handlers_initialize_once_reuse_log_and_fail_in_fc_shape() {
     assert!(tail(&failed).contains("[ERROR] {\"errorMessage\":\"oops\""), "{}", tail(&failed));
     assert_eq!(json_of(&invoke(&server, &svc, "x", &[]).await)["pid"], body["pid"], "errors keep the JVM");
 
-    let id = unique("job");
-    let accepted = invoke(
-        &server,
-        &svc,
-        "queued",
-        &[("x-fc-invocation-type", "Async"), ("x-fc-stateful-async-invocation-id", &id)],
-    )
-    .await;
-    assert_eq!(accepted.status, 202, "{}", text(&accepted));
-    let mut status = Value::Null;
-    for _ in 0..300 {
-        let path = format!("/services/{svc}/functions/f/stateful-async-invocations/{id}");
-        status = server.client().call(Method::GET, &path, &[], None).await.expect("get").json().expect("json");
-        if !matches!(status["status"].as_str(), Some("Enqueued") | Some("Running")) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(status["status"], "Succeeded", "{status}");
+    async_invocation_succeeds(&server, &svc, "queued").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,13 +173,7 @@ async fn pojo_handlers_from_a_jar_and_http_handlers_through_a_trigger() {
     assert_eq!(error["errorMessage"], "Class not found: example.Nope");
 
     let web = function(&server, "java8", "example.Web::handleRequest", &classes_zip(&classes), json!({})).await;
-    let trigger = json!({"triggerName": "web", "triggerType": "http",
-                         "triggerConfig": {"authType": "anonymous", "methods": ["GET", "POST"]}});
-    server
-        .client()
-        .call(Method::POST, &format!("/services/{web}/functions/f/triggers"), &[], Some(&trigger))
-        .await
-        .expect("trigger");
+    add_http_trigger(&server, &web).await;
     let url = format!("{}/2016-08-15/proxy/{web}/f/sub/path?q=1", server.endpoint);
     let response =
         reqwest::Client::new().post(&url).header("x-custom", "yes").body("payload").send().await.expect("post");
@@ -243,4 +183,71 @@ async fn pojo_handlers_from_a_jar_and_http_handlers_through_a_trigger() {
         response.headers().get_all("x-multi").iter().map(|v| v.to_str().unwrap_or_default().to_string()).collect();
     assert_eq!(multi, ["a", "b"]);
     assert_eq!(response.text().await.expect("body"), "path=/sub/path q=1 h=yes body=payload");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jvms_map_the_runtime_s_trained_class_data_sharing_archive() {
+    if jdk_missing() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let zip = classes_zip(&compiled_handlers());
+    let svc = function(&server, "java11", "example.Probe::handleRequest", &zip, json!({})).await;
+    let r = invoke(&server, &svc, "maps", &[]).await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let archives: Vec<_> = std::fs::read_dir(server.data_dir().join("runtimes/java"))
+        .expect("runtimes/java")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsa"))
+        .collect();
+    assert_eq!(archives.len(), 1, "one archive trained: {archives:?}");
+    let size = std::fs::metadata(&archives[0]).expect("stat").len();
+    assert!(size > 1 << 20, "a real archive: {size} bytes");
+    let name = archives[0].file_name().expect("name").to_string_lossy().into_owned();
+    let mapped = text(&r);
+    assert!(mapped.lines().any(|l| l.ends_with(&format!("/java/{name}"))), "the JVM mapped {name}: {mapped:?}");
+
+    // A second function's JVM maps the same archive, trained once.
+    let modified = std::fs::metadata(&archives[0]).expect("stat").modified().expect("mtime");
+    let other = function(&server, "java8", "example.Probe::handleRequest", &zip, json!({})).await;
+    assert!(text(&invoke(&server, &other, "maps", &[]).await).contains(&name));
+    assert_eq!(std::fs::metadata(&archives[0]).expect("stat").modified().expect("mtime"), modified, "not retrained");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_in_one_jvm_keep_their_own_logs() {
+    if jdk_missing() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let zip = classes_zip(&compiled_handlers());
+    let svc =
+        function(&server, "java11", "example.Probe::handleRequest", &zip, json!({"instanceConcurrency": 4})).await;
+    let warm = text(&invoke(&server, &svc, "log warm", &[]).await);
+    let jvm = warm.split(' ').nth(1).expect("jvm id").to_string();
+
+    let tags = ["a", "b", "c", "d"];
+    let call = |tag: &str| invoke(&server, &svc, format!("log {tag}"), &[("x-fc-log-type", "Tail")]);
+    let (a, b, c, d) = tokio::join!(call("a"), call("b"), call("c"), call("d"));
+    let answers = [a, b, c, d];
+    for (tag, r) in tags.iter().zip(&answers) {
+        assert_eq!(text(r), format!("{tag} {jvm}"), "all four ran at once in the warm JVM");
+        let rid = r.header("x-fc-request-id").expect("rid");
+        let log = tail(r);
+        for i in 0..5 {
+            assert!(log.contains(&format!(" {rid} [INFO] logger {tag} {i}\n")), "{tag}/{i} in {log}");
+            for line in [format!("stdout {tag} {i}"), format!("stderr {tag} part {i}"), format!("thread {tag} {i}")] {
+                assert!(log.lines().any(|l| l == line), "{line:?} whole on its own line in {log}");
+            }
+        }
+        for other in tags.iter().filter(|t| *t != tag) {
+            for word in ["logger", "stdout", "stderr", "thread"] {
+                assert!(!log.contains(&format!("{word} {other} ")), "{other}'s output in {tag}'s log: {log}");
+            }
+        }
+        for line in log.lines().filter(|l| l.contains(" [INFO] ")) {
+            assert!(line.contains(&format!(" {rid} [INFO] ")), "FC's line with its own request id: {line}");
+        }
+    }
 }

@@ -2,42 +2,13 @@
 //! sync and async invokes, the context and `fcLogger` with Tail logs, the initializer once per instance,
 //! instance reuse, FC's errors, timeouts, crashes, PHP's memory limit and HTTP triggers.
 
-use base64::Engine;
-use ferric_client::Response;
-use ferric_testkit::{unique, zip_of, TestServer};
-use reqwest::Method;
+use ferric_testkit::functions::{add_http_trigger, async_invocation_succeeds, invoke, tail, text};
+use ferric_testkit::{zip_of, TestServer};
 use serde_json::{json, Value};
 
 async fn php_function(server: &TestServer, code: &str, extra: Value) -> String {
-    let client = server.client();
-    let svc = unique("php");
-    client.create_service(&json!({"serviceName": svc})).await.expect("service");
-    let mut body = json!({
-        "functionName": "f", "runtime": "php7.2", "handler": "index.handler",
-        "code": {"zipFile": base64::engine::general_purpose::STANDARD.encode(zip_of(&[("index.php", code)]))},
-    });
-    if let (Some(map), Value::Object(more)) = (body.as_object_mut(), extra) {
-        map.extend(more);
-    }
-    client.call(Method::POST, &format!("/services/{svc}/functions"), &[], Some(&body)).await.expect("create function");
-    svc
-}
-
-async fn invoke(server: &TestServer, svc: &str, event: &[u8], headers: &[(&str, &str)]) -> Response {
-    server
-        .client()
-        .send(Method::POST, &format!("/services/{svc}/functions/f/invocations"), &[], headers, Some(event.to_vec()))
-        .await
-        .expect("invoke")
-}
-
-fn text(r: &Response) -> String {
-    String::from_utf8_lossy(&r.body).into_owned()
-}
-
-fn tail(r: &Response) -> String {
-    let log = r.header("x-fc-log-result").expect("x-fc-log-result");
-    String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(log).expect("base64")).into_owned()
+    let zip = zip_of(&[("index.php", code)]);
+    ferric_testkit::functions::create_function(server, "php", json!({}), "php7.2", "index.handler", &zip, extra).await
 }
 
 const ECHO: &str = r#"<?php
@@ -134,24 +105,7 @@ function handler($event, $context) {
 async fn php_async_invocations_run() {
     let server = TestServer::start().await;
     let svc = php_function(&server, ECHO, json!({})).await;
-    let id = unique("inv");
-    let headers = [("x-fc-invocation-type", "Async"), ("x-fc-stateful-async-invocation-id", id.as_str())];
-    let r = invoke(&server, &svc, b"later", &headers).await;
-    assert_eq!(r.status, 202, "{}", text(&r));
-    for _ in 0..300 {
-        let got: Value = server
-            .client()
-            .call(Method::GET, &format!("/services/{svc}/functions/f/stateful-async-invocations/{id}"), &[], None)
-            .await
-            .expect("get invocation")
-            .json()
-            .expect("json");
-        match got["status"].as_str() {
-            Some("Enqueued") | Some("Running") => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-            status => return assert_eq!(status, Some("Succeeded"), "{got}"),
-        }
-    }
-    panic!("the async invocation did not finish");
+    async_invocation_succeeds(&server, &svc, "later").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,13 +121,7 @@ function handler($request, $context) {
 }
 "#;
     let svc = php_function(&server, code, json!({})).await;
-    let trigger = json!({"triggerName": "web", "triggerType": "http",
-                         "triggerConfig": {"authType": "anonymous", "methods": ["GET", "POST"]}});
-    server
-        .client()
-        .call(Method::POST, &format!("/services/{svc}/functions/f/triggers"), &[], Some(&trigger))
-        .await
-        .expect("trigger");
+    add_http_trigger(&server, &svc).await;
     let r = reqwest::Client::new()
         .post(format!("{}/2016-08-15/proxy/{svc}/f/a%20b/c?x=1&y=2", server.endpoint))
         .header("x-custom", "hi")

@@ -1,5 +1,5 @@
-//! `ferric bench invoke`: noop Node.js, Python and PHP functions through InvokeFunction and anonymous HTTP
-//! triggers, and a bare Node `http` server as the baseline, measured in one run on one machine:
+//! `ferric bench invoke`: noop Node.js, Python, PHP, Java and custom-runtime functions through InvokeFunction
+//! (Node and Python also through anonymous HTTP triggers), and a bare Node `http` server as the baseline, measured in one run on one machine:
 //! warm p50/p99 at one connection, throughput at N connections, and cold start (first invocation of a
 //! freshly created function, and create → first result).
 
@@ -140,7 +140,51 @@ async fn measure(name: &'static str, addr: &str, request: &[u8], args: &InvokeAr
     Ok(Row { name, p50: percentile(&times, 0.5), p99: percentile(&times, 0.99), rps })
 }
 
-/// Median cold start of `runtime`: (first invocation alone, create → first result).
+/// Creates function `name` in service `bench` from `package` and invokes it once with an empty event:
+/// (the first invocation alone, create → first result).
+pub(super) async fn first_invoke(
+    client: &Client,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    package: &[u8],
+) -> Result<(Duration, Duration)> {
+    let created = Instant::now();
+    client.create_function("bench", name, runtime, handler, package).await?;
+    let invoked = Instant::now();
+    let response = client
+        .send(Method::POST, &format!("/services/bench/functions/{name}/invocations"), &[], &[], Some(Vec::new()))
+        .await?;
+    anyhow::ensure!(
+        response.status == 200 && response.header("x-fc-error-type").is_none(),
+        "cold invoke of {runtime} failed: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    Ok((invoked.elapsed(), created.elapsed()))
+}
+
+/// Medians of `n` [`first_invoke`]s of fresh functions named `<prefix>-<i>`, `package(i)` giving each its
+/// own code, so nothing is shared with a warm instance.
+pub(super) async fn cold_starts(
+    client: &Client,
+    prefix: &str,
+    runtime: &str,
+    handler: &str,
+    n: usize,
+    package: impl Fn(usize) -> Result<Vec<u8>>,
+) -> Result<(Duration, Duration)> {
+    let (mut first, mut total) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let (alone, whole) = first_invoke(client, &format!("{prefix}-{i}"), runtime, handler, &package(i)?).await?;
+        first.push(alone);
+        total.push(whole);
+    }
+    first.sort();
+    total.sort();
+    Ok((percentile(&first, 0.5), percentile(&total, 0.5)))
+}
+
+/// Median cold start of `runtime` with `source` as `file`: (first invocation alone, create → first result).
 pub(super) async fn cold_start(
     client: &Client,
     runtime: &str,
@@ -149,29 +193,10 @@ pub(super) async fn cold_start(
     n: usize,
     tag: &str,
 ) -> Result<(Duration, Duration)> {
-    let mut first = Vec::new();
-    let mut total = Vec::new();
-    for i in 0..n {
-        let name = format!("cold{tag}-{}-{i}", runtime.replace('.', "-"));
-        // A distinct package each time, so nothing is shared with a warm instance.
-        let source = format!("{source}\n{} {i}\n", if file.ends_with(".py") { "#" } else { "//" });
-        let created = Instant::now();
-        create(client, &name, runtime, file, &source, false).await?;
-        let invoked = Instant::now();
-        let response = client
-            .send(Method::POST, &format!("/services/bench/functions/{name}/invocations"), &[], &[], Some(Vec::new()))
-            .await?;
-        anyhow::ensure!(
-            response.status == 200 && response.header("x-fc-error-type").is_none(),
-            "cold invoke failed: {}",
-            String::from_utf8_lossy(&response.body)
-        );
-        first.push(invoked.elapsed());
-        total.push(created.elapsed());
-    }
-    first.sort();
-    total.sort();
-    Ok((percentile(&first, 0.5), percentile(&total, 0.5)))
+    let comment = if file.ends_with(".py") { "#" } else { "//" };
+    let prefix = format!("cold{tag}-{}", runtime.replace('.', "-"));
+    cold_starts(client, &prefix, runtime, "index.handler", n, |i| zip(file, &format!("{source}\n{comment} {i}\n")))
+        .await
 }
 
 pub(super) fn us(d: Duration) -> f64 {
@@ -201,6 +226,10 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
             )
             .await?;
     }
+    let customs = super::custom::servers()?;
+    for (i, custom) in customs.iter().enumerate() {
+        custom.create(&client, &format!("custom-event-{i}")).await?;
+    }
     let baseline = Baseline::start(&node)?;
 
     let mut rows =
@@ -211,6 +240,10 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
     rows.push(measure("invoke php7.2", &host, &invoke_request(&host, "php-event"), &args).await?);
     if java_class.is_some() {
         rows.push(measure("invoke java11", &host, &invoke_request(&host, "java-event"), &args).await?);
+    }
+    for (i, custom) in customs.iter().enumerate() {
+        let request = invoke_request(&host, &format!("custom-event-{i}"));
+        rows.push(measure(custom.label, &host, &request, &args).await?);
     }
     rows.push(
         measure("http trigger nodejs20", &host, &get_request(&host, "/2016-08-15/proxy/bench/node-http/"), &args)
@@ -227,6 +260,10 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
         Some(class) => Some(super::java::cold_start(&client, class, args.cold).await?),
         None => None,
     };
+    let mut custom_cold = Vec::new();
+    for (i, custom) in customs.iter().enumerate() {
+        custom_cold.push((custom.label, custom.cold_start(&client, &format!("cold-custom-{i}"), args.cold).await?));
+    }
     let (rss, peak) = server.rss_mb()?;
 
     let base = &rows[0];
@@ -287,6 +324,13 @@ pub async fn run(args: InvokeArgs) -> Result<()> {
             total.as_secs_f64() * 1000.0
         ),
         None => println!("cold start java11: skipped (no JDK at /usr/bin/javac)"),
+    }
+    for (label, (cold, total)) in custom_cold {
+        println!(
+            "cold start {label}: first invoke {:>6.1} ms, create -> first result {:>6.1} ms",
+            cold.as_secs_f64() * 1000.0,
+            total.as_secs_f64() * 1000.0
+        );
     }
     println!("server RSS {rss:.1} MB (peak {peak:.1} MB), excluding runtime processes");
     Ok(())

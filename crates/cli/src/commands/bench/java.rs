@@ -2,13 +2,12 @@
 //! `javac` (against one-line stand-ins of FC's interfaces, left out of the package: the server's runtime
 //! provides the real ones), its warm latency and the JVM's cold start.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ferric_client::Client;
-use reqwest::Method;
 
-use super::percentile;
+use super::invoke::cold_starts;
 
 const HANDLER: &str = "package bench;\npublic class Noop implements com.aliyun.fc.runtime.StreamRequestHandler {\n    public void handleRequest(java.io.InputStream in, java.io.OutputStream out, com.aliyun.fc.runtime.Context c) throws java.io.IOException {\n        out.write('o'); out.write('k');\n    }\n}\n";
 const STUBS: &[(&str, &str)] = &[
@@ -62,24 +61,5 @@ pub(super) fn package(class: &[u8], salt: &str) -> Result<Vec<u8>> {
 
 /// Median (first invocation alone, create → first result) of `n` fresh Java functions.
 pub(super) async fn cold_start(client: &Client, class: &[u8], n: usize) -> Result<(Duration, Duration)> {
-    let (mut first, mut total) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let name = format!("cold-java-{i}");
-        let created = Instant::now();
-        client.create_function("bench", &name, RUNTIME, HANDLER_NAME, &package(class, &name)?).await?;
-        let invoked = Instant::now();
-        let response = client
-            .send(Method::POST, &format!("/services/bench/functions/{name}/invocations"), &[], &[], Some(Vec::new()))
-            .await?;
-        anyhow::ensure!(
-            response.status == 200 && response.header("x-fc-error-type").is_none(),
-            "cold invoke failed: {}",
-            String::from_utf8_lossy(&response.body)
-        );
-        first.push(invoked.elapsed());
-        total.push(created.elapsed());
-    }
-    first.sort();
-    total.sort();
-    Ok((percentile(&first, 0.5), percentile(&total, 0.5)))
+    cold_starts(client, "cold-java", RUNTIME, HANDLER_NAME, n, |i| package(class, &format!("cold-{i}"))).await
 }

@@ -15,6 +15,7 @@
 mod async_queue;
 mod burst;
 mod control_plane;
+mod custom;
 mod invoke;
 mod java;
 mod load;

@@ -39,14 +39,18 @@ public final class Bootstrap {
         Runtime.getRuntime().halt(0);
     }
 
+    /** The request loop over {@code frames}, until their end (Train runs it over in-memory frames). */
+    static void serve(Frames frames) throws Exception {
+        new Bootstrap(frames).run();
+    }
+
     private void run() throws Exception {
         Map<String, Object> ready = new LinkedHashMap<>();
         ready.put("type", "ready");
         ready.put("runtime", "java " + System.getProperty("java.version"));
         frames.write(ready, new byte[0]);
-        PrintStream out = new PrintStream(logs.stream(), true, "UTF-8");
-        System.setOut(out);
-        System.setErr(out);
+        System.setOut(new PrintStream(logs.stream(Logs.Channel.OUT), true, "UTF-8"));
+        System.setErr(new PrintStream(logs.stream(Logs.Channel.ERR), true, "UTF-8"));
         ExecutorService workers = null;
         Frames.Frame frame;
         while ((frame = frames.read()) != null) {

@@ -13,9 +13,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The function's output as {@code log} frames, line-buffered per request id. {@code System.out} and
- * {@code System.err} write here; the request of a write is the one its thread runs (threads a handler
- * starts inherit it), or "" outside any request, which the invoker gives to the most recent one.
+ * The function's output as {@code log} frames, line-buffered per request id and per channel. {@code System.out},
+ * {@code System.err} and the logger write here; the request of a write is the one its thread runs (threads a
+ * handler starts inherit it), or "" outside any request, which the invoker gives to the most recent one.
+ * Each channel of each request has its own line buffer, as each stream of a process has its own bytes: a
+ * line half-printed to System.err is never completed by a System.out line or another request's output.
  * Writes to the socket block, so a function printing faster than the invoker reads is slowed, never
  * buffered without bound; an unterminated line is sent once it reaches {@link #MAX_FRAME_TEXT}.
  */
@@ -26,6 +28,9 @@ final class Logs {
 
     private final Frames frames;
     private final InheritableThreadLocal<String> current = new InheritableThreadLocal<>();
+    /** Where a write comes from; each has its own line buffer per request. */
+    enum Channel { OUT, ERR, LOGGER }
+
     private final Map<String, ByteArrayOutputStream> pending = new HashMap<>();
     private volatile FunctionComputeLogger.Level level;
 
@@ -56,8 +61,8 @@ final class Logs {
         return id == null ? "" : id;
     }
 
-    /** A stream for System.out / System.err. */
-    OutputStream stream() {
+    /** A stream for System.out or System.err. */
+    OutputStream stream(final Channel channel) {
         return new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -66,21 +71,34 @@ final class Logs {
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                append(currentRequest(), b, off, len);
+                append(channel, currentRequest(), b, off, len);
             }
 
+            /**
+             * PrintStream flushes after every write when auto-flushing, so a flush keeps a request's
+             * unterminated line: it goes out with its newline or when the request ends ({@link #finish}),
+             * not cut in two by the next line of another thread. Output outside any request has no end to
+             * wait for and goes out now.
+             */
             @Override
             public void flush() throws IOException {
-                finish(currentRequest());
+                String request = currentRequest();
+                if (request.isEmpty()) {
+                    finish(channel, request);
+                }
             }
         };
     }
 
-    /** Buffers output of {@code requestId} and sends every complete line of it. */
-    void append(String requestId, byte[] b, int off, int len) throws IOException {
+    private static String key(Channel channel, String requestId) {
+        return channel.name() + ' ' + requestId;
+    }
+
+    /** Buffers output of {@code requestId} on {@code channel} and sends every complete line of it. */
+    void append(Channel channel, String requestId, byte[] b, int off, int len) throws IOException {
         byte[] ready = null;
         synchronized (pending) {
-            ByteArrayOutputStream buffer = pending.computeIfAbsent(requestId, k -> new ByteArrayOutputStream());
+            ByteArrayOutputStream buffer = pending.computeIfAbsent(key(channel, requestId), k -> new ByteArrayOutputStream());
             buffer.write(b, off, len);
             byte[] all = buffer.toByteArray();
             int cut = lastNewline(all) + 1;
@@ -98,11 +116,17 @@ final class Logs {
         }
     }
 
-    /** Sends what is left of {@code requestId}'s output, before its answer. */
+    /** Sends what is left of {@code requestId}'s output on every channel, before its answer. */
     void finish(String requestId) throws IOException {
+        for (Channel channel : Channel.values()) {
+            finish(channel, requestId);
+        }
+    }
+
+    private void finish(Channel channel, String requestId) throws IOException {
         byte[] rest;
         synchronized (pending) {
-            ByteArrayOutputStream buffer = pending.remove(requestId);
+            ByteArrayOutputStream buffer = pending.remove(key(channel, requestId));
             if (buffer == null || buffer.size() == 0) {
                 return;
             }
@@ -138,7 +162,7 @@ final class Logs {
         String text = TIME.format(java.time.Instant.now()) + " " + requestId + " [" + at.name() + "] " + message + "\n";
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         try {
-            append(requestId, bytes, 0, bytes.length);
+            append(Channel.LOGGER, requestId, bytes, 0, bytes.length);
         } catch (IOException e) {
             // The invoker is gone; the process ends when the reader sees EOF.
         }
