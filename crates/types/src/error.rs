@@ -42,6 +42,8 @@ pub enum ErrorCode {
     DomainNameAlreadyExists,
     /// A request on a custom domain whose path no route serves.
     DomainRouteNotFound,
+    /// A layer, or a version of it, that does not exist.
+    LayerNotFound,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     /// Transport-level refusals, answered before a request reaches a route (`server::conn`).
@@ -84,6 +86,7 @@ impl ErrorCode {
         ErrorCode::DomainNameNotFound,
         ErrorCode::DomainNameAlreadyExists,
         ErrorCode::DomainRouteNotFound,
+        ErrorCode::LayerNotFound,
         ErrorCode::NotFound,
         ErrorCode::RequestHeaderFieldsTooLarge,
         ErrorCode::UriTooLong,
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::DomainNameNotFound => "DomainNameNotFound",
             ErrorCode::DomainNameAlreadyExists => "DomainNameAlreadyExists",
             ErrorCode::DomainRouteNotFound => "DomainRouteNotFound",
+            ErrorCode::LayerNotFound => "LayerNotFound",
             ErrorCode::RequestHeaderFieldsTooLarge => "RequestHeaderFieldsTooLarge",
             ErrorCode::UriTooLong => "URITooLong",
             ErrorCode::RequestTimeout => "RequestTimeout",
@@ -154,7 +158,8 @@ impl ErrorCode {
             | ErrorCode::VersionNotFound
             | ErrorCode::AliasNotFound
             | ErrorCode::DomainNameNotFound
-            | ErrorCode::DomainRouteNotFound => 404,
+            | ErrorCode::DomainRouteNotFound
+            | ErrorCode::LayerNotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists
@@ -293,6 +298,7 @@ mod tests {
                 | ErrorCode::DomainNameNotFound
                 | ErrorCode::DomainNameAlreadyExists
                 | ErrorCode::DomainRouteNotFound
+                | ErrorCode::LayerNotFound
                 | ErrorCode::NotFound
                 | ErrorCode::RequestHeaderFieldsTooLarge
                 | ErrorCode::UriTooLong
@@ -302,6 +308,6 @@ mod tests {
             }
         }
         assert!(ErrorCode::ALL.iter().all(|c| listed(*c)));
-        assert_eq!(ErrorCode::ALL.len(), 34, "a code was added to the match but not to ALL");
+        assert_eq!(ErrorCode::ALL.len(), 35, "a code was added to the match but not to ALL");
     }
 }
