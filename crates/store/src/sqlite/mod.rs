@@ -9,6 +9,7 @@ mod account;
 mod custom_domains;
 mod functions;
 mod jobs;
+mod layers;
 mod logs;
 mod paging;
 mod schema;
@@ -64,6 +65,7 @@ impl SqliteStore {
         writer.pragma_update(None, "journal_mode", "WAL").map_err(db("enable WAL"))?;
         writer.execute_batch(schema::SCHEMA).map_err(db("create schema"))?;
         writer.execute_batch(schema::VERSIONS).map_err(db("create version schema"))?;
+        writer.execute_batch(schema::LAYERS).map_err(db("create layer schema"))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -446,5 +448,65 @@ impl MetadataStore for SqliteStore {
         let scope = triggers::Scope::new(account, service, function);
         let name = name.to_string();
         self.write(move |tx| triggers::delete(tx, &scope, &name, if_match.as_deref())).await
+    }
+}
+
+#[async_trait]
+impl crate::layers::LayerStore for SqliteStore {
+    async fn publish_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        spec: ferric_types::layer::LayerSpec,
+        code: ferric_types::layer::LayerCode,
+    ) -> Result<ferric_types::layer::LayerVersion, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(move |tx| layers::publish(tx, &account, &name, spec, code)).await
+    }
+
+    async fn get_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<ferric_types::layer::LayerVersion>, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |c| layers::get(c, &account, &name, version)).await
+    }
+
+    async fn list_layer_versions(
+        &self,
+        account: &str,
+        name: &str,
+        start_version: u32,
+        limit: u32,
+    ) -> Result<crate::layers::LayerVersionPage, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |c| layers::list_versions(c, &account, &name, start_version, limit)).await
+    }
+
+    async fn list_layers(
+        &self,
+        account: &str,
+        query: ListQuery,
+        public_only: bool,
+    ) -> Result<Page<ferric_types::layer::LayerVersion>, StoreError> {
+        let account = account.to_string();
+        self.read(move |c| layers::list_layers(c, &account, &query, public_only)).await
+    }
+
+    async fn delete_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<ferric_types::layer::LayerVersion, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(move |tx| layers::delete(tx, &account, &name, version)).await
+    }
+
+    async fn set_layer_acl(&self, account: &str, name: &str, acl: u8) -> Result<(), StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(move |tx| layers::set_acl(tx, &account, &name, acl)).await
     }
 }
