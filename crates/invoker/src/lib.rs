@@ -32,6 +32,7 @@ mod keepalive;
 mod launch;
 pub mod logs;
 mod message;
+mod opt;
 mod pool;
 mod scale;
 mod spawner;

@@ -81,6 +81,7 @@ impl Catalog {
                 http_trigger = HttpTriggerConfig::from_value(&trigger.spec.trigger_config).ok();
             }
         }
+        let layer_dirs = layer_dirs(store, code_root, account, &f.spec.layers).await?;
         let resolved = Arc::new(Resolved {
             version: Arc::new(FunctionVersion {
                 key_cache: Default::default(),
@@ -90,6 +91,7 @@ impl Catalog {
                 qualifier: if version == LATEST { "LATEST".to_string() } else { version.to_string() },
                 code_dir: code_root.join(&f.code.checksum),
                 code_checksum: f.code.checksum,
+                layer_dirs,
                 spec: f.spec,
                 log_project: svc.spec.log_config.project,
                 log_store: svc.spec.log_config.logstore,
@@ -157,6 +159,12 @@ impl Catalog {
         self.aliases.write().unwrap_or_else(|p| p.into_inner()).remove(&key);
     }
 
+    /// A layer version was deleted: entries whose functions list it must fail their next resolve.
+    pub fn invalidate_layers(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.write().unwrap_or_else(|p| p.into_inner()).retain(|_, r| r.version.layer_dirs.is_empty());
+    }
+
     /// A version was deleted.
     pub fn invalidate_version(&self, account: &str, service: &str, version: u64) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -165,6 +173,25 @@ impl Catalog {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(a, s, _, v), _| !(a == account && s == service && *v == version));
     }
+}
+
+/// The host trees of a function's layers, in its order. The control plane checked the list when the
+/// function was written; a layer version deleted since then is `LayerNotFound` here.
+async fn layer_dirs(
+    store: &dyn MetadataStore,
+    code_root: &std::path::Path,
+    account: &str,
+    layers: &[String],
+) -> Result<Vec<std::path::PathBuf>, ApiError> {
+    let mut dirs = Vec::with_capacity(layers.len());
+    for arn in ferric_types::layer::parse_function_layers(account, layers)? {
+        let version = store
+            .get_layer_version(account, &arn.name, arn.version)
+            .await?
+            .ok_or_else(|| ferric_types::layer::layer_not_found(&arn.name, Some(arn.version)))?;
+        dirs.push(code_root.join(&version.code.checksum));
+    }
+    Ok(dirs)
 }
 
 /// The service and function a version (or `LATEST`) has.

@@ -107,6 +107,7 @@ pub fn run(args: LocalArgs) -> Result<()> {
             log_store: String::new(),
             code_dir,
             code_checksum: "local".into(),
+            layer_dirs: Vec::new(),
             internet_access: service.internet_access.unwrap_or(true),
         });
         let request_id = request_id()?;

@@ -60,6 +60,7 @@ pub async fn create(
     validate_name("function", &name, name_rule)?;
     let mut spec = FunctionSpec::default();
     spec.apply(patch)?;
+    super::layers::check_function_layers(ctl, account, &spec.runtime, &spec.layers).await?;
     // Fail fast before the expensive part when the names alone decide the answer.
     if ctl.store().get_function(account, service, &name).await?.is_some() {
         return Err(ApiError::new(
@@ -100,6 +101,9 @@ pub async fn update(
         .ok_or_else(|| FcError::function_not_found(service, name))?;
     let mut preview = current.spec.clone();
     preview.apply(patch.clone())?;
+    if preview.layers != current.spec.layers || preview.runtime != current.spec.runtime {
+        super::layers::check_function_layers(ctl, account, &preview.runtime, &preview.layers).await?;
+    }
 
     let shared = code::upload_guard(ctl).await;
     let package = match zip {
