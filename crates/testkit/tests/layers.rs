@@ -56,12 +56,12 @@ async fn publish_get_list_and_delete_like_fc() {
     assert_eq!(v1["description"], format!("layer {name}"));
     assert_eq!(v1["compatibleRuntime"], json!(["python3.10", "python3"]));
     assert_eq!(v1["acl"], 0);
-    assert!(v1["codeSize"].as_u64().unwrap() > 0);
-    assert!(v1["codeChecksum"].as_str().unwrap().parse::<u64>().is_ok(), "{v1}");
-    assert!(v1["createTime"].as_str().unwrap().ends_with('Z'));
+    assert!(v1["codeSize"].as_u64().expect("number") > 0);
+    assert!(v1["codeChecksum"].as_str().expect("string").parse::<u64>().is_ok(), "{v1}");
+    assert!(v1["createTime"].as_str().expect("string").ends_with('Z'));
     let arn_v2 = format!("acs:fc:local:{ACCOUNT}:layers/{name}/versions/1");
     assert_eq!(v1["arnV2"], arn_v2.as_str());
-    assert!(v1["arn"].as_str().unwrap().ends_with(&format!("#{name}#1")));
+    assert!(v1["arn"].as_str().expect("string").ends_with(&format!("#{name}#1")));
 
     // code.location downloads the very package.
     let location = v1["code"]["location"].as_str().expect("location");
@@ -74,13 +74,13 @@ async fn publish_get_list_and_delete_like_fc() {
     assert_eq!(got["codeChecksum"], v2["codeChecksum"]);
 
     // Both ARN forms find a version.
-    for arn in [arn_v2.clone(), v1["arn"].as_str().unwrap().to_string()] {
+    for arn in [arn_v2.clone(), v1["arn"].as_str().expect("string").to_string()] {
         let by_arn = call(&client, Method::GET, &format!("/layerarn/{}", encode(&arn)), &[], None).await;
         assert_eq!(by_arn["version"], 1, "{arn}");
     }
 
     let page = call(&client, Method::GET, &format!("/layers/{name}/versions"), &[("limit", "1")], None).await;
-    assert_eq!(page["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(page["layers"].as_array().expect("array").len(), 1);
     assert_eq!(page["nextVersion"], 2);
     let rest = call(&client, Method::GET, &format!("/layers/{name}/versions"), &[("startVersion", "2")], None).await;
     assert_eq!(rest["layers"][0]["version"], 2);
@@ -89,7 +89,7 @@ async fn publish_get_list_and_delete_like_fc() {
     let other = unique("other");
     publish(&client, &other, &files, &[]).await;
     let all = call(&client, Method::GET, "/layers", &[("prefix", &name)], None).await;
-    let listed = all["layers"].as_array().unwrap();
+    let listed = all["layers"].as_array().expect("array");
     assert_eq!(listed.len(), 1, "{all}");
     assert_eq!((listed[0]["layerName"].as_str(), listed[0]["version"].as_u64()), (Some(name.as_str()), Some(2)));
     let official = call(&client, Method::GET, "/layers", &[("official", "true")], None).await;
