@@ -159,12 +159,6 @@ impl Catalog {
         self.aliases.write().unwrap_or_else(|p| p.into_inner()).remove(&key);
     }
 
-    /// A layer version was deleted: entries whose functions list it must fail their next resolve.
-    pub fn invalidate_layers(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).retain(|_, r| r.version.layer_dirs.is_empty());
-    }
-
     /// A version was deleted.
     pub fn invalidate_version(&self, account: &str, service: &str, version: u64) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -176,7 +170,8 @@ impl Catalog {
 }
 
 /// The host trees of a function's layers, in its order. The control plane checked the list when the
-/// function was written; a layer version deleted since then is `LayerNotFound` here.
+/// function was written; a version deleted since then is still found (the store only hides a version a
+/// function lists), so only a store that lost it answers `LayerNotFound`.
 async fn layer_dirs(
     store: &dyn MetadataStore,
     code_root: &std::path::Path,
@@ -186,7 +181,7 @@ async fn layer_dirs(
     let mut dirs = Vec::with_capacity(layers.len());
     for arn in ferric_types::layer::parse_function_layers(account, layers)? {
         let version = store
-            .get_layer_version(account, &arn.name, arn.version)
+            .layer_version_in_use(account, &arn.name, arn.version)
             .await?
             .ok_or_else(|| ferric_types::layer::layer_not_found(&arn.name, Some(arn.version)))?;
         dirs.push(code_root.join(&version.code.checksum));

@@ -30,6 +30,14 @@ pub trait LayerStore: Send + Sync {
         name: &str,
         version: u32,
     ) -> Result<Option<LayerVersion>, StoreError>;
+    /// As [`LayerStore::get_layer_version`], but also a deleted version a function still lists: what an
+    /// instance of that function mounts.
+    async fn layer_version_in_use(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<LayerVersion>, StoreError>;
     /// Versions from `start_version` (inclusive) upwards.
     async fn list_layer_versions(
         &self,
@@ -46,8 +54,17 @@ pub trait LayerStore: Send + Sync {
         query: ListQuery,
         public_only: bool,
     ) -> Result<Page<LayerVersion>, StoreError>;
-    /// `LayerNotFound` when absent; returns what was deleted (its package may be collectable).
-    async fn delete_layer_version(&self, account: &str, name: &str, version: u32) -> Result<LayerVersion, StoreError>;
+    /// `LayerNotFound` when absent. A version some function (at LATEST or in a published version) still
+    /// lists is only hidden: no read but [`LayerStore::layer_version_in_use`] finds it, and its package
+    /// stays. Returns the version and whether its row is gone (then its package may be collectable).
+    async fn delete_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<(LayerVersion, bool), StoreError>;
+    /// Removes the account's hidden versions nothing lists any more; returns their packages.
+    async fn purge_unlisted_layers(&self, account: &str) -> Result<Vec<String>, StoreError>;
     /// Sets `acl` on every version of the layer (`LayerNotFound` when it has none).
     async fn set_layer_acl(&self, account: &str, name: &str, acl: u8) -> Result<(), StoreError>;
 }

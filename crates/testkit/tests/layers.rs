@@ -293,16 +293,35 @@ async fn a_functions_layers_are_checked_when_it_is_written() {
     let update = client.update_function(&svc, "f", &json!({"layers": [layer["arnV2"]]})).await;
     assert!(matches!(update, Err(ClientError::Api { status: 400, .. })), "{update:?}");
 
-    // A function whose layer was deleted fails its next cold start with LayerNotFound.
+    // A deleted version a function lists is only hidden: the function keeps starting (a fresh instance
+    // after the update below), no function can add it, and its package goes once nothing lists it.
     let open = unique("any");
-    let any = publish(&client, &open, &[("nodejs/node_modules/m/index.js", "module.exports=1")], &[]).await;
-    client.update_function(&svc, "f", &json!({"layers": [any["arnV2"]]})).await.expect("update");
+    let module = "exports.handler=(e,c,cb)=>cb(null,String(require('m')))";
+    let any = publish(&client, &open, &[("nodejs/node_modules/m/index.js", "module.exports=42")], &[]).await;
+    let package = server.data_dir().join("code").join(any["codeChecksum"].as_str().expect("checksum"));
+    client
+        .update_function(
+            &svc,
+            "f",
+            &json!({"layers": [any["arnV2"]], "code": {"zipFile": b64(&zip_of(&[("index.js", module)]))}}),
+        )
+        .await
+        .expect("update");
     client.call(Method::DELETE, &format!("/layers/{open}/versions/1"), &[], None).await.expect("delete");
+    assert_eq!(fails(&client, Method::GET, &format!("/layers/{open}/versions/1"), None).await.0, 404);
+    client.update_function(&svc, "f", &json!({"timeout": 10})).await.expect("a new configuration");
     let r = client
         .send(Method::POST, &format!("/services/{svc}/functions/f/invocations"), &[], &[], Some(b"{}".to_vec()))
         .await
         .expect("invoke");
-    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json().expect("json")["ErrorCode"], "LayerNotFound");
+    assert_eq!((r.status, r.body.as_slice()), (200, b"42".as_slice()), "{}", String::from_utf8_lossy(&r.body));
+    let again = json!({
+        "functionName": "g", "runtime": "nodejs20", "handler": "index.handler", "layers": [any["arnV2"]],
+        "code": {"zipFile": b64(&zip_of(&[("index.js", module)]))},
+    });
+    assert_eq!(fails(&client, Method::POST, &path, Some(again)).await, (404, "LayerNotFound".into()));
+    assert!(package.exists(), "the hidden version keeps its package");
+    client.update_function(&svc, "f", &json!({"layers": []})).await.expect("drop the layer");
+    assert!(!package.exists(), "{} is still there", package.display());
     server.stop().await;
 }

@@ -122,6 +122,7 @@ pub async fn update(
             if let Some(old) = replaced {
                 code::collect_garbage(ctl, &old).await;
             }
+            super::layers::release_unlisted(ctl, account).await;
             Ok(function)
         }
         Err(e) => {
@@ -139,5 +140,8 @@ pub async fn delete(ctl: &Control, target: &FunctionRef, if_match: Option<String
     let deleted = ctl.store().delete_function(account, service, function, if_match).await?;
     ctl.function_changed(account, service, function, true);
     code::collect_garbage(ctl, &deleted.code.checksum).await;
+    if !deleted.spec.layers.is_empty() {
+        super::layers::release_unlisted(ctl, account).await;
+    }
     Ok(())
 }

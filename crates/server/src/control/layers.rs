@@ -76,14 +76,28 @@ pub async fn list(
     Ok(ctl.store().list_layers(account, query, public_only).await?)
 }
 
-/// DeleteLayerVersion: its package goes once no other layer version or function holds it. Functions
-/// that list the deleted version fail their next cold start with `LayerNotFound`.
+/// DeleteLayerVersion: a version that a function (or a published version) still lists is only hidden,
+/// so those functions keep starting; otherwise it and, when nothing else holds it, its package go.
 pub async fn delete(ctl: &Control, account: &str, name: &str, version: u32) -> Result<(), ApiError> {
     validate_layer_name(name)?;
-    let deleted = ctl.store().delete_layer_version(account, name, version).await?;
-    ctl.parts().catalog.invalidate_layers();
-    code::collect_garbage(ctl, &deleted.code.checksum).await;
+    let (deleted, gone) = ctl.store().delete_layer_version(account, name, version).await?;
+    if gone {
+        code::collect_garbage(ctl, &deleted.code.checksum).await;
+    }
     Ok(())
+}
+
+/// After a write that may have dropped the last mention of a hidden (deleted) layer version: removes
+/// such versions and their packages. A failure only delays the cleanup to the next such write.
+pub(super) async fn release_unlisted(ctl: &Control, account: &str) {
+    match ctl.store().purge_unlisted_layers(account).await {
+        Ok(released) => {
+            for checksum in released {
+                code::collect_garbage(ctl, &checksum).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not purge deleted layer versions"),
+    }
 }
 
 /// PutLayerACL: `public` sets every version's `acl` to 1, else 0.

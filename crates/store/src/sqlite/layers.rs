@@ -1,5 +1,9 @@
 //! Layer version rows, in their own schema block ([`super::schema::LAYERS`]). `layer_counters` remembers
 //! the last number a layer handed out, so a deleted version's number is never given again.
+//!
+//! Deleting a version that a function still lists only hides it (`deleted_ms`), as Lambda keeps a deleted
+//! layer version for the functions that use it: they keep starting, and no new function can add it.
+//! [`purge`] removes hidden versions once nothing lists them.
 
 use ferric_types::layer::{layer_not_found, LayerCode, LayerSpec, LayerVersion};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
@@ -64,12 +68,24 @@ pub(super) fn get(
     name: &str,
     version: u32,
 ) -> Result<Option<LayerVersion>, StoreError> {
+    get_any(conn, account, name, version, false)
+}
+
+/// With `hidden`, a deleted version still listed by a function is found too (the data plane's read).
+pub(super) fn get_any(
+    conn: &Connection,
+    account: &str,
+    name: &str,
+    version: u32,
+    hidden: bool,
+) -> Result<Option<LayerVersion>, StoreError> {
     let mut stmt = conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM layer_versions WHERE account_id = ?1 AND name = ?2 AND version = ?3"
+            "SELECT {COLUMNS} FROM layer_versions WHERE account_id = ?1 AND name = ?2 AND version = ?3
+             AND (?4 OR deleted_ms IS NULL)"
         ))
         .map_err(db("prepare get layer version"))?;
-    let mut rows = stmt.query(params![account, name, version]).map_err(db("get layer version"))?;
+    let mut rows = stmt.query(params![account, name, version, hidden]).map_err(db("get layer version"))?;
     rows.next().map_err(db("get layer version"))?.map(from_row).transpose()
 }
 
@@ -83,7 +99,7 @@ pub(super) fn list_versions(
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM layer_versions WHERE account_id = ?1 AND name = ?2 AND version >= ?3
-             ORDER BY version LIMIT ?4"
+             AND deleted_ms IS NULL ORDER BY version LIMIT ?4"
         ))
         .map_err(db("prepare list layer versions"))?;
     let mut rows =
@@ -105,31 +121,88 @@ pub(super) fn list_layers(
     // The newest version of each name; `paging` adds the name bounds, order and limit.
     let select = format!(
         "SELECT {COLUMNS} FROM layer_versions AS l WHERE account_id = ?1 AND ?2 <= json_extract(spec, '$.acl')
-         AND version = (SELECT MAX(version) FROM layer_versions AS m WHERE m.account_id = l.account_id AND m.name = l.name)"
+         AND version = (SELECT MAX(version) FROM layer_versions AS m
+                        WHERE m.account_id = l.account_id AND m.name = l.name AND m.deleted_ms IS NULL)"
     );
     let min_acl: i64 = if public_only { 1 } else { 0 };
     paging::list(conn, &select, &[&account, &min_acl], query, from_row, |v| &v.name)
 }
 
+/// Whether any function of the account, at LATEST or in a published version, lists the version (by
+/// either ARN form, as it appears quoted in the stored JSON).
+fn listed(conn: &Connection, found: &LayerVersion) -> Result<bool, StoreError> {
+    let v2 = format!(":layers/{}/versions/{}\"", found.name, found.version);
+    let v1 = format!("\"{}\"", found.arn());
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM functions WHERE account_id = ?1 AND (instr(spec, ?2) > 0 OR instr(spec, ?3) > 0))
+             OR EXISTS (SELECT 1 FROM versions WHERE account_id = ?1
+                        AND (instr(snapshot, ?2) > 0 OR instr(snapshot, ?3) > 0))",
+        params![found.account_id, v2, v1],
+        |r| r.get(0),
+    )
+    .map_err(db("check layer use"))
+}
+
+/// Deletes (or, while a function lists it, hides) a version; the version, and whether its row is gone.
 pub(super) fn delete(
     tx: &Transaction<'_>,
     account: &str,
     name: &str,
     version: u32,
-) -> Result<LayerVersion, StoreError> {
+) -> Result<(LayerVersion, bool), StoreError> {
     let found = get(tx, account, name, version)?.ok_or_else(|| layer_not_found(name, Some(version)))?;
-    tx.execute(
-        "DELETE FROM layer_versions WHERE account_id = ?1 AND name = ?2 AND version = ?3",
-        params![account, name, version],
-    )
-    .map_err(db("delete layer version"))?;
-    Ok(found)
+    let gone = if listed(tx, &found)? {
+        tx.execute(
+            "UPDATE layer_versions SET deleted_ms = ?4 WHERE account_id = ?1 AND name = ?2 AND version = ?3",
+            params![account, name, version, ferric_types::time::now_ms()],
+        )
+        .map_err(db("hide layer version"))?;
+        false
+    } else {
+        tx.execute(
+            "DELETE FROM layer_versions WHERE account_id = ?1 AND name = ?2 AND version = ?3",
+            params![account, name, version],
+        )
+        .map_err(db("delete layer version"))?;
+        true
+    };
+    Ok((found, gone))
+}
+
+/// Removes the account's hidden versions that nothing lists any more; their packages, for code GC.
+pub(super) fn purge(tx: &Transaction<'_>, account: &str) -> Result<Vec<String>, StoreError> {
+    let hidden = {
+        let mut stmt = tx
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM layer_versions WHERE account_id = ?1 AND deleted_ms IS NOT NULL LIMIT 1000"
+            ))
+            .map_err(db("prepare hidden layers"))?;
+        let mut rows = stmt.query(params![account]).map_err(db("hidden layers"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db("read hidden layer"))? {
+            out.push(from_row(row)?);
+        }
+        out
+    };
+    let mut released = Vec::new();
+    for version in hidden {
+        if !listed(tx, &version)? {
+            tx.execute(
+                "DELETE FROM layer_versions WHERE account_id = ?1 AND name = ?2 AND version = ?3",
+                params![account, version.name, version.version],
+            )
+            .map_err(db("purge layer version"))?;
+            released.push(version.code.checksum);
+        }
+    }
+    Ok(released)
 }
 
 pub(super) fn set_acl(tx: &Transaction<'_>, account: &str, name: &str, acl: u8) -> Result<(), StoreError> {
     let n = tx
         .execute(
-            "UPDATE layer_versions SET spec = json_set(spec, '$.acl', ?3) WHERE account_id = ?1 AND name = ?2",
+            "UPDATE layer_versions SET spec = json_set(spec, '$.acl', ?3)
+             WHERE account_id = ?1 AND name = ?2 AND deleted_ms IS NULL",
             params![account, name, acl],
         )
         .map_err(db("set layer acl"))?;
@@ -185,5 +258,39 @@ mod tests {
         assert!(store.code_in_use("3").await.expect("in use"));
         assert!(!store.code_in_use("2").await.expect("in use"));
         assert!(store.referenced_code().await.expect("refs").contains("4"));
+    }
+
+    #[tokio::test]
+    async fn a_listed_version_is_hidden_until_nothing_lists_it() {
+        use ferric_types::function::{CodeRef, FunctionSpec};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("db")).expect("open");
+        let v1 = store.publish_layer_version("a", "x", LayerSpec::default(), code("7")).await.expect("p");
+        store.publish_layer_version("a", "x", LayerSpec::default(), code("8")).await.expect("p");
+        store.create_service("a", "s", Default::default()).await.expect("service");
+        let spec = FunctionSpec {
+            runtime: "nodejs20".into(),
+            handler: "index.handler".into(),
+            layers: vec![v1.arn_v2("r")],
+            ..Default::default()
+        };
+        store.create_function("a", "s", "f", spec, CodeRef { checksum: "c".into(), size: 1 }).await.expect("f");
+
+        let (_, gone) = store.delete_layer_version("a", "x", 1).await.expect("delete");
+        assert!(!gone, "a listed version is only hidden");
+        assert!(store.get_layer_version("a", "x", 1).await.expect("get").is_none());
+        assert!(store.layer_version_in_use("a", "x", 1).await.expect("in use").is_some());
+        let versions = store.list_layer_versions("a", "x", 0, 10).await.expect("versions");
+        assert_eq!(versions.items.iter().map(|v| v.version).collect::<Vec<_>>(), [2]);
+        assert!(store.code_in_use("7").await.expect("code"), "a hidden version keeps its package");
+        assert!(store.delete_layer_version("a", "x", 1).await.is_err(), "deleted twice");
+        assert!(store.purge_unlisted_layers("a").await.expect("purge").is_empty(), "still listed");
+
+        store.delete_function("a", "s", "f", None).await.expect("delete f");
+        assert_eq!(store.purge_unlisted_layers("a").await.expect("purge"), ["7"]);
+        assert!(store.layer_version_in_use("a", "x", 1).await.expect("gone").is_none());
+        assert!(!store.code_in_use("7").await.expect("code"));
+        let (_, gone) = store.delete_layer_version("a", "x", 2).await.expect("delete unlisted");
+        assert!(gone);
     }
 }

@@ -474,6 +474,21 @@ impl crate::layers::LayerStore for SqliteStore {
         self.read(move |c| layers::get(c, &account, &name, version)).await
     }
 
+    async fn layer_version_in_use(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<ferric_types::layer::LayerVersion>, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |c| layers::get_any(c, &account, &name, version, true)).await
+    }
+
+    async fn purge_unlisted_layers(&self, account: &str) -> Result<Vec<String>, StoreError> {
+        let account = account.to_string();
+        self.write(move |tx| layers::purge(tx, &account)).await
+    }
+
     async fn list_layer_versions(
         &self,
         account: &str,
@@ -500,7 +515,7 @@ impl crate::layers::LayerStore for SqliteStore {
         account: &str,
         name: &str,
         version: u32,
-    ) -> Result<ferric_types::layer::LayerVersion, StoreError> {
+    ) -> Result<(ferric_types::layer::LayerVersion, bool), StoreError> {
         let (account, name) = (account.to_string(), name.to_string());
         self.write(move |tx| layers::delete(tx, &account, &name, version)).await
     }
