@@ -5,10 +5,11 @@
 //! layer version for the functions that use it: they keep starting, and no new function can add it.
 //! [`purge`] removes hidden versions once nothing lists them.
 
+use async_trait::async_trait;
 use ferric_types::layer::{layer_not_found, LayerCode, LayerSpec, LayerVersion};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::{db, from_json, paging, to_json};
+use super::{db, from_json, paging, to_json, SqliteStore};
 use crate::layers::LayerVersionPage;
 use crate::metadata::{ListQuery, Page, StoreError};
 
@@ -210,6 +211,82 @@ pub(super) fn set_acl(tx: &Transaction<'_>, account: &str, name: &str, acl: u8) 
         return Err(layer_not_found(name, None).into());
     }
     Ok(())
+}
+
+/// The trait's glue: each call runs one of the functions above on the store's reader pool or writer.
+#[async_trait]
+impl crate::LayerStore for SqliteStore {
+    async fn publish_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        spec: ferric_types::layer::LayerSpec,
+        code: ferric_types::layer::LayerCode,
+    ) -> Result<ferric_types::layer::LayerVersion, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(move |tx| publish(tx, &account, &name, spec, code)).await
+    }
+
+    async fn get_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<ferric_types::layer::LayerVersion>, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |c| get(c, &account, &name, version)).await
+    }
+
+    async fn layer_version_in_use(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<ferric_types::layer::LayerVersion>, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |c| get_any(c, &account, &name, version, true)).await
+    }
+
+    async fn purge_unlisted_layers(&self, account: &str) -> Result<Vec<String>, StoreError> {
+        let account = account.to_string();
+        self.write(move |tx| purge(tx, &account)).await
+    }
+
+    async fn list_layer_versions(
+        &self,
+        account: &str,
+        name: &str,
+        start_version: u32,
+        limit: u32,
+    ) -> Result<crate::LayerVersionPage, StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |c| list_versions(c, &account, &name, start_version, limit)).await
+    }
+
+    async fn list_layers(
+        &self,
+        account: &str,
+        query: ListQuery,
+        public_only: bool,
+    ) -> Result<Page<ferric_types::layer::LayerVersion>, StoreError> {
+        let account = account.to_string();
+        self.read(move |c| list_layers(c, &account, &query, public_only)).await
+    }
+
+    async fn delete_layer_version(
+        &self,
+        account: &str,
+        name: &str,
+        version: u32,
+    ) -> Result<(ferric_types::layer::LayerVersion, bool), StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(move |tx| delete(tx, &account, &name, version)).await
+    }
+
+    async fn set_layer_acl(&self, account: &str, name: &str, acl: u8) -> Result<(), StoreError> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(move |tx| set_acl(tx, &account, &name, acl)).await
+    }
 }
 
 #[cfg(test)]
