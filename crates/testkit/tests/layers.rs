@@ -325,3 +325,35 @@ async fn a_functions_layers_are_checked_when_it_is_written() {
     assert!(!package.exists(), "{} is still there", package.display());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn php_includes_from_its_layers_and_every_runtime_gets_opt_bin_on_path() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let name = unique("phplib");
+    let layer = publish(
+        &client,
+        &name,
+        &[("php/greet.php", "<?php function greet() { return 'php layer'; }\n"), ("bin/tool", "#!/bin/sh\n")],
+        &[],
+    )
+    .await;
+    let svc = unique("phplayered");
+    client.create_service(&json!({"serviceName": svc})).await.expect("service");
+    let php = "<?php\nrequire_once 'greet.php';\nfunction handler($event, $context) { return greet() . ' ' . getenv('PATH'); }\n";
+    let body = json!({
+        "functionName": "f", "runtime": "php7.2", "handler": "index.handler", "layers": [layer["arnV2"]],
+        "code": {"zipFile": b64(&zip_of(&[("index.php", php)]))},
+    });
+    call(&client, Method::POST, &format!("/services/{svc}/functions"), &[], Some(body)).await;
+    let r = client
+        .send(Method::POST, &format!("/services/{svc}/functions/f/invocations"), &[], &[], Some(b"{}".to_vec()))
+        .await
+        .expect("invoke");
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    assert_eq!(r.status, 200, "{text}");
+    assert!(r.header("x-fc-error-type").is_none(), "{text}");
+    assert!(text.starts_with("php layer "), "{text}");
+    assert!(text.ends_with("/bin"), "the layer's bin directory ends PATH: {text}");
+    server.stop().await;
+}
