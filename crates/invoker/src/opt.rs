@@ -1,7 +1,8 @@
 //! How a function reaches its layers: the search paths FC adds for each language, pointed at where the
 //! instance sees the layers ([`ferric_sandbox::Layout::opt`]: the merged `/opt` in a mount namespace, or
 //! each layer's host tree in precedence order with `--sandbox off`, which has no mount namespace to merge
-//! them in). FC documents `/opt/nodejs/node_modules`, `/opt/python`, `/opt/php`, `/opt/java/lib`,
+//! them in). FC documents `/opt/nodejs/node_modules`, `/opt/python`, `/opt/php`, `/opt/java/lib` (jars the
+//! Java bootstrap loads),
 //! `/opt/bin` (on `PATH`) and `/opt/lib` (on `LD_LIBRARY_PATH`).
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub(crate) fn apply(runtime: &str, opt: &[PathBuf], env: &mut Vec<(String, Strin
             }
         }
         extend("PYTHONPATH", paths, false);
+    } else if runtime.starts_with("java") {
+        // Read by the Java bootstrap's class loader (runtimes/java), which adds every jar there.
+        extend("FERRIC_JAVA_LAYER_LIBS", under(opt, "java/lib"), false);
     }
 }
 

@@ -234,3 +234,34 @@ async fn pojo_handlers_from_a_jar_and_http_handlers_through_a_trigger() {
     assert_eq!(multi, ["a", "b"]);
     assert_eq!(response.text().await.expect("body"), "path=/sub/path q=1 h=yes body=payload");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_load_from_a_layers_java_lib() {
+    if jdk_missing() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let jar = classes_zip(&compiled_handlers());
+    let name = unique("jarlayer");
+    let layer = zip_with_modes(&[("java/lib/handlers.jar", jar.as_slice(), 0o644)]);
+    let published = client
+        .call(
+            Method::POST,
+            &format!("/layers/{name}/versions"),
+            &[],
+            Some(&json!({"code": {"zipFile": b64(&layer)}, "compatibleRuntime": ["java8", "java11"]})),
+        )
+        .await
+        .expect("publish")
+        .json()
+        .expect("json");
+    // The function's own package holds no class: the handler comes from the layer.
+    let zip = zip_with_modes(&[("README", b"handlers are in the layer".as_slice(), 0o644)]);
+    let svc =
+        function(&server, "java8", "example.Pojo::handleRequest", &zip, json!({"layers": [published["arnV2"]]})).await;
+    let answered = invoke(&server, &svc, r#"{"name":"layer","numbers":[2,3]}"#, &[]).await;
+    assert_eq!(answered.status, 200, "{}", text(&answered));
+    assert_eq!(json_of(&answered), json!({"greeting": "hello layer", "sum": 5}), "{}", text(&answered));
+    server.stop().await;
+}
