@@ -55,6 +55,8 @@ class Request {
     this.id = header.id;
     this.requestId = typeof header.requestId === 'string' ? header.requestId : String(header.requestId);
     this.credentials = header.credentials;
+    this.service = header.service; // the caller's qualifier, for the context (lib/context.js)
+    this.tracing = header.tracing;
     this.logHeader = null;
     this.dropped = null; // output dropped while the invoker was behind (lib/logging.js)
     this.done = false; // answered (or its answer decided: an HTTP body stream being read)

@@ -30,6 +30,33 @@ pub struct Request {
     pub request_id: String,
     pub payload: Bytes,
     pub http: Option<HttpRequest>,
+    /// What the handler's `context` says of this request alone.
+    pub context: InvokeContext,
+}
+
+/// The parts of FC's `context` that differ per request on one instance: an alias and the versions it
+/// routes to share instances, so the qualifier the caller named travels with each request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvokeContext {
+    /// `context.service.qualifier`: as the caller wrote it (an alias stays its name). `None` leaves the
+    /// instance's own (its version, from `init`).
+    pub qualifier: Option<String>,
+    /// `context.service.versionId`: the version the request resolved to (empty for LATEST).
+    pub version_id: Option<String>,
+    /// `context.tracing`; `None` leaves the runtime's empty default.
+    pub tracing: Option<TracingContext>,
+}
+
+/// FC's `context.tracing`, with its field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TracingContext {
+    /// The caller's `x-fc-tracing-opentracing-span-context` header, as sent.
+    pub open_tracing_span_context: String,
+    /// The caller's `x-fc-tracing-opentracing-span-baggages` (base64 of a JSON object), decoded.
+    pub open_tracing_span_baggages: BTreeMap<String, String>,
+    /// The service's `tracingConfig.params.endpoint` when its type is Jaeger.
+    pub jaeger_endpoint: String,
 }
 
 /// FC's two kinds of function error, named as the `X-Fc-Error-Type` header names them.

@@ -18,7 +18,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::clock::{Clock, Instant};
 use crate::discovery::Interpreter;
-use crate::exchange::HttpRequest;
+use crate::exchange::{HttpRequest, InvokeContext};
 use crate::frame::{self, FrameReader};
 use crate::launch;
 use crate::logs::LogBuffer;
@@ -46,7 +46,7 @@ pub(crate) enum Reply {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Call<'a> {
     Initialize,
-    Invoke { http: Option<&'a HttpRequest> },
+    Invoke { http: Option<&'a HttpRequest>, context: &'a InvokeContext },
 }
 
 struct Pending {
@@ -328,7 +328,7 @@ impl Instance {
         }
         let header = match call {
             Call::Initialize => ToRuntime::Initialize { id, request_id },
-            Call::Invoke { http } => ToRuntime::Invoke { id, request_id, http },
+            Call::Invoke { http, context } => ToRuntime::Invoke { id, request_id, http, context },
         };
         if self.send(&header, body).await.is_err() {
             // The process is gone or going; its exit fails the request (or we do, if it already exited).

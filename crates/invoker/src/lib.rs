@@ -49,7 +49,7 @@ use bytes::Bytes;
 use tokio::sync::Semaphore;
 
 pub use discovery::{Interpreter, Runtimes};
-pub use exchange::{FunctionError, HttpRequest, Request, Response};
+pub use exchange::{FunctionError, HttpRequest, InvokeContext, Request, Response, TracingContext};
 /// The sandbox instances start in; the server configures it through [`InvokerConfig::sandbox`].
 pub use ferric_sandbox as sandbox;
 pub use message::HttpResponseHead;
@@ -341,7 +341,7 @@ impl Invoker {
 
         log.push_line(&format!("FC Invoke Start RequestId: {}", request.request_id));
         let invoked = clock.now();
-        let call = Call::Invoke { http: request.http.as_ref() };
+        let call = Call::Invoke { http: request.http.as_ref(), context: &request.context };
         let answer = instance.call(call, &request.request_id, &request.payload, log).await;
         let timeout = Duration::from_secs(u64::from(version.spec.timeout));
         let mut timed_out = false;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::exchange::HttpRequest;
+use crate::exchange::{HttpRequest, InvokeContext};
 use crate::FunctionVersion;
 
 /// Messages a runtime sends.
@@ -61,7 +61,8 @@ pub(crate) enum ToRuntime<'a> {
     /// Runs the function's initializer, at most once per instance.
     Initialize { id: u64, request_id: &'a str },
     /// One invocation; `http` describes an HTTP trigger's request.
-    Invoke { id: u64, request_id: &'a str, http: Option<&'a HttpRequest> },
+    /// `service` and `tracing` are sent only when set, so a plain request's frame is what it always was.
+    Invoke { id: u64, request_id: &'a str, http: Option<&'a HttpRequest>, context: &'a InvokeContext },
 }
 
 #[derive(Debug)]
@@ -121,6 +122,14 @@ impl<'a> Init<'a> {
             },
         }
     }
+}
+
+/// The per-request part of `context.service` (see [`InvokeContext`]).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestService<'a> {
+    qualifier: &'a str,
+    version_id: &'a str,
 }
 
 /// Ferric issues no STS credentials: a function sees FC's fields, empty.
@@ -183,12 +192,19 @@ impl Serialize for ToRuntime<'_> {
                 s.serialize_field("type", "initialize")?;
                 s.end()
             }
-            ToRuntime::Invoke { id, request_id, http } => {
-                let mut s = serializer.serialize_struct("Invoke", 5)?;
+            ToRuntime::Invoke { id, request_id, http, context } => {
+                let mut s = serializer.serialize_struct("Invoke", 7)?;
                 s.serialize_field("credentials", &NO_CREDENTIALS)?;
                 s.serialize_field("http", &http.map(HttpWire::from))?;
                 s.serialize_field("id", id)?;
                 s.serialize_field("requestId", request_id)?;
+                if let Some(qualifier) = &context.qualifier {
+                    let version_id = context.version_id.as_deref().unwrap_or("");
+                    s.serialize_field("service", &RequestService { qualifier, version_id })?;
+                }
+                if let Some(tracing) = &context.tracing {
+                    s.serialize_field("tracing", tracing)?;
+                }
                 s.serialize_field("type", "invoke")?;
                 s.end()
             }
@@ -273,7 +289,8 @@ mod tests {
         let initialize = ToRuntime::Initialize { id: 1, request_id: "r-1" };
         assert_eq!(serde_json::to_vec(&initialize).expect("new"), untyped("initialize", 1, json!({})));
 
-        let invoke = ToRuntime::Invoke { id: u64::MAX, request_id: "r-1", http: None };
+        let plain = InvokeContext::default();
+        let invoke = ToRuntime::Invoke { id: u64::MAX, request_id: "r-1", http: None, context: &plain };
         assert_eq!(serde_json::to_vec(&invoke).expect("new"), untyped("invoke", u64::MAX, json!({ "http": null })));
 
         let mut http = HttpRequest {
@@ -287,7 +304,33 @@ mod tests {
         http.headers.insert("x-custom".into(), vec!["a".into(), "b\"\n".into()]);
         http.headers.insert("content-type".into(), vec!["text/plain".into()]);
         http.queries.insert("a".into(), vec!["1".into()]);
-        let invoke = ToRuntime::Invoke { id: 2, request_id: "r-1", http: Some(&http) };
+        let invoke = ToRuntime::Invoke { id: 2, request_id: "r-1", http: Some(&http), context: &plain };
         assert_eq!(serde_json::to_vec(&invoke).expect("new"), untyped("invoke", 2, json!({ "http": &http })));
+    }
+
+    /// The per-request qualifier and tracing ride in the invoke frame, under FC's context names.
+    #[test]
+    fn an_invoke_carries_the_named_qualifier_and_tracing() {
+        let mut baggages = BTreeMap::new();
+        baggages.insert("k".to_string(), "v".to_string());
+        let context = InvokeContext {
+            qualifier: Some("prod".into()),
+            version_id: Some("3".into()),
+            tracing: Some(crate::TracingContext {
+                open_tracing_span_context: "abc:def:0:1".into(),
+                open_tracing_span_baggages: baggages,
+                jaeger_endpoint: "http://jaeger:14268/api/traces".into(),
+            }),
+        };
+        let invoke = ToRuntime::Invoke { id: 3, request_id: "r-1", http: None, context: &context };
+        let value: serde_json::Value = serde_json::to_value(&invoke).expect("encode");
+        assert_eq!(value["service"], json!({"qualifier": "prod", "versionId": "3"}));
+        assert_eq!(
+            value["tracing"],
+            json!({"openTracingSpanContext": "abc:def:0:1", "openTracingSpanBaggages": {"k": "v"},
+                   "jaegerEndpoint": "http://jaeger:14268/api/traces"})
+        );
+        let text = String::from_utf8(serde_json::to_vec(&invoke).expect("encode")).expect("utf8");
+        assert!(text.ends_with(r#""type":"invoke"}"#), "type stays last: {text}");
     }
 }

@@ -135,11 +135,13 @@ impl Queue {
         self.wake.notify_one();
     }
 
-    /// A new job for `payload`, runnable now (by the wall clock: callers have no queue at hand).
+    /// A new job for `payload`, runnable now (by the wall clock: callers have no queue at hand). Its request
+    /// id is its id; an InvokeFunction call with a stateful id sets its own.
     pub fn job(id: &str, account: &str, service: &str, function: &str, qualifier: &str, payload: Vec<u8>) -> Job {
         let now = ferric_types::time::now_ms();
         Job {
             id: id.to_string(),
+            request_id: id.to_string(),
             account_id: account.to_string(),
             service: service.to_string(),
             function: function.to_string(),

@@ -55,7 +55,7 @@ pub fn destination_event(job: &Job, status: JobStatus, body: Option<&[u8]>, erro
     serde_json::json!({
         "timestamp": ferric_types::time::now_ms(),
         "requestContext": {
-            "requestId": job.id,
+            "requestId": job.request_id,
             "functionArn": format!("acs:fc:::services/{}.{}/functions/{}", job.service, job.qualifier, job.function),
             "condition": if success { "Success" } else if status == JobStatus::Expired { "EventAgeLimitExceeded" } else { "RetryAttemptsExhausted" },
             "approximateInvokeCount": job.attempts,

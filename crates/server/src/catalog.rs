@@ -30,6 +30,8 @@ type AliasKey = (String, String, String);
 pub struct Resolved {
     pub version: Arc<FunctionVersion>,
     pub http_trigger: Option<HttpTriggerConfig>,
+    /// The service's Jaeger collector (`tracingConfig`), for `context.tracing.jaegerEndpoint`.
+    pub jaeger_endpoint: Option<String>,
 }
 
 #[derive(Default)]
@@ -82,6 +84,7 @@ impl Catalog {
             }
         }
         let layer_dirs = layer_dirs(store, code_root, account, &f.spec.layers).await?;
+        let jaeger_endpoint = crate::dataplane::opentracing::jaeger_endpoint(&svc.spec.tracing_config);
         let resolved = Arc::new(Resolved {
             version: Arc::new(FunctionVersion {
                 key_cache: Default::default(),
@@ -98,6 +101,7 @@ impl Catalog {
                 internet_access: svc.spec.internet_access,
             }),
             http_trigger,
+            jaeger_endpoint,
         });
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {

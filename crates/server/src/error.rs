@@ -79,6 +79,8 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, error_body(&self.0)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        // The 2021-04-06 API re-renders the same error in its own shape (`api2021`).
+        response.extensions_mut().insert(self.0);
         response
     }
 }

@@ -9,6 +9,7 @@
 //! - `config`: [`ServerConfig`] and the [`Keyring`] of access keys.
 //! - `state`: [`AppState`], opened from the data directory.
 //! - `auth`: signature verification as the official SDKs sign.
+//! - `api2021/`: the 2021-04-06 API: the same routes behind the ACS3 signature, errors in its shape.
 //! - `error`: [`ApiError`] and the status mapping.
 //! - `conn`: accepting connections, their timeouts and cap, and heads refused in FC's format.
 //! - `access_log`: one line per request.
@@ -26,6 +27,7 @@
 //!   triggers), logs, form, health.
 
 mod access_log;
+mod api2021;
 mod auth;
 mod body;
 mod catalog;

@@ -29,10 +29,11 @@ impl Runner for AsyncRunner {
                 function: job.function.clone(),
                 qualifier: job.qualifier.clone(),
             },
-            request_id: job.id.clone(),
+            request_id: job.request_id.clone(),
             input: Input::Event(Payload::Bytes(job.payload.clone().into())),
             mode: Mode::Queued,
             log_type: LogType::None,
+            span: None,
         };
         let failed = |error: String| RunOutcome { body: Vec::new(), error: Some(error) };
         match self.plane.invoke(invocation).await {
@@ -44,7 +45,7 @@ impl Runner for AsyncRunner {
                 RunOutcome { body: response.body.to_vec(), error }
             }
             Ok(Outcome::Accepted) => failed("a queued invocation was accepted instead of run".to_string()),
-            Err(e) => failed(e.0.message),
+            Err(e) => failed(describe_failure(job, e.0)),
         }
     }
 
@@ -54,6 +55,23 @@ impl Runner for AsyncRunner {
 
     fn dead_lettered(&self, job: &Job, status: ferric_store::JobStatus) {
         self.metrics.dead_letter(line_of(job), status);
+    }
+}
+
+/// What a job records when it could not run. A qualifier deleted after the job was queued (a timer on an
+/// alias that is gone, an event sent to a version since deleted) is said in so many words, with FC's
+/// error code, so the record explains why nothing ran.
+fn describe_failure(job: &Job, error: ferric_types::FcError) -> String {
+    use ferric_types::ErrorCode;
+    match error.code {
+        ErrorCode::AliasNotFound | ErrorCode::VersionNotFound => format!(
+            "{}: {}; this invocation was sent to qualifier '{}' of service '{}', which no longer exists",
+            error.code.as_str(),
+            error.message,
+            job.qualifier,
+            job.service
+        ),
+        _ => error.message,
     }
 }
 

@@ -24,7 +24,7 @@ mod versions;
 pub use account::{AccountStore, DomainUpdate, TaggedService};
 pub use layers::{LayerStore, LayerVersionPage};
 pub use metadata::{
-    open, FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
-    QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
+    open, FunctionSearch, FunctionUpdate, Job, JobFilter, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore,
+    Page, QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,
 };
 pub use versions::{AliasUpdate, VersionQuery, VersionStore};

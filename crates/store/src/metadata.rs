@@ -86,6 +86,14 @@ pub struct LogQuery {
     pub limit: u32,
 }
 
+/// Which of one function's jobs a list returns: all when both are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    pub status: Option<JobStatus>,
+    /// The qualifier the job was enqueued for, as the caller wrote it (an alias name, a version id, LATEST).
+    pub qualifier: Option<String>,
+}
+
 /// Where an async invocation is in its life (FC's stateful async invocation statuses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
@@ -139,8 +147,11 @@ pub struct QueueDepth {
 /// One accepted async invocation. It is on disk before the caller hears 202.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
-    /// The request id the caller got; also the stateful invocation id.
+    /// The stateful invocation id: the caller's, or else the request id the caller got.
     pub id: String,
+    /// The request id of the InvokeFunction call that enqueued the job (FC reports it apart from the
+    /// stateful id); also the request id the function sees on every run of the job.
+    pub request_id: String,
     pub account_id: String,
     pub service: String,
     pub function: String,
@@ -254,14 +265,14 @@ pub trait MetadataStore:
     /// Puts a failed run back in the queue to run again at `available_ms`.
     async fn retry_job(&self, id: &str, available_ms: i64, error: String) -> Result<(), StoreError>;
     async fn get_job(&self, account: &str, id: &str) -> Result<Option<Job>, StoreError>;
-    /// One function's jobs, newest first (by creation, then id), optionally by status. `next_token` is
-    /// opaque to clients; a malformed one is `Rejected`.
+    /// One function's jobs, newest first (by creation, then id), optionally by status and qualifier.
+    /// `next_token` is opaque to clients; a malformed one is `Rejected`.
     async fn list_jobs(
         &self,
         account: &str,
         service: &str,
         function: &str,
-        status: Option<JobStatus>,
+        filter: JobFilter,
         next_token: Option<String>,
         limit: u32,
     ) -> Result<Page<Job>, StoreError>;
@@ -282,6 +293,16 @@ pub trait MetadataStore:
         function: &str,
         qualifier: &str,
     ) -> Result<Option<AsyncConfigRow>, StoreError>;
+    /// A function's async-invoke-configs of every qualifier, ordered by qualifier; `next_token` is the
+    /// last qualifier of the previous page.
+    async fn list_async_configs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        next_token: Option<String>,
+        limit: u32,
+    ) -> Result<Page<(String, AsyncConfigRow)>, StoreError>;
     async fn put_async_config(
         &self,
         account: &str,

@@ -107,3 +107,70 @@ async fn weighted_routing_splits_per_request() {
     let r = client.send(Method::POST, &path, &[], &[], Some(b"{}".to_vec())).await.expect("invoke");
     assert_eq!(r.header("x-fc-invocation-service-version"), Some("2"));
 }
+
+/// Issue 11 item 8 and the qualifier gap: a handler's `context.service.qualifier` held the resolved
+/// version, and `context.tracing` was always empty. Now it holds what the caller named (an alias stays
+/// its name, `versionId` the version it resolved to) and the caller's span with the service's Jaeger
+/// endpoint, in Node, Python and PHP alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_names_the_callers_qualifier_and_tracing() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let svc = unique("ctx");
+    let endpoint = "http://jaeger.example.test:14268/api/traces";
+    let tracing_config = json!({"type": "Jaeger", "params": {"endpoint": endpoint}});
+    client.create_service(&json!({"serviceName": svc, "tracingConfig": tracing_config})).await.expect("service");
+    let node = "exports.handler = (e, c, cb) => cb(null, JSON.stringify({s: c.service, t: c.tracing}));";
+    let python = "import json\ndef handler(e, c):\n    s, t = c.service, c.tracing\n    return json.dumps({'s': {'qualifier': s.qualifier, 'versionId': s.version_id}, 't': t.to_dict()})\n";
+    let php = "<?php\nfunction handler($e, $c) { return json_encode(['s' => $c['service'], 't' => $c['tracing']]); }\n";
+    let functions = [
+        ("node", "nodejs20", "index.handler", "index.js", node),
+        ("py", "python3.10", "index.handler", "index.py", python),
+        ("php", "php7.2", "index.handler", "index.php", php),
+    ];
+    for (name, runtime, handler, file, code) in functions {
+        let zip = base64::engine::general_purpose::STANDARD.encode(zip_of(&[(file, code)]));
+        let body = json!({"functionName": name, "runtime": runtime, "handler": handler, "code": {"zipFile": zip}});
+        call(&client, Method::POST, &format!("/services/{svc}/functions"), Some(body)).await.expect("function");
+    }
+    call(&client, Method::POST, &format!("/services/{svc}/versions"), Some(json!({}))).await.expect("v1");
+    let alias = json!({"aliasName": "prod", "versionId": "1"});
+    call(&client, Method::POST, &format!("/services/{svc}/aliases"), Some(alias)).await.expect("alias");
+
+    let baggages = base64::engine::general_purpose::STANDARD.encode(br#"{"tenant":"t1"}"#);
+    for (name, ..) in functions {
+        let headers = [
+            ("x-fc-tracing-opentracing-span-context", "5e2f:6a1b:0:1"),
+            ("x-fc-tracing-opentracing-span-baggages", baggages.as_str()),
+        ];
+        let path = format!("/services/{svc}.prod/functions/{name}/invocations");
+        let r = client.send(Method::POST, &path, &[], &headers, Some(b"{}".to_vec())).await.expect("invoke");
+        assert_eq!(r.status, 200, "{name}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.header("x-fc-invocation-service-version"), Some("1"), "{name}: the version still reported");
+        let seen: Value = serde_json::from_slice(&r.body).unwrap_or_else(|_| panic!("{name}: {:?}", r.body));
+        assert_eq!(seen["s"]["qualifier"], "prod", "{name}: {seen}");
+        assert_eq!(seen["s"]["versionId"], "1", "{name}: {seen}");
+        assert_eq!(
+            seen["t"],
+            json!({"openTracingSpanContext": "5e2f:6a1b:0:1", "openTracingSpanBaggages": {"tenant": "t1"},
+                   "jaegerEndpoint": endpoint}),
+            "{name}"
+        );
+
+        // A call by version id names the version; with no span the endpoint still shows.
+        let path = format!("/services/{svc}.1/functions/{name}/invocations");
+        let r = client.send(Method::POST, &path, &[], &[], Some(b"{}".to_vec())).await.expect("invoke");
+        let seen: Value = serde_json::from_slice(&r.body).expect("json");
+        assert_eq!(seen["s"]["qualifier"], "1", "{name}: {seen}");
+        assert_eq!(seen["t"]["jaegerEndpoint"], endpoint, "{name}: {seen}");
+        assert_eq!(seen["t"]["openTracingSpanContext"], "", "{name}: {seen}");
+    }
+
+    let bad = [("x-fc-tracing-opentracing-span-baggages", "%%%")];
+    let path = format!("/services/{svc}/functions/node/invocations");
+    let r = client.send(Method::POST, &path, &[], &bad, Some(b"{}".to_vec())).await;
+    assert!(
+        matches!(r, Err(ClientError::Api { status: 400, .. })) || r.as_ref().is_ok_and(|r| r.status == 400),
+        "{r:?}"
+    );
+}

@@ -302,3 +302,97 @@ async fn timer_triggers_fire_on_schedule_with_fc_events() {
     let resumed = invocations(&server, &svc, "f").await.len();
     assert!(resumed > after, "firing resumes after enable ({after} -> {resumed})");
 }
+
+/// Issue 11 item 8 and its qualifier gap: a stateful invocation reported its stateful id as its request id,
+/// and its list and get ignored the path's qualifier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateful_invocations_keep_the_request_id_and_honour_the_qualifier() {
+    let server = server().await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "f", "exports.handler = (e, c, cb) => cb(null, c.requestId);").await;
+    let client = server.client();
+    client.call(Method::POST, &format!("/services/{svc}/versions"), &[], Some(&json!({}))).await.expect("v1");
+    let alias = json!({"aliasName": "prod", "versionId": "1"});
+    client.call(Method::POST, &format!("/services/{svc}/aliases"), &[], Some(&alias)).await.expect("alias");
+
+    let accepted = client
+        .send(
+            Method::POST,
+            &format!("/services/{svc}.prod/functions/f/invocations"),
+            &[],
+            &[("x-fc-invocation-type", "Async"), ("x-fc-stateful-async-invocation-id", "on-prod")],
+            Some(b"p".to_vec()),
+        )
+        .await
+        .expect("invoke");
+    assert_eq!(accepted.status, 202);
+    let request_id = accepted.header("x-fc-request-id").expect("request id").to_string();
+    assert_ne!(request_id, "on-prod");
+    invoke_async(&server, &svc, "f", "l", Some("on-latest")).await;
+
+    let record = settled(&server, &svc, "f", "on-prod").await;
+    assert_eq!(record["invocationId"], "on-prod");
+    assert_eq!(record["requestId"], request_id.as_str(), "the request id of the call that enqueued it");
+    assert_eq!(record["qualifier"], "prod");
+    settled(&server, &svc, "f", "on-latest").await;
+
+    let listed = |path: String| {
+        let client = server.client();
+        async move {
+            let list: Value = client.call(Method::GET, &path, &[], None).await.expect("list").json().expect("json");
+            let mut ids: Vec<String> = list["invocations"]
+                .as_array()
+                .expect("invocations")
+                .iter()
+                .map(|i| i["invocationId"].as_str().expect("id").to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let path = |q: &str| format!("/services/{svc}{q}/functions/f/stateful-async-invocations");
+    assert_eq!(listed(path(".prod")).await, ["on-prod"]);
+    assert_eq!(listed(path(".LATEST")).await, ["on-latest"]);
+    assert_eq!(listed(path("")).await, ["on-latest", "on-prod"], "a bare service names every qualifier");
+
+    let got = client.call(Method::GET, &format!("{}/on-prod", path(".prod")), &[], None).await.expect("get");
+    assert_eq!(got.json().expect("json")["invocationId"], "on-prod");
+    let other = client.call(Method::GET, &format!("{}/on-prod", path(".LATEST")), &[], None).await;
+    assert!(
+        matches!(other, Err(ferric_client::ClientError::Api { status: 404, ref code, .. }) if code == "StatefulAsyncInvocationNotFound"),
+        "{other:?}"
+    );
+}
+
+/// A timer on an alias deleted later: its firings are not lost silently, each records why it could not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_on_a_deleted_alias_records_why_it_did_not_run() {
+    let server = server().await;
+    let svc = service(&server).await;
+    deploy(&server, &svc, "f", "exports.handler = (e, c, cb) => cb(null, 'ok');").await;
+    let client = server.client();
+    client.call(Method::POST, &format!("/services/{svc}/versions"), &[], Some(&json!({}))).await.expect("v1");
+    let alias = json!({"aliasName": "prod", "versionId": "1"});
+    client.call(Method::POST, &format!("/services/{svc}/aliases"), &[], Some(&alias)).await.expect("alias");
+    let timer = json!({"triggerName": "tick", "triggerType": "timer", "qualifier": "prod",
+                       "triggerConfig": {"cronExpression": "*/1 * * * * *", "enable": true}});
+    client
+        .call(Method::POST, &format!("/services/{svc}/functions/f/triggers"), &[], Some(&timer))
+        .await
+        .expect("timer");
+    client.call(Method::DELETE, &format!("/services/{svc}/aliases/prod"), &[], None).await.expect("delete alias");
+
+    let mut failed = Value::Null;
+    for _ in 0..150 {
+        let list = invocations(&server, &svc, "f").await;
+        if let Some(done) = list.iter().find(|i| i["status"] == "Failed") {
+            failed = done.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(failed["qualifier"], "prod", "a firing is recorded: {failed}");
+    let message = failed["invocationErrorMessage"].as_str().expect("message");
+    assert!(message.starts_with("AliasNotFound: "), "{message}");
+    assert!(message.contains("qualifier 'prod'") && message.contains("no longer exists"), "{message}");
+}

@@ -105,7 +105,13 @@ async fn stream_handlers_initialize_once_reuse_log_and_fail_in_fc_shape() {
     )
     .await;
 
-    let first = invoke(&server, &svc, "hello", &[("x-fc-log-type", "Tail")]).await;
+    let baggages = b64(br#"{"a":"1","b":"2"}"#);
+    let span = [
+        ("x-fc-log-type", "Tail"),
+        ("x-fc-tracing-opentracing-span-context", "aa:bb:0:1"),
+        ("x-fc-tracing-opentracing-span-baggages", baggages.as_str()),
+    ];
+    let first = invoke(&server, &svc, "hello", &span).await;
     assert_eq!(first.status, 200, "{}", text(&first));
     let rid = first.header("x-fc-request-id").expect("rid").to_string();
     let body = json_of(&first);
@@ -115,6 +121,10 @@ async fn stream_handlers_initialize_once_reuse_log_and_fail_in_fc_shape() {
     assert_eq!(body["function"], "f");
     assert_eq!(body["memory"], 256);
     assert_eq!(body["service"], svc.as_str());
+    assert_eq!(
+        (&body["qualifier"], &body["span"], &body["baggages"]),
+        (&json!("LATEST"), &json!("aa:bb:0:1"), &json!(2))
+    );
     let log = tail(&first);
     assert!(log.contains("FC Initialize Start RequestId: "), "{log}");
     assert!(log.contains("[INFO] initializing"), "{log}");

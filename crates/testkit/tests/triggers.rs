@@ -156,3 +156,34 @@ async fn trigger_errors_follow_fc() {
         error_code(server.client().call(Method::GET, &missing_fn, &[], None).await.and_then(|r| r.json()));
     assert_eq!((status, code.as_str()), (404, "FunctionNotFound"));
 }
+
+/// Issue 11's qualifier gap: a trigger on an alias or version that does not exist was accepted and then
+/// fired into nothing.
+#[tokio::test]
+async fn a_trigger_names_a_qualifier_that_exists() {
+    let server = TestServer::start().await;
+    let path = function(&server).await;
+    let svc = path.split('/').nth(2).expect("service").to_string();
+    let timer = |name: &str, qualifier: &str| {
+        json!({"triggerName": name, "triggerType": "timer", "qualifier": qualifier,
+               "triggerConfig": {"cronExpression": "@every 1m"}})
+    };
+    let (status, code, _) = error_code(create(&server, &path, timer("a", "prod")).await);
+    assert_eq!((status, code.as_str()), (404, "AliasNotFound"));
+    let (status, code, _) = error_code(create(&server, &path, timer("v", "7")).await);
+    assert_eq!((status, code.as_str()), (404, "VersionNotFound"));
+
+    let client = server.client();
+    client.call(Method::POST, &format!("/services/{svc}/versions"), &[], Some(&json!({}))).await.expect("v1");
+    let alias = json!({"aliasName": "prod", "versionId": "1"});
+    client.call(Method::POST, &format!("/services/{svc}/aliases"), &[], Some(&alias)).await.expect("alias");
+    let created = create(&server, &path, timer("a", "prod")).await.expect("an existing alias");
+    assert_eq!(created["qualifier"], "prod");
+    create(&server, &path, timer("v", "1")).await.expect("an existing version");
+    create(&server, &path, timer("l", "LATEST")).await.expect("LATEST");
+
+    let moved = json!({"qualifier": "staging"});
+    let (status, code, _) =
+        error_code(client.call(Method::PUT, &format!("{path}/a"), &[], Some(&moved)).await.and_then(|r| r.json()));
+    assert_eq!((status, code.as_str()), (404, "AliasNotFound"));
+}

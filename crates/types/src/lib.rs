@@ -16,9 +16,11 @@
 //! - `async_config`: a function's async-invoke-config (retries, event age, destinations).
 //! - `custom_domain`: custom domains, their routes and the Host/path match; `tag`: resource ARNs and tags.
 //! - `limits`: the bounds Ferric enforces, with FC's values as defaults.
-//! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying.
+//! - `signature`: the `FC <keyId>:<signature>` HMAC-SHA256 scheme, for signing and verifying; `acs3`: the
+//!   2021-04-06 API's ACS3-HMAC-SHA256 scheme.
 //! - `time`: the timestamp formats on the wire.
 
+pub mod acs3;
 pub mod alias;
 pub mod async_config;
 pub mod custom_domain;

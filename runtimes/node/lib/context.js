@@ -66,8 +66,22 @@ function credentialsOf(c) {
   };
 }
 
+/** `context.tracing` from an invoke frame's `tracing` (FC's field names), or FC's empty default. */
+function tracingOf(t) {
+  if (t === null || typeof t !== 'object') {
+    return { openTracingSpanContext: '', openTracingSpanBaggages: {}, jaegerEndpoint: '' };
+  }
+  const baggages = t.openTracingSpanBaggages;
+  return {
+    openTracingSpanContext: str(t.openTracingSpanContext, ''),
+    openTracingSpanBaggages: baggages !== null && typeof baggages === 'object' ? baggages : {},
+    jaegerEndpoint: str(t.jaegerEndpoint, ''),
+  };
+}
+
 /**
- * FC's context, keys in FC's order. `function` and `service` are fresh copies per request so that code
+ * FC's context, keys in FC's order. An invoke frame's `service` (the qualifier the caller named and the
+ * version it resolved to) overrides the instance's, which an alias and its versions share. `function` and `service` are fresh copies per request so that code
  * mutating them cannot leak into the next request.
  */
 class Context {
@@ -83,18 +97,19 @@ class Context {
       timeout: fn.timeout,
       initializer: fn.initializer,
     };
+    const asked = target.service || {};
     this.service = {
       name: sv.name,
       logProject: sv.logProject,
       logStore: sv.logStore,
-      qualifier: sv.qualifier,
-      versionId: sv.versionId,
+      qualifier: str(asked.qualifier, sv.qualifier),
+      versionId: str(asked.versionId, sv.versionId),
     };
     this.region = instance.region;
     this.accountId = instance.accountId;
     this.logger = new ContextLogger(target);
     this.retryCount = 0;
-    this.tracing = { openTracingSpanContext: '', openTracingSpanBaggages: {}, jaegerEndpoint: '' };
+    this.tracing = tracingOf(target.tracing);
     this.waitsForEmptyEventLoopBeforeCallback = false;
   }
 }

@@ -79,9 +79,24 @@ final class Server
                 'initializer' => $function['initializer'] ?? '',
                 'initializationTimeout' => $function['initializationTimeout'] ?? 0,
             ],
-            'service' => $this->init['service'] ?? [],
+            // An invoke's own `service` names the qualifier the caller asked for (an alias and its
+            // versions share instances); the instance's fills the rest.
+            'service' => array_merge($this->init['service'] ?? [], is_array($header['service'] ?? null) ? $header['service'] : []),
             'region' => $this->init['region'] ?? '',
             'accountId' => $this->init['accountId'] ?? '',
+            'tracing' => self::tracing($header['tracing'] ?? null),
+        ];
+    }
+
+    /** FC's `tracing` entry of the context, from an invoke's `tracing`, or its empty default. */
+    private static function tracing($tracing): array
+    {
+        $tracing = is_array($tracing) ? $tracing : [];
+        $baggages = $tracing['openTracingSpanBaggages'] ?? [];
+        return [
+            'openTracingSpanContext' => (string) ($tracing['openTracingSpanContext'] ?? ''),
+            'jaegerEndpoint' => (string) ($tracing['jaegerEndpoint'] ?? ''),
+            'openTracingSpanBaggages' => is_array($baggages) ? $baggages : [],
         ];
     }
 

@@ -110,4 +110,23 @@ class ContextFactory(object):
         return FCContext(self.account_id, header.get("requestId") or "",
                          Credentials(creds.get("accessKeyId", ""), creds.get("accessKeySecret", ""),
                                      creds.get("securityToken", "")),
-                         self.function, self.service, self.region, Tracing())
+                         self.function, self._service(header.get("service")), self.region,
+                         _tracing(header.get("tracing")))
+
+    def _service(self, asked):
+        """An invoke's `service` names the qualifier the caller asked for (an alias and its versions share
+        instances); without one the instance's stands."""
+        if not isinstance(asked, dict):
+            return self.service
+        s = self.service
+        return ServiceMeta(s.name, s.log_project, s.log_store, asked.get("qualifier", s.qualifier),
+                           asked.get("versionId", s.version_id))
+
+
+def _tracing(t):
+    """`context.tracing` from an invoke's `tracing` (FC's field names), or the empty default."""
+    if not isinstance(t, dict):
+        return Tracing()
+    baggages = t.get("openTracingSpanBaggages")
+    return Tracing(t.get("openTracingSpanContext") or "", baggages if isinstance(baggages, dict) else {},
+                   t.get("jaegerEndpoint") or "")

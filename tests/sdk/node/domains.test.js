@@ -11,7 +11,7 @@ const { client, otherClient, uniq, expectFcError, purgeService, REGION, ACCOUNT_
 const domainName = `sdk${crypto.randomBytes(5).toString('hex')}.${ACCOUNT_ID}.${REGION}.example.test`;
 const services = [];
 after(async () => {
-  for (const s of services) await purgeService(s);
+  for (const s of services) await purgeService(client, s);
   try { await client.deleteCustomDomain(domainName); } catch (e) { /* gone */ }
 });
 
@@ -59,4 +59,13 @@ test('account settings, reserved capacities, and the cloud-only routes', async (
   assert.deepEqual(rc.data.reservedCapacities, []);
   await expectFcError(client.getTempBucketToken(), { status: 400, code: 'PathNotSupported' });
   await expectFcError(client.getTempCodeBucketPermission('svc', 'f'), { status: 400, code: 'PathNotSupported' });
+});
+
+test('getAccountConfigs answers the code size limit publishLayerVersionForBigCode reads', async () => {
+  const configs = await client.getAccountConfigs({ config: ['CodeSizeLimit'] });
+  assert.equal(typeof configs.data.CodeSizeLimit, 'number');
+  assert.ok(configs.data.CodeSizeLimit > 0);
+  const all = await client.getAccountConfigs({});
+  assert.equal(all.data.CodeSizeLimit, configs.data.CodeSizeLimit);
+  await expectFcError(client.getAccountConfigs({ config: ['NoSuchConfig'] }), { status: 400, code: 'InvalidArgument' });
 });

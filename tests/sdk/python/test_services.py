@@ -158,3 +158,8 @@ def test_list_services_returns_full_objects(client, svc):
     for key in ("serviceId", "description", "createdTime", "lastModifiedTime", "logConfig", "role"):
         assert key in s, "listed service lacks {0!r}".format(key)
     assert "nextToken" not in data or not data["nextToken"]
+
+
+def test_an_unset_tracing_config_reads_back_as_fcs_nulls(client, svc):
+    # Issue 11 item 8: both SDKs' own suites expect the keys, with null values.
+    assert client.get_service(svc).data["tracingConfig"] == {"type": None, "params": None}

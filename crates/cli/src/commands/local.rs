@@ -111,7 +111,8 @@ pub fn run(args: LocalArgs) -> Result<()> {
             internet_access: service.internet_access.unwrap_or(true),
         });
         let request_id = request_id()?;
-        let request = Request { request_id: request_id.clone(), payload: event.into(), http: None };
+        let request =
+            Request { request_id: request_id.clone(), payload: event.into(), http: None, context: Default::default() };
         let response = invoker.invoke(version, request).await?;
         Ok::<_, anyhow::Error>(Invocation {
             status: 200,

@@ -82,7 +82,12 @@ fn function(name: &str, checksum: &str, tweak: impl FnOnce(&mut FunctionSpec)) -
 }
 
 fn request(event: &str) -> Request {
-    Request { request_id: uuid::Uuid::new_v4().to_string(), payload: event.to_string().into(), http: None }
+    Request {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        payload: event.to_string().into(),
+        http: None,
+        context: Default::default(),
+    }
 }
 
 impl Harness {

@@ -25,6 +25,17 @@ pub async fn get(ctl: &Control, target: &FunctionRef, qualifier: &str) -> Result
     Ok(ctl.store().get_async_config(&target.account, &target.service, &target.function, qualifier).await?)
 }
 
+/// Every qualifier's config of a function, a page at a time.
+pub async fn list(
+    ctl: &Control,
+    target: &FunctionRef,
+    next_token: Option<String>,
+    limit: u32,
+) -> Result<ferric_store::Page<(String, AsyncConfigRow)>, ApiError> {
+    let FunctionRef { account, service, function } = target;
+    Ok(ctl.store().list_async_configs(account, service, function, next_token, limit).await?)
+}
+
 pub async fn require(ctl: &Control, target: &FunctionRef, qualifier: &str) -> Result<AsyncConfigRow, ApiError> {
     get(ctl, target, qualifier).await?.ok_or_else(|| {
         ApiError::new(

@@ -22,12 +22,23 @@ pub async fn create(ctl: &Control, target: &FunctionRef, patch: TriggerPatch) ->
     validate_name("trigger", &name, NameRule::Fc)?;
     let spec = TriggerSpec::from_create(patch)?;
     check(&spec)?;
+    require_qualifier(ctl, target, spec.qualifier.as_deref()).await?;
     if spec.trigger_type == TriggerType::Http {
         require_no_http_trigger(ctl, target, &name).await?;
     }
     let trigger = ctl.store().create_trigger(account, service, function, &name, spec).await?;
     ctl.triggers_changed(account, service, function);
     Ok(trigger)
+}
+
+/// A trigger fires its `qualifier`, so it must name one that exists, as FC checks: an unknown alias is
+/// `AliasNotFound`, an unknown version `VersionNotFound` (both 404). An alias deleted later is caught
+/// when the trigger fires.
+async fn require_qualifier(ctl: &Control, target: &FunctionRef, qualifier: Option<&str>) -> Result<(), ApiError> {
+    match qualifier.filter(|q| !q.is_empty()) {
+        Some(q) => super::versions::resolve(ctl, &target.account, &target.service, q).await.map(drop),
+        None => Ok(()),
+    }
 }
 
 /// FC gives a function at most one HTTP trigger: its URL is the function's address. A trigger of the
@@ -73,6 +84,7 @@ pub async fn update(
     if_match: Option<String>,
     patch: TriggerPatch,
 ) -> Result<Trigger, ApiError> {
+    require_qualifier(ctl, target, patch.qualifier.as_deref()).await?;
     let FunctionRef { account, service, function } = target;
     let update = Box::new(move |spec: &mut TriggerSpec| {
         spec.apply(patch)?;

@@ -10,6 +10,7 @@
 //! - `http`: an HTTP trigger's rules (auth type, methods) against the caller.
 
 mod http;
+pub mod opentracing;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +75,8 @@ pub struct Invocation {
     pub input: Input,
     pub mode: Mode,
     pub log_type: LogType,
+    /// The caller's OpenTracing span (`tracing::span_from_headers`); not kept for queued runs.
+    pub span: Option<ferric_invoker::TracingContext>,
 }
 
 pub enum Outcome {
@@ -156,7 +159,7 @@ impl DataPlane {
     }
 
     pub async fn invoke(&self, invocation: Invocation) -> Result<Outcome, ApiError> {
-        let Invocation { target, request_id, input, mode, log_type } = invocation;
+        let Invocation { target, request_id, input, mode, log_type, span } = invocation;
         let inner = &self.inner;
         let resolved = inner
             .catalog
@@ -180,8 +183,8 @@ impl DataPlane {
         if let Mode::Async { id } = mode {
             let payload = read(payload, inner.max_async_payload).await?;
             let named = id.is_some();
-            let id = id.unwrap_or(request_id);
-            let job = ferric_queue::Queue::job(
+            let id = id.unwrap_or_else(|| request_id.clone());
+            let mut job = ferric_queue::Queue::job(
                 &id,
                 &target.account,
                 &target.service,
@@ -189,11 +192,17 @@ impl DataPlane {
                 &target.qualifier,
                 payload.to_vec(),
             );
+            job.request_id = request_id;
             crate::control::invocations::accept(&inner.control, job, named).await?;
             return Ok(Outcome::Accepted);
         }
         let payload = read(payload, inner.max_sync_payload).await?;
-        let request = ferric_invoker::Request { request_id: request_id.clone(), payload, http };
+        let context = ferric_invoker::InvokeContext {
+            qualifier: Some(target.qualifier.clone()),
+            version_id: Some(if version.qualifier == "LATEST" { String::new() } else { version.qualifier.clone() }),
+            tracing: opentracing::context(span, resolved.jaeger_endpoint.as_deref()),
+        };
+        let request = ferric_invoker::Request { request_id: request_id.clone(), payload, http, context };
         let line = crate::metrics::FunctionLabels::new(
             &version.account_id,
             &version.service,

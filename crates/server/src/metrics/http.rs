@@ -23,6 +23,11 @@ pub const UNMATCHED: &str = "unmatched";
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ServedAs(pub &'static str);
 
+/// Set on a response by a router mounted inside another (`api2021`): the inner route's template, which
+/// the outer router's `MatchedPath` cannot know. One per route, so the label set stays bounded.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteTemplate(pub String);
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
@@ -95,7 +100,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     let route = match response.extensions().get::<ServedAs>() {
         Some(ServedAs(route)) => route.to_string(),
-        None => matched.unwrap_or_else(|| UNMATCHED.to_string()),
+        None => match response.extensions().get::<RouteTemplate>() {
+            Some(RouteTemplate(route)) => route.clone(),
+            None => matched.unwrap_or_else(|| UNMATCHED.to_string()),
+        },
     };
     state.metrics().http().record(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
     response

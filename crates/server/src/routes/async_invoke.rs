@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use ferric_store::{Job, JobStatus};
+use ferric_store::{Job, JobFilter, JobStatus};
 use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig, ASYNC_CONFIG_SHAPE};
 use ferric_types::fields::parse_body;
 use serde::Deserialize;
@@ -71,23 +71,37 @@ pub async fn delete_config(
     Ok(no_content())
 }
 
+/// ListFunctionAsyncInvokeConfigs: a bare `{service}` lists every qualifier's config (the SDKs send no
+/// qualifier here), `{service}.{q}` only that qualifier's.
 pub async fn list_configs(
     State(state): State<AppState>,
     ReadPath(f): ReadPath,
-    PathQualifier(q): PathQualifier,
+    NamedQualifier(named): NamedQualifier,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
-    let configs: Vec<Value> =
-        async_config::get(state.control(), &f, &q).await?.iter().map(|row| config_view(&f, &q, row)).collect();
-    // One page always: FC answers `"nextToken": ""` here (the Python SDK's own test reads the key).
-    Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": "" }), None))
+    let mut query = query_map(&uri);
+    let limit = super::page_limit("limit", query.remove("limit").as_deref())?;
+    let (configs, next_token): (Vec<Value>, Option<String>) = match named {
+        Some(q) => {
+            let rows = async_config::get(state.control(), &f, &q).await?;
+            (rows.iter().map(|row| config_view(&f, &q, row)).collect(), None)
+        }
+        None => {
+            let token = query.remove("nextToken").filter(|t| !t.is_empty()).map(|t| t.chars().take(256).collect());
+            let page = async_config::list(state.control(), &f, token, limit).await?;
+            (page.items.iter().map(|(q, row)| config_view(&f, q, row)).collect(), page.next_token)
+        }
+    };
+    // FC answers `"nextToken": ""` on the last page (the Python SDK's own test reads the key).
+    Ok(json(StatusCode::OK, &json!({ "configs": configs, "nextToken": next_token.unwrap_or_default() }), None))
 }
 
 /// FC's stateful async invocation object.
 fn invocation_view(job: &Job) -> Value {
     json!({
         "invocationId": job.id,
-        "requestId": job.id,
+        "requestId": job.request_id,
         "serviceName": job.service,
         "functionName": job.function,
         "qualifier": job.qualifier,
@@ -106,12 +120,33 @@ pub(crate) struct InvocationId {
     invocation: String,
 }
 
+#[derive(Deserialize)]
+struct ServiceSegment {
+    service: String,
+}
+
+/// The qualifier a stateful-invocation path names (`svc.prod`), or `None` for a bare `svc`: a bare path
+/// reaches the invocations of every qualifier, so an event sent to an alias is never hidden from a caller
+/// who did not name it; a named one (LATEST included) reaches only that qualifier's.
+pub(crate) struct NamedQualifier(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NamedQualifier {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        let Params(ServiceSegment { service }) = Params::from_request_parts(parts, &()).await?;
+        let name = ferric_types::name::QualifiedName::parse("service", &service)?;
+        Ok(NamedQualifier(name.qualifier))
+    }
+}
+
 pub async fn get_invocation(
     State(state): State<AppState>,
     JobPath(f): JobPath,
+    NamedQualifier(q): NamedQualifier,
     Params(InvocationId { invocation }): Params<InvocationId>,
 ) -> Result<Response, ApiError> {
-    let job = invocations::require(state.control(), &f, &invocation).await?;
+    let job = invocations::require(state.control(), &f, q.as_deref(), &invocation).await?;
     Ok(json(StatusCode::OK, &invocation_view(&job), None))
 }
 
@@ -119,9 +154,10 @@ pub async fn get_invocation(
 pub async fn stop_invocation(
     State(state): State<AppState>,
     JobPath(f): JobPath,
+    NamedQualifier(q): NamedQualifier,
     Params(InvocationId { invocation }): Params<InvocationId>,
 ) -> Result<Response, ApiError> {
-    invocations::stop(state.control(), &f, &invocation).await?;
+    invocations::stop(state.control(), &f, q.as_deref(), &invocation).await?;
     Ok(no_content())
 }
 
@@ -130,15 +166,17 @@ pub async fn stop_invocation(
 pub async fn redrive_invocation(
     State(state): State<AppState>,
     JobPath(f): JobPath,
+    NamedQualifier(q): NamedQualifier,
     Params(InvocationId { invocation }): Params<InvocationId>,
 ) -> Result<Response, ApiError> {
-    let job = invocations::redrive(state.control(), &f, &invocation).await?;
+    let job = invocations::redrive(state.control(), &f, q.as_deref(), &invocation).await?;
     Ok(json(StatusCode::OK, &invocation_view(&job), None))
 }
 
 pub async fn list_invocations(
     State(state): State<AppState>,
     ReadPath(f): ReadPath,
+    NamedQualifier(qualifier): NamedQualifier,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     existing(&state, &f).await?;
@@ -149,7 +187,7 @@ pub async fn list_invocations(
     };
     let limit = super::page_limit("limit", q.remove("limit").as_deref())?;
     let next_token = q.remove("nextToken").filter(|s| !s.is_empty()).map(|s| s.chars().take(256).collect());
-    let page = invocations::list(state.control(), &f, status, next_token, limit).await?;
+    let page = invocations::list(state.control(), &f, JobFilter { status, qualifier }, next_token, limit).await?;
     let mut body = json!({ "invocations": page.items.iter().map(invocation_view).collect::<Vec<_>>() });
     if let Some(token) = page.next_token {
         body["nextToken"] = json!(token);

@@ -97,6 +97,7 @@ async fn serve(state: &AppState, domain: &CustomDomain, request: Request) -> Res
         .map(|ConnectInfo(addr)| *addr)
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     let (parts, body) = request.into_parts();
+    let span = crate::dataplane::opentracing::span_from_headers(&parts.headers)?;
     let http = http_request(&parts, &raw_query, path, peer);
     let invocation = Invocation {
         target: Target { account: account.clone(), service, function: route.function_name.clone(), qualifier },
@@ -104,6 +105,7 @@ async fn serve(state: &AppState, domain: &CustomDomain, request: Request) -> Res
         input: Input::Http { request: http, body, caller },
         mode: Mode::Sync,
         log_type: LogType::None,
+        span,
     };
     let Outcome::Finished(finished) = state.plane().invoke(invocation).await? else {
         return Err(ferric_types::FcError::internal().into());

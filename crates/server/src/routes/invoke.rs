@@ -66,6 +66,7 @@ pub async fn invoke(
         input: Input::Event(Payload::Body(body)),
         mode,
         log_type,
+        span: crate::dataplane::opentracing::span_from_headers(&headers)?,
     };
     let finished = match state.plane().invoke(invocation).await? {
         Outcome::Accepted => return Ok(StatusCode::ACCEPTED.into_response()),

@@ -92,6 +92,7 @@ fn fc_api() -> Router<AppState> {
         .route("/2016-08-15/layerarn/{arn}", get(layers::get_by_arn))
         .route("/2016-08-15/account-settings", get(account::settings))
         .route("/2016-08-15/reservedCapacities", get(account::reserved_capacities))
+        .route("/2016-08-15/accountConfigs", get(account::configs))
         .route("/2016-08-15/services/{service}/tempCodeBucketToken", get(account::cloud_only))
         .route("/2016-08-15/tempBucketToken", get(account::cloud_only))
         .route("/ferric/v1/logs", get(logs::list))
@@ -102,11 +103,20 @@ fn fc_api() -> Router<AppState> {
         )
 }
 
+/// The routes the 2021-04-06 API serves (`crate::api2021` maps its paths onto these): the 2016 ones and
+/// the two it spells differently.
+fn fc_api_2021() -> Router<AppState> {
+    fc_api()
+        .route("/2016-08-15/tag", axum::routing::put(tags::untag))
+        .route("/2016-08-15/reserved-capacities", get(account::reserved_capacities))
+}
+
 pub fn router(state: AppState) -> Router {
     let fc = fc_api().route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::fc_api));
 
     Router::new()
         .merge(fc)
+        .merge(crate::api2021::router(state.clone(), fc_api_2021()))
         .merge(crate::console::router(state.clone(), fc_api()))
         .merge(form::router(state.clone()))
         .route("/healthz", get(health::healthz))

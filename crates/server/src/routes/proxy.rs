@@ -93,6 +93,7 @@ pub async fn proxy(
     validate_name("function", &function, NameRule::Lenient)?;
 
     let (parts, body) = request.into_parts();
+    let span = crate::dataplane::opentracing::span_from_headers(&parts.headers)?;
     let http = http_request(&parts, &raw_query, signature::decode_path(&sub_path), peer);
     let invocation = Invocation {
         target: Target { account: account.clone(), service, function, qualifier },
@@ -100,6 +101,7 @@ pub async fn proxy(
         input: Input::Http { request: http, body, caller },
         mode: Mode::Sync,
         log_type: LogType::None,
+        span,
     };
     let Outcome::Finished(finished) = state.plane().invoke(invocation).await? else {
         return Err(ferric_types::FcError::internal().into());

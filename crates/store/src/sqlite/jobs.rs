@@ -7,15 +7,30 @@ use super::{db, from_json, to_json};
 use ferric_types::async_config::{AsyncConfigRow, AsyncInvokeConfig};
 use ferric_types::FcError;
 
-use crate::metadata::{Job, JobStatus, Page, StoreError};
+use crate::metadata::{Job, JobFilter, JobStatus, Page, StoreError};
 
 const COLUMNS: &str = "id, account_id, service, function, qualifier, payload, status, attempts, created_ms, \
-                       available_ms, lease_until_ms, started_ms, ended_ms, result, error";
+                       available_ms, lease_until_ms, started_ms, ended_ms, result, error, request_id";
+
+/// Adds `jobs.request_id` to a database made before it existed. SQLite has no `ADD COLUMN IF NOT EXISTS`,
+/// so the table's columns are read first; rows of older databases keep `NULL`, read back as their id
+/// (what their request id was then).
+pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare("PRAGMA table_info(jobs)").map_err(db("read the jobs columns"))?;
+    let names = stmt.query_map([], |row| row.get::<_, String>(1)).map_err(db("read the jobs columns"))?;
+    let names: Vec<String> = names.collect::<Result<_, _>>().map_err(db("read the jobs columns"))?;
+    if !names.iter().any(|n| n == "request_id") {
+        conn.execute_batch("ALTER TABLE jobs ADD COLUMN request_id TEXT").map_err(db("add jobs.request_id"))?;
+    }
+    Ok(())
+}
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     let status: String = row.get(6)?;
+    let id: String = row.get(0)?;
     Ok(Job {
-        id: row.get(0)?,
+        request_id: row.get::<_, Option<String>>(15)?.unwrap_or_else(|| id.clone()),
+        id,
         account_id: row.get(1)?,
         service: row.get(2)?,
         function: row.get(3)?,
@@ -35,7 +50,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
 
 pub(super) fn enqueue(tx: &Transaction<'_>, job: &Job) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
-        "INSERT INTO jobs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        "INSERT INTO jobs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -53,7 +68,8 @@ pub(super) fn enqueue(tx: &Transaction<'_>, job: &Job) -> Result<(), StoreError>
             job.started_ms,
             job.ended_ms,
             job.result,
-            job.error
+            job.error,
+            job.request_id
         ])
     })
     .map_err(db("enqueue job"))?;
@@ -160,16 +176,20 @@ pub(super) fn list(
     account: &str,
     service: &str,
     function: &str,
-    status: Option<JobStatus>,
+    filter: &JobFilter,
     next_token: Option<&str>,
     limit: u32,
 ) -> Result<Page<Job>, StoreError> {
     let mut sql = format!("SELECT {COLUMNS} FROM jobs WHERE account_id = ? AND service = ? AND function = ?");
     let mut values: Vec<Box<dyn ToSql>> =
         vec![Box::new(account.to_string()), Box::new(service.to_string()), Box::new(function.to_string())];
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         sql.push_str(" AND status = ?");
         values.push(Box::new(status.as_str()));
+    }
+    if let Some(qualifier) = &filter.qualifier {
+        sql.push_str(" AND qualifier = ?");
+        values.push(Box::new(qualifier.clone()));
     }
     if let Some(token) = next_token {
         let cursor = JobCursor::parse(token)?;
@@ -267,6 +287,41 @@ pub(super) fn get_config(conn: &Connection, key: [&str; 4]) -> Result<Option<Asy
     .transpose()
 }
 
+/// One function's configs of every qualifier, by qualifier, from after `after`; `limit + 1` rows tell
+/// whether a page follows.
+pub(super) fn list_configs(
+    conn: &Connection,
+    key: [&str; 3],
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Page<(String, AsyncConfigRow)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT qualifier, config, created_ms, modified_ms FROM async_configs
+             WHERE account_id = ?1 AND service = ?2 AND function = ?3 AND qualifier > ?4
+             ORDER BY qualifier LIMIT ?5",
+        )
+        .map_err(db("prepare list async configs"))?;
+    let rows = stmt
+        .query_map(params![key[0], key[1], key[2], after.unwrap_or(""), i64::from(limit) + 1], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(db("list async configs"))?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (qualifier, text, created_ms, modified_ms) = row.map_err(db("read async config"))?;
+        let config = from_json("async invoke config", &text)?;
+        items.push((qualifier, AsyncConfigRow { config, created_ms, modified_ms }));
+    }
+    let next_token = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|(q, _)| q.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_token })
+}
+
 pub(super) fn put_config(
     tx: &Transaction<'_>,
     key: [&str; 4],
@@ -297,11 +352,12 @@ pub(super) fn delete_config(tx: &Transaction<'_>, key: [&str; 4]) -> Result<bool
 
 #[cfg(test)]
 mod tests {
-    use crate::metadata::{Job, JobStatus, MetadataStore};
+    use crate::metadata::{Job, JobFilter, JobStatus, MetadataStore, Page};
 
     fn job(id: &str) -> Job {
         Job {
             id: id.into(),
+            request_id: format!("req-{id}"),
             account_id: "a".into(),
             service: "s".into(),
             function: "f".into(),
@@ -391,7 +447,8 @@ mod tests {
             let mut seen = Vec::new();
             let mut token: Option<String> = None;
             loop {
-                let page = store.list_jobs("a", "s", "f", None, token.clone(), limit).await.expect("list");
+                let page =
+                    store.list_jobs("a", "s", "f", JobFilter::default(), token.clone(), limit).await.expect("list");
                 assert!(page.items.len() <= limit as usize);
                 seen.extend(page.items.into_iter().map(|j| j.id));
                 match page.next_token {
@@ -408,9 +465,56 @@ mod tests {
             assert_eq!(sorted, all, "every job listed (limit {limit})");
         }
         // A token of the earlier format (a bare millisecond) still pages from before that millisecond.
-        let page = store.list_jobs("a", "s", "f", None, Some("1000".into()), 100).await.expect("list");
+        let page = store.list_jobs("a", "s", "f", JobFilter::default(), Some("1000".into()), 100).await.expect("list");
         assert_eq!(page.items.len(), 10);
-        let bad = store.list_jobs("a", "s", "f", None, Some("x.y".into()), 10).await;
+        let bad = store.list_jobs("a", "s", "f", JobFilter::default(), Some("x.y".into()), 10).await;
         assert!(matches!(bad, Err(crate::StoreError::Rejected(_))), "a malformed token is the client's fault");
+    }
+
+    /// Issue 11 item 8: a job kept only its stateful id, so its request id could not be reported apart.
+    #[tokio::test]
+    async fn a_job_keeps_its_request_id_and_lists_by_qualifier() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::sqlite::SqliteStore::open(&dir.path().join("db")).expect("open");
+        store.enqueue_job(job("one")).await.expect("enqueue");
+        let mut prod = job("two");
+        prod.qualifier = "prod".into();
+        store.enqueue_job(prod).await.expect("enqueue");
+        let one = store.get_job("a", "one").await.expect("get").expect("kept");
+        assert_eq!((one.id.as_str(), one.request_id.as_str()), ("one", "req-one"));
+        let of = |qualifier: Option<&str>| JobFilter { status: None, qualifier: qualifier.map(str::to_string) };
+        let ids = |page: Page<Job>| page.items.into_iter().map(|j| j.id).collect::<Vec<_>>();
+        let listed = store.list_jobs("a", "s", "f", of(Some("prod")), None, 10).await.expect("list");
+        assert_eq!(ids(listed), ["two"]);
+        let listed = store.list_jobs("a", "s", "f", of(Some("LATEST")), None, 10).await.expect("list");
+        assert_eq!(ids(listed), ["one"]);
+        let listed = store.list_jobs("a", "s", "f", of(None), None, 10).await.expect("list");
+        assert_eq!(ids(listed).len(), 2);
+    }
+
+    /// A database made before `jobs.request_id` gains the column on open; its rows read their id back.
+    #[tokio::test]
+    async fn an_older_database_gains_the_request_id_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        {
+            let conn = rusqlite::Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE jobs (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, service TEXT NOT NULL,
+                     function TEXT NOT NULL, qualifier TEXT NOT NULL, payload BLOB NOT NULL, status TEXT NOT NULL,
+                     attempts INTEGER NOT NULL, created_ms INTEGER NOT NULL, available_ms INTEGER NOT NULL,
+                     lease_until_ms INTEGER NOT NULL, started_ms INTEGER, ended_ms INTEGER, result BLOB, error TEXT);
+                 INSERT INTO jobs VALUES ('old', 'a', 's', 'f', 'LATEST', x'00', 'Enqueued', 0, 1, 1, 0,
+                     NULL, NULL, NULL, NULL);",
+            )
+            .expect("old schema");
+        }
+        let store = crate::sqlite::SqliteStore::open(&path).expect("open migrates");
+        let old = store.get_job("a", "old").await.expect("get").expect("kept");
+        assert_eq!(old.request_id, "old");
+        store.enqueue_job(job("new")).await.expect("enqueue");
+        assert_eq!(store.get_job("a", "new").await.expect("get").expect("kept").request_id, "req-new");
+        drop(store);
+        crate::sqlite::SqliteStore::open(&path).expect("a second open leaves the column as it is");
     }
 }

@@ -29,8 +29,8 @@ use ferric_types::trigger::{Trigger, TriggerSpec, TriggerType};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::metadata::{
-    FunctionSearch, FunctionUpdate, Job, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page, ServiceUpdate,
-    StoreError, TriggerUpdate,
+    FunctionSearch, FunctionUpdate, Job, JobFilter, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore, Page,
+    ServiceUpdate, StoreError, TriggerUpdate,
 };
 
 /// Readers kept open between calls; more may exist briefly under load.
@@ -66,6 +66,7 @@ impl SqliteStore {
         writer.execute_batch(schema::SCHEMA).map_err(db("create schema"))?;
         writer.execute_batch(schema::VERSIONS).map_err(db("create version schema"))?;
         writer.execute_batch(schema::LAYERS).map_err(db("create layer schema"))?;
+        jobs::migrate(&writer)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -302,12 +303,12 @@ impl MetadataStore for SqliteStore {
         account: &str,
         service: &str,
         function: &str,
-        status: Option<JobStatus>,
+        filter: JobFilter,
         next_token: Option<String>,
         limit: u32,
     ) -> Result<Page<Job>, StoreError> {
         let (account, service, function) = (account.to_string(), service.to_string(), function.to_string());
-        self.read(move |c| jobs::list(c, &account, &service, &function, status, next_token.as_deref(), limit)).await
+        self.read(move |c| jobs::list(c, &account, &service, &function, &filter, next_token.as_deref(), limit)).await
     }
 
     async fn redrive_job(&self, account: &str, id: &str, now_ms: i64) -> Result<bool, StoreError> {
@@ -337,6 +338,18 @@ impl MetadataStore for SqliteStore {
     ) -> Result<Option<AsyncConfigRow>, StoreError> {
         let key = [account, service, function, qualifier].map(str::to_string);
         self.read(move |c| jobs::get_config(c, [&key[0], &key[1], &key[2], &key[3]])).await
+    }
+
+    async fn list_async_configs(
+        &self,
+        account: &str,
+        service: &str,
+        function: &str,
+        next_token: Option<String>,
+        limit: u32,
+    ) -> Result<Page<(String, AsyncConfigRow)>, StoreError> {
+        let key = [account, service, function].map(str::to_string);
+        self.read(move |c| jobs::list_configs(c, [&key[0], &key[1], &key[2]], next_token.as_deref(), limit)).await
     }
 
     async fn put_async_config(

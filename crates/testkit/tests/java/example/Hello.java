@@ -59,7 +59,10 @@ public class Hello implements StreamRequestHandler, FunctionInitializer {
                 + ",\"pid\":" + pid + ",\"requestId\":\"" + context.getRequestId() + "\",\"function\":\""
                 + context.getFunctionParam().getFunctionName() + "\",\"memory\":"
                 + context.getFunctionParam().getMemoryLimitInMB() + ",\"service\":\"" + context.getService().getName()
-                + "\",\"hasKey\":" + (context.getExecutionCredentials().getAccessKeyId() != null) + "}";
+                + "\",\"qualifier\":\"" + context.getService().getQualifier()
+                + "\",\"span\":\"" + context.getTracing().getSpanContext()
+                + "\",\"baggages\":" + context.getTracing().getSpanBaggages().size()
+                + ",\"hasKey\":" + (context.getExecutionCredentials().getAccessKeyId() != null) + "}";
         out.write(body.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -86,8 +86,7 @@ public final class Bootstrap {
         boolean initialize = frame.type().equals("initialize");
         logs.enter(requestId);
         Thread.currentThread().setContextClassLoader(handlers != null ? handlers.loader() : null);
-        FcContext context = new FcContext(instance, requestId, FcContext.map(frame.header.get("credentials")),
-                logs.logger(requestId));
+        FcContext context = new FcContext(instance, requestId, frame.header, logs.logger(requestId));
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("id", id);
         byte[] body;

@@ -46,11 +46,16 @@ final class FcContext implements Context, Credentials, FunctionParam, Service, O
     private final String requestId;
     private final Map<String, Object> credentials;
     private final FunctionComputeLogger logger;
+    /** The request's own {@code service} (the qualifier the caller named) and {@code tracing}, when sent. */
+    private final Map<String, Object> service;
+    private final Map<String, Object> tracing;
 
-    FcContext(Instance instance, String requestId, Map<String, Object> credentials, FunctionComputeLogger logger) {
+    FcContext(Instance instance, String requestId, Map<String, Object> header, FunctionComputeLogger logger) {
         this.instance = instance;
         this.requestId = requestId;
-        this.credentials = credentials;
+        this.credentials = map(header.get("credentials"));
+        this.service = map(header.get("service"));
+        this.tracing = map(header.get("tracing"));
         this.logger = logger;
     }
 
@@ -159,26 +164,32 @@ final class FcContext implements Context, Credentials, FunctionParam, Service, O
 
     @Override
     public String getQualifier() {
-        return instance.qualifier;
+        return service.get("qualifier") instanceof String ? (String) service.get("qualifier") : instance.qualifier;
     }
 
     @Override
     public String getVersionId() {
-        return instance.versionId;
+        return service.get("versionId") instanceof String ? (String) service.get("versionId") : instance.versionId;
     }
 
     @Override
     public String getSpanContext() {
-        return "";
+        return str(tracing.get("openTracingSpanContext"));
     }
 
     @Override
     public Map<String, String> getSpanBaggages() {
-        return Collections.emptyMap();
+        Map<String, String> baggages = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : map(tracing.get("openTracingSpanBaggages")).entrySet()) {
+            if (e.getValue() instanceof String) {
+                baggages.put(e.getKey(), (String) e.getValue());
+            }
+        }
+        return Collections.unmodifiableMap(baggages);
     }
 
     @Override
     public String getJaegerEndpoint() {
-        return "";
+        return str(tracing.get("jaegerEndpoint"));
     }
 }
