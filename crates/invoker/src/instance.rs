@@ -158,7 +158,7 @@ impl Instance {
             std::fs::create_dir_all(&scratch)
                 .map_err(|source| StartError::Scratch { path: scratch.clone(), source })?;
         }
-        let layout = spawner.layout(&version.code_dir, &config.runtimes_dir, &scratch);
+        let layout = spawner.layout(&version.code_dir, &config.runtimes_dir, &scratch, &version.layer_dirs);
 
         if version.spec.runtime.starts_with("java") {
             // Ferric's Java runtime jar and its CDS archive are built at first use (`java.rs`).
@@ -168,6 +168,7 @@ impl Instance {
         let mut env = environment(config, version, &id, &layout);
         env.retain(|(key, _)| !launch.env.iter().any(|(k, _)| k == key));
         env.extend(launch.env);
+        crate::opt::apply(&version.spec.runtime, &layout.opt, &mut env);
         let spawned = spawner
             .spawn(ProcessSpec {
                 program: launch.program,
@@ -175,6 +176,7 @@ impl Instance {
                 env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
                 code_dir: version.code_dir.clone(),
                 runtime_dir: config.runtimes_dir.clone(),
+                layer_dirs: version.layer_dirs.clone(),
                 scratch_dir: scratch.clone(),
                 limits: Limits {
                     memory_mb: version.spec.memory_size,

@@ -66,15 +66,12 @@ pub(crate) fn launch(
         // "Allowed memory size exhausted" fatal before the kernel's limit kills it less legibly; errors are
         // logged by the bootstrap (PHP would print fatal ones past its output buffer).
         let limit = format!("memory_limit={}M", spec.memory_size.max(16));
-        return Launch {
-            program,
-            args: ["-n", "-d", &limit, "-d", "display_errors=0", &runtime_file("php/bootstrap.php")]
-                .map(String::from)
-                .to_vec(),
-            env: Vec::new(),
-            network,
-            ready_timeout: config.start_timeout,
-        };
+        let mut args: Vec<String> = ["-n", "-d", &limit, "-d", "display_errors=0"].map(String::from).to_vec();
+        if let Some(include) = crate::opt::php_include_path(&layout.opt) {
+            args.extend(["-d".to_string(), include]);
+        }
+        args.push(runtime_file("php/bootstrap.php"));
+        return Launch { program, args, env: Vec::new(), network, ready_timeout: config.start_timeout };
     }
     if spec.runtime.starts_with("java") {
         // The archive is there unless its training failed (`java.rs`); the JVM checks it fits.

@@ -33,6 +33,7 @@ mod keepalive;
 mod launch;
 pub mod logs;
 mod message;
+mod opt;
 mod pool;
 mod provision;
 mod scale;

@@ -237,6 +237,7 @@ mod tests {
             log_store: "l".into(),
             code_dir: "/code".into(),
             code_checksum: "42".into(),
+            layer_dirs: Vec::new(),
             internet_access: true,
         }
     }

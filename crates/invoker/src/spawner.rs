@@ -23,7 +23,7 @@ pub(crate) type SpawnFuture<'a> = Pin<Box<dyn Future<Output = Result<Spawned, St
 /// Starts instances. Called on cold starts only, never per request.
 pub(crate) trait Spawner: Send + Sync + 'static {
     /// Where an instance sees its code, the bootstraps and its scratch space.
-    fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path) -> Layout;
+    fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path, layer_dirs: &[PathBuf]) -> Layout;
     /// Whether the instance needs a scratch directory on the host (no private tmpfs).
     fn needs_host_scratch(&self) -> bool;
     /// Starts one runtime process with stdin from `/dev/null`, its control channel on fd 3.
@@ -40,6 +40,7 @@ pub(crate) struct ProcessSpec {
     pub env: Vec<(OsString, OsString)>,
     pub code_dir: PathBuf,
     pub runtime_dir: PathBuf,
+    pub layer_dirs: Vec<PathBuf>,
     pub scratch_dir: PathBuf,
     pub limits: Limits,
     pub network: Network,
@@ -65,8 +66,8 @@ pub(crate) trait ProcessHandle: Send + Sync {
 }
 
 impl Spawner for Sandbox {
-    fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path) -> Layout {
-        Sandbox::layout(self, code_dir, runtime_dir, scratch_dir)
+    fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path, layer_dirs: &[PathBuf]) -> Layout {
+        Sandbox::layout(self, code_dir, runtime_dir, scratch_dir, layer_dirs)
     }
 
     fn needs_host_scratch(&self) -> bool {
@@ -78,7 +79,8 @@ impl Spawner for Sandbox {
             let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(StartError::Socket)?;
             ours.set_nonblocking(true).map_err(StartError::Socket)?;
             let socket = tokio::net::UnixStream::from_std(ours).map_err(StartError::Socket)?;
-            let ProcessSpec { program, args, env, code_dir, runtime_dir, scratch_dir, limits, network } = spec;
+            let ProcessSpec { program, args, env, code_dir, runtime_dir, layer_dirs, scratch_dir, limits, network } =
+                spec;
             let mut process = Sandbox::spawn(
                 self,
                 SpawnSpec {
@@ -87,6 +89,7 @@ impl Spawner for Sandbox {
                     env,
                     code_dir,
                     runtime_dir,
+                    layer_dirs,
                     scratch_dir,
                     control: theirs.into(),
                     limits,

@@ -22,6 +22,9 @@ pub struct FunctionVersion {
     /// The extracted, read-only code package.
     pub code_dir: PathBuf,
     pub code_checksum: String,
+    /// The host trees of the function's layers, in its `layers` order (the first wins a conflict under
+    /// `/opt`). Each is an immutable, extracted package.
+    pub layer_dirs: Vec<PathBuf>,
     /// The service's `internetAccess`: false puts instances in a network namespace of their own.
     pub internet_access: bool,
 }
@@ -32,6 +35,7 @@ impl FunctionVersion {
         self.key_cache.get_or_init(|| PoolKey {
             function: self.function_key(),
             code_checksum: self.code_checksum.clone(),
+            layer_dirs: self.layer_dirs.clone(),
             log_project: self.log_project.clone(),
             log_store: self.log_store.clone(),
             internet_access: self.internet_access,
@@ -67,6 +71,7 @@ pub(crate) struct FunctionKey {
 pub struct PoolKey {
     function: FunctionKey,
     code_checksum: String,
+    layer_dirs: Vec<PathBuf>,
     log_project: String,
     log_store: String,
     internet_access: bool,
@@ -107,6 +112,7 @@ mod tests {
             log_store: String::new(),
             code_dir: "/code".into(),
             code_checksum: "1".into(),
+            layer_dirs: Vec::new(),
             internet_access: true,
         }
     }
@@ -117,6 +123,7 @@ mod tests {
         type Change = Box<dyn Fn(&mut FunctionVersion)>;
         let mut changes: Vec<Change> = vec![
             Box::new(|v| v.code_checksum = "2".into()),
+            Box::new(|v| v.layer_dirs = vec!["/layer".into()]),
             Box::new(|v| v.account_id = "2".into()),
             Box::new(|v| v.service = "t".into()),
             Box::new(|v| v.function = "g".into()),

@@ -366,10 +366,14 @@ fn landlock_rules(ctx: &Context<'_>) -> Vec<(PathBuf, Access)> {
         rules.push((rootfs::GENERATED_DIR.into(), Access::ReadExec));
         rules.push((CODE_DIR.into(), if job.terminal { Access::Full } else { Access::ReadExec }));
         rules.push((RUNTIME_DIR.into(), Access::ReadExec));
+        if !job.layer_dirs.is_empty() {
+            rules.push((crate::OPT_DIR.into(), Access::ReadExec));
+        }
         rules.push((TMP_DIR.into(), Access::Full));
     } else {
         rules.push((job.code_dir.clone(), Access::ReadExec));
         rules.push((job.runtime_dir.clone(), Access::ReadExec));
+        rules.extend(job.layer_dirs.iter().map(|dir| (dir.clone(), Access::ReadExec)));
         rules.push((job.scratch_dir.clone(), Access::Full));
     }
     rules

@@ -115,6 +115,7 @@ mod tests {
             env: vec![("ONLY".into(), "this".into())],
             code_dir: std::env::temp_dir(),
             runtime_dir: std::env::temp_dir(),
+            layer_dirs: Vec::new(),
             scratch_dir: std::env::temp_dir(),
             control,
             limits: Limits { memory_mb: 0, pids: 64, open_files: 256, tmp_mb: 1 },

@@ -71,6 +71,8 @@ pub const CODE_DIR: &str = "/code";
 pub const RUNTIME_DIR: &str = "/opt/ferric/runtime";
 /// The instance's private scratch space inside a confined instance.
 pub const TMP_DIR: &str = "/tmp";
+/// Where a function's layers are merged, as FC mounts them.
+pub const OPT_DIR: &str = "/opt";
 
 #[derive(Debug, Error)]
 pub enum SandboxError {
@@ -138,6 +140,9 @@ pub struct SpawnSpec {
     pub env: Vec<(OsString, OsString)>,
     pub code_dir: PathBuf,
     pub runtime_dir: PathBuf,
+    /// The function's layers on the host, first wins: merged read-only at [`OPT_DIR`] in a mount
+    /// namespace; without one the runtime reaches them in place through its search paths.
+    pub layer_dirs: Vec<PathBuf>,
     /// The instance's own directory on the host: cwd-independent scratch space when there is no mount
     /// namespace (it is `HOME` and `TMPDIR` then).
     pub scratch_dir: PathBuf,
@@ -153,6 +158,9 @@ pub struct Layout {
     pub code: PathBuf,
     pub runtime: PathBuf,
     pub tmp: PathBuf,
+    /// Where the instance sees its layers, in precedence order: `[/opt]` (merged) in a mount namespace,
+    /// each layer's host tree without one, nothing for a function without layers.
+    pub opt: Vec<PathBuf>,
 }
 
 /// How an instance ended.
@@ -319,11 +327,17 @@ impl Sandbox {
     }
 
     /// Where instances see their code, bootstraps and scratch space.
-    pub fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path) -> Layout {
+    pub fn layout(&self, code_dir: &Path, runtime_dir: &Path, scratch_dir: &Path, layer_dirs: &[PathBuf]) -> Layout {
         if self.helper.as_ref().is_some_and(|h| h.features.mountns) {
-            Layout { code: CODE_DIR.into(), runtime: RUNTIME_DIR.into(), tmp: TMP_DIR.into() }
+            let opt = if layer_dirs.is_empty() { Vec::new() } else { vec![PathBuf::from(OPT_DIR)] };
+            Layout { code: CODE_DIR.into(), runtime: RUNTIME_DIR.into(), tmp: TMP_DIR.into(), opt }
         } else {
-            Layout { code: code_dir.to_path_buf(), runtime: runtime_dir.to_path_buf(), tmp: scratch_dir.to_path_buf() }
+            Layout {
+                code: code_dir.to_path_buf(),
+                runtime: runtime_dir.to_path_buf(),
+                tmp: scratch_dir.to_path_buf(),
+                opt: layer_dirs.to_vec(),
+            }
         }
     }
 

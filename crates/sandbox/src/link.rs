@@ -185,6 +185,7 @@ impl HelperLink {
                 env: spec.env.iter().cloned().map(|(k, v)| Ok((text(k)?, text(v)?))).collect::<Result<_, String>>()?,
                 code_dir: spec.code_dir.clone(),
                 runtime_dir: spec.runtime_dir.clone(),
+                layer_dirs: spec.layer_dirs.clone(),
                 scratch_dir: spec.scratch_dir.clone(),
                 limits: spec.limits,
                 network: spec.network,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::confine::{check, cpath, cstring, Context, INSIDE_ID};
 use crate::wire::Network;
-use crate::{CODE_DIR, RUNTIME_DIR, TMP_DIR};
+use crate::{CODE_DIR, OPT_DIR, RUNTIME_DIR, TMP_DIR};
 
 /// Host `/etc` entries a runtime may read; the rest of `/etc` is not there.
 const SHARED_ETC: &[&str] = &[
@@ -85,6 +85,10 @@ pub(crate) fn build_root(ctx: &Context<'_>) -> Result<(), String> {
         bind(&job.code_dir, &at(CODE_DIR), 0)?;
     } else {
         data_read_only(&job.code_dir, &at(CODE_DIR), empty.as_ref())?;
+    }
+    if !job.layer_dirs.is_empty() {
+        // Before the bootstraps: their mount point lies inside the merged tree.
+        mount_layers(&job.layer_dirs, &at(OPT_DIR), &at("/.layers-stub"), ctx.plan.overlay)?;
     }
     data_read_only(&job.runtime_dir, &at(RUNTIME_DIR), empty.as_ref())?;
     if let Some(empty) = empty {
@@ -324,6 +328,41 @@ fn overlay_read_only(source: &Path, target: &Path, empty: &EmptyLayer) -> Result
     let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | (locked_flags(source) & libc::MS_NOEXEC);
     mount(Some("ferric"), target, Some("overlay"), flags, Some(&options))
         .map_err(|e| format!("{e} (overlay of {})", source.display()))
+}
+
+/// Merges the function's layers read-only at `target`, the first listed on top (FC: the layer configured
+/// first wins a conflict), as one overlay named like the others (`ferric`, layers by `/proc/self/fd`).
+/// The lowest layer is a stub holding only the bootstraps' mount point ([`RUNTIME_DIR`] lies under
+/// `/opt`), detached once the overlay holds it. Without overlayfs, layers cannot be merged, and an
+/// instance that needs them is refused rather than started without them.
+fn mount_layers(layers: &[PathBuf], target: &Path, stub: &Path, overlay: bool) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    if !overlay {
+        return Err("this function uses layers, which need overlayfs; the kernel does not offer it".into());
+    }
+    make_dir(target)?;
+    make_dir(stub)?;
+    mount(Some("tmpfs"), stub, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some("size=4k,nr_inodes=8,mode=755"))?;
+    let inside = RUNTIME_DIR.strip_prefix(OPT_DIR).unwrap_or(RUNTIME_DIR).trim_start_matches('/');
+    make_dir(&stub.join(inside))?;
+    mount(None, stub, None, libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, None)?;
+    let mut fds = Vec::with_capacity(layers.len() + 1);
+    let mut noexec = 0;
+    for layer in layers {
+        noexec |= locked_flags(layer) & libc::MS_NOEXEC;
+        fds.push(open_path(layer)?);
+    }
+    fds.push(open_path(stub)?);
+    let lower: Vec<String> = fds.iter().map(|fd| format!("/proc/self/fd/{}", fd.as_raw_fd())).collect();
+    let options = format!("lowerdir={}", lower.join(":"));
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | noexec;
+    mount(Some("ferric"), target, Some("overlay"), flags, Some(&options)).map_err(|e| format!("{e} (layers)"))?;
+    drop(fds);
+    let c_stub = cpath(stub)?;
+    #[allow(unsafe_code)]
+    // SAFETY: umount2 with a NUL-terminated path we own.
+    check(unsafe { libc::umount2(c_stub.as_ptr(), libc::MNT_DETACH) }, "umount the layer stub")?;
+    std::fs::remove_dir(stub).map_err(|e| format!("rmdir {}: {e}", stub.display()))
 }
 
 /// An `O_PATH` descriptor of a directory, closed on exec.

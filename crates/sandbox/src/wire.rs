@@ -80,6 +80,9 @@ pub(crate) struct Job {
     pub env: Vec<(String, String)>,
     pub code_dir: PathBuf,
     pub runtime_dir: PathBuf,
+    /// Merged read-only at `/opt`, the first on top.
+    #[serde(default)]
+    pub layer_dirs: Vec<PathBuf>,
     /// Used as cwd, `HOME` and `TMPDIR` when there is no mount namespace.
     pub scratch_dir: PathBuf,
     pub limits: Limits,

@@ -83,6 +83,7 @@ impl Catalog {
                 http_trigger = HttpTriggerConfig::from_value(&trigger.spec.trigger_config).ok();
             }
         }
+        let layer_dirs = layer_dirs(store, code_root, account, &f.spec.layers).await?;
         let jaeger_endpoint = crate::dataplane::opentracing::jaeger_endpoint(&svc.spec.tracing_config);
         let resolved = Arc::new(Resolved {
             version: Arc::new(FunctionVersion {
@@ -93,6 +94,7 @@ impl Catalog {
                 qualifier: if version == LATEST { "LATEST".to_string() } else { version.to_string() },
                 code_dir: code_root.join(&f.code.checksum),
                 code_checksum: f.code.checksum,
+                layer_dirs,
                 spec: f.spec,
                 log_project: svc.spec.log_config.project,
                 log_store: svc.spec.log_config.logstore,
@@ -181,6 +183,26 @@ impl Catalog {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(a, s, _, v), _| !(a == account && s == service && *v == version));
     }
+}
+
+/// The host trees of a function's layers, in its order. The control plane checked the list when the
+/// function was written; a version deleted since then is still found (the store only hides a version a
+/// function lists), so only a store that lost it answers `LayerNotFound`.
+async fn layer_dirs(
+    store: &dyn MetadataStore,
+    code_root: &std::path::Path,
+    account: &str,
+    layers: &[String],
+) -> Result<Vec<std::path::PathBuf>, ApiError> {
+    let mut dirs = Vec::with_capacity(layers.len());
+    for arn in ferric_types::layer::parse_function_layers(account, layers)? {
+        let version = store
+            .layer_version_in_use(account, &arn.name, arn.version)
+            .await?
+            .ok_or_else(|| ferric_types::layer::layer_not_found(&arn.name, Some(arn.version)))?;
+        dirs.push(code_root.join(&version.code.checksum));
+    }
+    Ok(dirs)
 }
 
 /// The service and function a version (or `LATEST`) has.

@@ -11,17 +11,20 @@
 //! - `versions`: the [`VersionStore`] part of the trait: published versions and aliases.
 //! - `provision`: [`ProvisionStore`], its supertrait for provision and on-demand configs.
 //! - `account`: [`AccountStore`], its supertrait for custom domains and service tags.
+//! - `layers`: [`LayerStore`], its supertrait for layer versions.
 //! - `sqlite`: the SQLite implementation (WAL, one writer connection, a small pool of readers).
 //! - `code`: the content-addressed code-package store and safe zip extraction.
 
 mod account;
 pub mod code;
+mod layers;
 mod metadata;
 mod provision;
 pub mod sqlite;
 mod versions;
 
 pub use account::{AccountStore, DomainUpdate, TaggedService};
+pub use layers::{LayerStore, LayerVersionPage};
 pub use metadata::{
     open, FunctionSearch, FunctionUpdate, Job, JobFilter, JobStatus, ListQuery, LogQuery, LogRecord, MetadataStore,
     Page, QueueDepth, ServiceUpdate, StoreError, TriggerUpdate,

@@ -162,3 +162,29 @@ async fn chunked_octet_stream_bodies_are_json() {
     let service = server.client().get_service("streamed").await.expect("created");
     assert_eq!(service["description"], "via chunks");
 }
+
+/// The Node SDK signs a path segment it percent-encodes itself (GetLayerVersionByArn) as sent, the Python
+/// SDK the decoded path: both signatures are accepted, and neither with another secret.
+#[tokio::test]
+async fn a_path_signed_as_sent_or_decoded_is_accepted() {
+    let server = TestServer::start().await;
+    let raw = "/2016-08-15/layerarn/acs%3Afc%3Alocal%3A1234567890123456%3Alayers%2Fnope%2Fversions%2F1";
+    let decoded = "/2016-08-15/layerarn/acs:fc:local:1234567890123456:layers/nope/versions/1";
+    let send = |auth: String, date: String| {
+        reqwest::Client::new()
+            .get(format!("{}{raw}", server.endpoint))
+            .header("date", date)
+            .header("authorization", auth)
+            .send()
+    };
+    for (resource, secret, want) in [
+        (raw, KEY_SECRET, "LayerNotFound"),
+        (decoded, KEY_SECRET, "LayerNotFound"),
+        (raw, "wrong-secret", "SignatureNotMatch"),
+    ] {
+        let date = http_date(0);
+        let response = send(authorization("GET", "", &date, &[], resource, secret), date).await.expect("send");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["ErrorCode"], want, "signed over {resource}");
+    }
+}

@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use ferric_testkit::functions::{add_http_trigger, async_invocation_succeeds, b64, invoke, json_of, tail, text};
-use ferric_testkit::{repo_root, zip_with_modes, TestServer};
+use ferric_testkit::{repo_root, unique, zip_with_modes, TestServer};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 /// `example/*.class` compiled from `tests/java`, the FC interfaces taken from the runtime's sources
@@ -250,4 +251,35 @@ async fn concurrent_requests_in_one_jvm_keep_their_own_logs() {
             assert!(line.contains(&format!(" {rid} [INFO] ")), "FC's line with its own request id: {line}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_load_from_a_layers_java_lib() {
+    if jdk_missing() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let jar = classes_zip(&compiled_handlers());
+    let name = unique("jarlayer");
+    let layer = zip_with_modes(&[("java/lib/handlers.jar", jar.as_slice(), 0o644)]);
+    let published = client
+        .call(
+            Method::POST,
+            &format!("/layers/{name}/versions"),
+            &[],
+            Some(&json!({"code": {"zipFile": b64(&layer)}, "compatibleRuntime": ["java8", "java11"]})),
+        )
+        .await
+        .expect("publish")
+        .json()
+        .expect("json");
+    // The function's own package holds no class: the handler comes from the layer.
+    let zip = zip_with_modes(&[("README", b"handlers are in the layer".as_slice(), 0o644)]);
+    let svc =
+        function(&server, "java8", "example.Pojo::handleRequest", &zip, json!({"layers": [published["arnV2"]]})).await;
+    let answered = invoke(&server, &svc, r#"{"name":"layer","numbers":[2,3]}"#, &[]).await;
+    assert_eq!(answered.status, 200, "{}", text(&answered));
+    assert_eq!(json_of(&answered), json!({"greeting": "hello layer", "sum": 5}), "{}", text(&answered));
+    server.stop().await;
 }

@@ -44,6 +44,8 @@ pub enum ErrorCode {
     DomainNameAlreadyExists,
     /// A request on a custom domain whose path no route serves.
     DomainRouteNotFound,
+    /// A layer, or a version of it, that does not exist.
+    LayerNotFound,
     /// A Ferric-only resource (such as a code download) that does not exist.
     NotFound,
     /// Transport-level refusals, answered before a request reaches a route (`server::conn`).
@@ -87,6 +89,7 @@ impl ErrorCode {
         ErrorCode::DomainNameNotFound,
         ErrorCode::DomainNameAlreadyExists,
         ErrorCode::DomainRouteNotFound,
+        ErrorCode::LayerNotFound,
         ErrorCode::NotFound,
         ErrorCode::RequestHeaderFieldsTooLarge,
         ErrorCode::UriTooLong,
@@ -127,6 +130,7 @@ impl ErrorCode {
             ErrorCode::DomainNameNotFound => "DomainNameNotFound",
             ErrorCode::DomainNameAlreadyExists => "DomainNameAlreadyExists",
             ErrorCode::DomainRouteNotFound => "DomainRouteNotFound",
+            ErrorCode::LayerNotFound => "LayerNotFound",
             ErrorCode::RequestHeaderFieldsTooLarge => "RequestHeaderFieldsTooLarge",
             ErrorCode::UriTooLong => "URITooLong",
             ErrorCode::RequestTimeout => "RequestTimeout",
@@ -159,7 +163,8 @@ impl ErrorCode {
             | ErrorCode::AliasNotFound
             | ErrorCode::OnDemandConfigNotFound
             | ErrorCode::DomainNameNotFound
-            | ErrorCode::DomainRouteNotFound => 404,
+            | ErrorCode::DomainRouteNotFound
+            | ErrorCode::LayerNotFound => 404,
             ErrorCode::ServiceAlreadyExists
             | ErrorCode::FunctionAlreadyExists
             | ErrorCode::TriggerAlreadyExists
@@ -299,6 +304,7 @@ mod tests {
                 | ErrorCode::DomainNameNotFound
                 | ErrorCode::DomainNameAlreadyExists
                 | ErrorCode::DomainRouteNotFound
+                | ErrorCode::LayerNotFound
                 | ErrorCode::NotFound
                 | ErrorCode::RequestHeaderFieldsTooLarge
                 | ErrorCode::UriTooLong

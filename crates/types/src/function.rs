@@ -11,14 +11,13 @@ use crate::limits;
 use crate::runtime::INVALID_RUNTIME_MESSAGE;
 use crate::service::{check_description, Meta};
 
-/// FC fields Ferric accepts and echoes without acting on them yet (custom containers, layers, ...).
+/// FC fields Ferric accepts and echoes without acting on them yet (custom containers, ...).
 pub const PASSTHROUGH_FIELDS: &[&str] = &[
     "customContainerConfig",
     "customDNS",
     "customRuntimeConfig",
     "customHealthCheckConfig",
     "instanceLifecycleConfig",
-    "layers",
     "cpu",
     "diskSize",
     "gpuMemorySize",
@@ -42,6 +41,10 @@ pub struct FunctionSpec {
     pub environment_variables: BTreeMap<String, String>,
     #[serde(rename = "caPort")]
     pub ca_port: u32,
+    /// Layer ARNs in the order FC merges them under `/opt` (the first listed wins a conflict). The control
+    /// plane checks them against the store; absent on the wire when empty, as FC omits it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
     /// Accepted FC fields that Ferric stores and echoes verbatim.
     #[serde(flatten)]
     pub passthrough: Map<String, Value>,
@@ -62,6 +65,7 @@ impl Default for FunctionSpec {
             instance_type: "e1".to_string(),
             environment_variables: BTreeMap::new(),
             ca_port: 9000,
+            layers: Vec::new(),
             passthrough: Map::new(),
         }
     }
@@ -116,6 +120,8 @@ pub struct FunctionPatch {
     pub environment_variables: Option<BTreeMap<String, String>>,
     #[serde(rename = "caPort")]
     pub ca_port: Option<u32>,
+    /// `[]` removes every layer.
+    pub layers: Option<Vec<String>>,
     pub code: Option<CodeSource>,
     #[serde(flatten)]
     pub passthrough: Map<String, Value>,
@@ -171,6 +177,7 @@ impl FunctionSpec {
             instance_type,
             environment_variables,
             ca_port,
+            layers,
             passthrough,
         } = patch;
         set(&mut self.description, description);
@@ -187,6 +194,7 @@ impl FunctionSpec {
         set(&mut self.instance_type, instance_type);
         set(&mut self.environment_variables, environment_variables);
         set(&mut self.ca_port, ca_port);
+        set(&mut self.layers, layers);
         for (key, value) in passthrough {
             if PASSTHROUGH_FIELDS.contains(&key.as_str()) && !value.is_null() {
                 self.passthrough.insert(key, value);
@@ -233,6 +241,13 @@ impl FunctionSpec {
         }
         check_range("caPort", self.ca_port, &(1..=65535))?;
         check_environment(&self.environment_variables)?;
+        if self.layers.len() > crate::layer::MAX_FUNCTION_LAYERS {
+            return Err(FcError::invalid(format!(
+                "a function may use at most {} layers, got {}",
+                crate::layer::MAX_FUNCTION_LAYERS,
+                self.layers.len()
+            )));
+        }
         let extra = serde_json::to_string(&self.passthrough).map(|s| s.len()).unwrap_or(usize::MAX);
         if extra > 64 * 1024 {
             return Err(FcError::invalid("function configuration is larger than 64 KB"));

@@ -12,6 +12,7 @@
 //! - `fields`: FC's JSON conventions (case-insensitive keys, null means absent) for request bodies.
 //! - `service`, `function`, `trigger`: stored specs, request patches and wire views of each resource.
 //! - `version`, `alias`: a service's published versions (immutable snapshots) and the aliases that route to them.
+//! - `layer`: layer versions, their two ARN forms and a function's `layers` list.
 //! - `async_config`: a function's async-invoke-config (retries, event age, destinations).
 //! - `provision`: provision configs (instances kept warm) and on-demand configs (an instance cap).
 //! - `custom_domain`: custom domains, their routes and the Host/path match; `tag`: resource ARNs and tags.
@@ -27,6 +28,7 @@ pub mod custom_domain;
 pub mod error;
 pub mod fields;
 pub mod function;
+pub mod layer;
 pub mod limits;
 pub mod name;
 pub mod provision;

@@ -71,8 +71,15 @@ impl FakeSpawner {
 }
 
 impl Spawner for FakeSpawner {
-    fn layout(&self, _code: &std::path::Path, _runtime: &std::path::Path, _scratch: &std::path::Path) -> Layout {
-        Layout { code: "/code".into(), runtime: "/opt/ferric/runtime".into(), tmp: "/tmp".into() }
+    fn layout(
+        &self,
+        _code: &std::path::Path,
+        _runtime: &std::path::Path,
+        _scratch: &std::path::Path,
+        layers: &[std::path::PathBuf],
+    ) -> Layout {
+        let opt = if layers.is_empty() { Vec::new() } else { vec!["/opt".into()] };
+        Layout { code: "/code".into(), runtime: "/opt/ferric/runtime".into(), tmp: "/tmp".into(), opt }
     }
 
     fn needs_host_scratch(&self) -> bool {

@@ -78,6 +78,7 @@ fn function(name: &str, checksum: &str, tweak: impl FnOnce(&mut FunctionSpec)) -
         log_store: String::new(),
         code_dir: format!("/code/{checksum}").into(),
         code_checksum: checksum.into(),
+        layer_dirs: Vec::new(),
         internet_access: true,
     })
 }

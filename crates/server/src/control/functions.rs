@@ -60,6 +60,7 @@ pub async fn create(
     validate_name("function", &name, name_rule)?;
     let mut spec = FunctionSpec::default();
     spec.apply(patch)?;
+    super::layers::check_function_layers(ctl, account, &spec.runtime, &spec.layers).await?;
     // Fail fast before the expensive part when the names alone decide the answer.
     if ctl.store().get_function(account, service, &name).await?.is_some() {
         return Err(ApiError::new(
@@ -100,6 +101,9 @@ pub async fn update(
         .ok_or_else(|| FcError::function_not_found(service, name))?;
     let mut preview = current.spec.clone();
     preview.apply(patch.clone())?;
+    if preview.layers != current.spec.layers || preview.runtime != current.spec.runtime {
+        super::layers::check_function_layers(ctl, account, &preview.runtime, &preview.layers).await?;
+    }
 
     let shared = code::upload_guard(ctl).await;
     let package = match zip {
@@ -118,6 +122,7 @@ pub async fn update(
             if let Some(old) = replaced {
                 code::collect_garbage(ctl, &old).await;
             }
+            super::layers::release_unlisted(ctl, account).await;
             Ok(function)
         }
         Err(e) => {
@@ -136,5 +141,8 @@ pub async fn delete(ctl: &Control, target: &FunctionRef, if_match: Option<String
     ctl.function_changed(account, service, function, true);
     super::provision::forget_function(ctl, account, service, function).await;
     code::collect_garbage(ctl, &deleted.code.checksum).await;
+    if !deleted.spec.layers.is_empty() {
+        super::layers::release_unlisted(ctl, account).await;
+    }
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! - `async_config`: async-invoke-config; `invocations`: stateful async invocations (accept, stop, redrive).
 //! - `form`: the form API's own service and per-function config text.
 //! - `logs`: reading invocation logs, listed and followed.
+//! - `layers`: layer versions (publish, read, list, delete, ACL) and the check of a function's `layers`.
 //! - `custom_domains`: custom domains and the Host table they feed; `tags`: service tags.
 //! - `provision`: provision and on-demand configs (acted on by the invoker) and the instance list.
 
@@ -22,6 +23,7 @@ pub mod custom_domains;
 pub mod form;
 pub mod functions;
 pub mod invocations;
+pub mod layers;
 pub mod logs;
 pub mod provision;
 pub mod services;

@@ -40,6 +40,7 @@ pub async fn delete(ctl: &Control, account: &str, service: &str, id: &str) -> Re
     for checksum in checksums {
         code::collect_garbage(ctl, checksum).await;
     }
+    super::layers::release_unlisted(ctl, account).await;
     Ok(())
 }
 

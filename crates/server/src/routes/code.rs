@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// `host[:port]` as the client reached us. The Node SDK sends a Host without the port, so the port the
 /// server listens on is added when the header has none.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(base) = &state.config().public_url {
         return base.trim_end_matches('/').to_string();
     }

@@ -10,6 +10,7 @@ mod form;
 mod functions;
 mod health;
 mod invoke;
+mod layers;
 mod logs;
 mod provision;
 pub(crate) mod proxy;
@@ -21,7 +22,7 @@ mod versions;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get, post};
+use axum::routing::{any, delete, get, post, put};
 use axum::{middleware, Router};
 use ferric_store::{ListQuery, Page};
 use ferric_types::limits;
@@ -96,6 +97,11 @@ fn fc_api() -> Router<AppState> {
         .route("/2016-08-15/services/{service}/functions/{function}/instances", get(provision::list_instances))
         .route("/2016-08-15/tag", get(tags::get).post(tags::tag).delete(tags::untag))
         .route("/2016-08-15/tags", get(tags::list))
+        .route("/2016-08-15/layers", get(layers::list))
+        .route("/2016-08-15/layers/{name}/versions", get(layers::list_versions).post(layers::publish))
+        .route("/2016-08-15/layers/{name}/versions/{version}", get(layers::get).delete(layers::delete))
+        .route("/2016-08-15/layers/{name}/acl", put(layers::put_acl))
+        .route("/2016-08-15/layerarn/{arn}", get(layers::get_by_arn))
         .route("/2016-08-15/account-settings", get(account::settings))
         .route("/2016-08-15/reservedCapacities", get(account::reserved_capacities))
         .route("/2016-08-15/accountConfigs", get(account::configs))

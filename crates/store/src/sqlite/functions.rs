@@ -221,7 +221,8 @@ pub(super) fn delete(
 pub(super) fn code_in_use(conn: &Connection, checksum: &str) -> Result<bool, StoreError> {
     conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM functions WHERE code_checksum = ?1)
-             OR EXISTS (SELECT 1 FROM version_code WHERE code_checksum = ?1)",
+             OR EXISTS (SELECT 1 FROM version_code WHERE code_checksum = ?1)
+             OR EXISTS (SELECT 1 FROM layer_versions WHERE code_checksum = ?1)",
         params![checksum],
         |r| r.get(0),
     )
@@ -230,7 +231,10 @@ pub(super) fn code_in_use(conn: &Connection, checksum: &str) -> Result<bool, Sto
 
 pub(super) fn referenced_code(conn: &Connection) -> Result<std::collections::HashSet<String>, StoreError> {
     let mut stmt = conn
-        .prepare("SELECT code_checksum FROM functions UNION SELECT code_checksum FROM version_code")
+        .prepare(
+            "SELECT code_checksum FROM functions UNION SELECT code_checksum FROM version_code
+             UNION SELECT code_checksum FROM layer_versions",
+        )
         .map_err(db("prepare code list"))?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db("list code"))?;
     rows.collect::<Result<_, _>>().map_err(db("read code list"))

@@ -9,6 +9,7 @@ mod account;
 mod custom_domains;
 mod functions;
 mod jobs;
+mod layers;
 mod logs;
 mod paging;
 mod provision;
@@ -66,6 +67,7 @@ impl SqliteStore {
         writer.execute_batch(schema::SCHEMA).map_err(db("create schema"))?;
         writer.execute_batch(schema::VERSIONS).map_err(db("create version schema"))?;
         writer.execute_batch(schema::PROVISION).map_err(db("create provision schema"))?;
+        writer.execute_batch(schema::LAYERS).map_err(db("create layer schema"))?;
         jobs::migrate(&writer)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {

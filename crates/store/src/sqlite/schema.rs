@@ -174,3 +174,29 @@ CREATE TABLE IF NOT EXISTS on_demand_configs (
     PRIMARY KEY (account_id, name)
 ) WITHOUT ROWID;
 ";
+
+/// Layer versions (issue 11, item 6), a block of its own run after [`VERSIONS`]; it only adds tables.
+/// `layer_counters` keeps numbers from being reused after a delete; `code_checksum` is indexed because
+/// code GC asks whether any layer still holds a package. A deleted version that a function (or a
+/// published version) still lists keeps its row with `deleted_ms` set: hidden from every read but the
+/// data plane's, its package kept, until nothing lists it.
+pub(super) const LAYERS: &str = "
+CREATE TABLE IF NOT EXISTS layer_versions (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    code_checksum TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    deleted_ms INTEGER,
+    PRIMARY KEY (account_id, name, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS layer_versions_by_code ON layer_versions (code_checksum);
+CREATE TABLE IF NOT EXISTS layer_counters (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last_version INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+";

@@ -173,6 +173,7 @@ fn version(
         log_store: String::new(),
         code_dir: code_dir(&function.code_uri, scratch)?,
         code_checksum,
+        layer_dirs: Vec::new(),
         internet_access: service.internet_access.unwrap_or(true),
     }))
 }

@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * Finds {@code package.Class::method} in the function's code: the code directory itself (an uploaded jar
- * is extracted there), every {@code *.jar} at its top and under {@code lib/}. The loader delegates to
+ * is extracted there), every {@code *.jar} at its top and under {@code lib/}, then every jar under its
+ * layers' {@code java/lib} ({@code FERRIC_JAVA_LAYER_LIBS}). The loader delegates to
  * the runtime's class path first, so a fat jar that bundles fc-java-core or javax.servlet uses Ferric's
  * copies, as FC's runtime does. One object per class serves the instance (initializer and handler share it).
  */
@@ -55,6 +56,16 @@ final class Handlers {
         List<URL> urls = new ArrayList<>();
         urls.add(code.toURI().toURL());
         addJars(code, urls, 0);
+        // The function's layers: every jar under each layer's java/lib, as FC puts /opt/java/lib on the
+        // class path, the first listed layer first (the invoker passes them in that order).
+        String layers = System.getenv("FERRIC_JAVA_LAYER_LIBS");
+        if (layers != null) {
+            for (String dir : layers.split(":")) {
+                if (!dir.isEmpty()) {
+                    addJars(new File(dir), urls, 1);
+                }
+            }
+        }
         loader = new URLClassLoader(urls.toArray(new URL[0]), Handlers.class.getClassLoader());
     }
 
