@@ -91,7 +91,7 @@ async fn train(spawner: &dyn Spawner, config: &InvokerConfig, jdk: &Interpreter)
     if spawner.needs_host_scratch() {
         std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     }
-    let layout = spawner.layout(&code, &config.runtimes_dir, &scratch);
+    let layout = spawner.layout(&code, &config.runtimes_dir, &scratch, &[]);
     let jar = layout.runtime.join(super::jar_name()).display().to_string();
     let tmp = layout.tmp.display().to_string();
     let dump = layout.tmp.join("ferric-runtime.jsa").display().to_string();
@@ -108,6 +108,7 @@ async fn train(spawner: &dyn Spawner, config: &InvokerConfig, jdk: &Interpreter)
             args: super::training_args(&jar, &dump).into_iter().map(Into::into).collect(),
             env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
             code_dir: code,
+            layer_dirs: Vec::new(),
             runtime_dir: config.runtimes_dir.clone(),
             scratch_dir: scratch.clone(),
             limits: Limits {

@@ -65,6 +65,7 @@ pub fn run(args: &SboxArgs) -> Result<()> {
         args: shell_args.iter().map(Into::into).collect(),
         env: environment(&args.runtime, &interpreter.path),
         code_dir: code_dir.clone(),
+        layer_dirs: Vec::new(),
         runtime_dir,
         scratch_dir: scratch.path().to_path_buf(),
         control: OwnedFd::from(control),
