@@ -51,10 +51,12 @@ fn build_installs_local_dependencies_and_local_invoke_uses_the_artifacts() {
          py:\n      Type: 'Aliyun::Serverless::Function'\n      \
          Properties:\n        Handler: main.handler\n        Runtime: python3\n        CodeUri: ./py\n    \
          plain:\n      Type: 'Aliyun::Serverless::Function'\n      \
-         Properties:\n        Handler: index.handler\n        Runtime: nodejs20\n        CodeUri: ./plain\n",
+         Properties:\n        Handler: index.handler\n        Runtime: nodejs20\n        CodeUri: ./plain\n    \
+         inside:\n      Type: 'Aliyun::Serverless::Function'\n      \
+         Properties:\n        Handler: index.handler\n        Runtime: nodejs20\n        CodeUri: ./inside\n",
     )
     .expect("template");
-    for d in ["node", "py", "plain", "greeter"] {
+    for d in ["node", "py", "plain", "greeter", "inside/vendor/greeter"] {
         std::fs::create_dir_all(dir.join(d)).expect("mkdir");
     }
     std::fs::write(dir.join("greeter/package.json"), r#"{"name":"greeter","version":"1.0.0","main":"index.js"}"#)
@@ -78,11 +80,32 @@ fn build_installs_local_dependencies_and_local_invoke_uses_the_artifacts() {
     )
     .expect("main.py");
     std::fs::write(dir.join("plain/index.js"), "exports.handler = (e, c, cb) => cb(null, 'plain');\n").expect("plain");
+    // Its local dependency is inside its CodeUri, so the install runs in the sandbox; its own install
+    // script records where it ran.
+    std::fs::write(
+        dir.join("inside/vendor/greeter/package.json"),
+        r#"{"name":"greeter","version":"1.0.0","main":"index.js"}"#,
+    )
+    .expect("vendored greeter");
+    std::fs::write(dir.join("inside/vendor/greeter/index.js"), "exports.greet = (n) => 'inside ' + n;\n").expect("js");
+    std::fs::write(
+        dir.join("inside/package.json"),
+        r#"{"name":"fn","version":"1.0.0","dependencies":{"greeter":"file:./vendor/greeter"},
+            "scripts":{"postinstall":"node -e \"require('fs').writeFileSync('where.txt', process.cwd() + ' ' + require('os').homedir())\""}}"#,
+    )
+    .expect("package.json");
+    std::fs::write(
+        dir.join("inside/index.js"),
+        "exports.handler = (e, c, cb) => cb(null, require('greeter').greet(e.toString()));\n",
+    )
+    .expect("index.js");
 
     let out = ferric(dir, &["build"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("app/plain: nothing to install") && stdout.contains("Built 2 functions."), "{stdout}");
+    assert!(stdout.contains("app/plain: nothing to install") && stdout.contains("Built 3 functions."), "{stdout}");
+    assert!(stdout.contains("the local dependency file:../greeter is outside the CodeUri"), "{stdout}");
+    assert!(stdout.contains("pip in the python3 sandbox"), "{stdout}");
     let artifacts = dir.join(".fun/build/artifacts/app");
     let greeter = artifacts.join("node/node_modules/greeter");
     assert!(greeter.join("index.js").is_file(), "greeter installed");
@@ -92,6 +115,14 @@ fn build_installs_local_dependencies_and_local_invoke_uses_the_artifacts() {
 
     let out = ferric(dir, &["local", "invoke", "node", "-e", "n"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "node hello n", "{}", String::from_utf8_lossy(&out.stderr));
+    let inside = artifacts.join("inside");
+    let where_ran = std::fs::read_to_string(inside.join("where.txt")).expect("the install script ran");
+    assert_eq!(where_ran, "/code /tmp", "npm ran in the sandbox, with the code at /code: {stdout}");
+    assert!(inside.join("node_modules/greeter/index.js").is_file(), "installed through the sandbox");
+    let owner = |p: &std::path::Path| std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(p).expect("stat"));
+    assert_eq!(owner(&inside.join("node_modules")), owner(dir), "what the sandbox wrote is the user's");
+    let out = ferric(dir, &["local", "invoke", "inside", "-e", "n"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "inside n", "{}", String::from_utf8_lossy(&out.stderr));
     let out = ferric(dir, &["local", "invoke", "py", "-e", "p"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "py hello p", "{}", String::from_utf8_lossy(&out.stderr));
 

@@ -179,7 +179,12 @@ pub type TriggerUpdate = Box<dyn FnOnce(&mut TriggerSpec) -> Result<(), FcError>
 /// Every resource is scoped by the account that owns it; no method reaches across accounts.
 #[async_trait]
 pub trait MetadataStore:
-    crate::versions::VersionStore + crate::account::AccountStore + crate::provision::ProvisionStore + crate::layers::LayerStore + Send + Sync
+    crate::versions::VersionStore
+    + crate::account::AccountStore
+    + crate::provision::ProvisionStore
+    + crate::layers::LayerStore
+    + Send
+    + Sync
 {
     async fn create_service(&self, account: &str, name: &str, spec: ServiceSpec) -> Result<Service, StoreError>;
     async fn get_service(&self, account: &str, name: &str) -> Result<Option<Service>, StoreError>;

@@ -5,11 +5,14 @@
 //! (`--install-links`: a `file:` dependency is copied in, not linked to a path the sandbox cannot see.)
 //! `deploy` and `local invoke` then run the artifacts instead of the CodeUri (`template::load` swaps them).
 //!
-//! Where it runs (decision): with the `npm` and `python3` on PATH, outside the sandbox. The sandbox mounts
-//! code read-only and gives functions no package registry, so an install inside it cannot write the tree
-//! nor fetch; the interpreters are the ones `serve` finds on PATH by default, so compiled modules match.
-//! Relative `file:` dependencies of package.json are rewritten to absolute paths in the copy, and pip runs
-//! in the code directory, so local (path) dependencies resolve as they do from the source.
+//! Where it runs (decision): in the runtime's sandbox, as `sbox` opens it (`sbox::run_once`: the artifacts
+//! directory writable at `/code`, the runtime's interpreter, read-only `/usr`, the host's network for the
+//! registry), so install scripts run confined and see the paths the function will see. Two cases run on
+//! the host instead, each said in one line: a sandbox without a mount namespace (`--sandbox off`, or a
+//! machine without namespaces), and a package with a local dependency outside its CodeUri (`file:../lib`,
+//! `../x.whl`), which the sandbox cannot see. On the host, relative `file:` dependencies of package.json
+//! are rewritten to absolute paths in the copy, and pip runs in the code directory, so local (path)
+//! dependencies resolve as they do from the source.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,12 +32,17 @@ pub const ARTIFACTS: &str = ".fun/build/artifacts";
   ferric build -t app/template.yml
   ferric build && ferric deploy -y # deploy uploads .fun/build/artifacts/<svc>/<fn>
 
-Installs run with the npm and python3 on PATH (the sandbox has no registry and read-only code).
+Installs run in the function's sandbox with the code writable at /code (npm install --omit=dev,
+pip install -r requirements.txt -t .); with --sandbox off, or a local dependency outside the
+CodeUri, on this machine with the npm and python3 on PATH.
 Remove .fun/build to deploy the CodeUri directories again.")]
 pub struct BuildArgs {
     /// The template whose functions to build.
     #[arg(short, long, default_value = template::DEFAULT_FILE)]
     template: PathBuf,
+    /// Where installs run: best-effort or strict (the function's sandbox), or off (this machine).
+    #[arg(long, env = "FERRIC_SANDBOX", default_value = "best-effort")]
+    sandbox: String,
 }
 
 pub fn run(args: BuildArgs) -> Result<()> {
@@ -54,7 +62,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 continue;
             }
             let out = base.join(ARTIFACTS).join(&service.name).join(&function.name);
-            build_one(code, &out, node, python)
+            build_one(code, &out, Install { node, python, runtime: &function.runtime, sandbox: &args.sandbox })
                 .with_context(|| format!("cannot build {}/{}", service.name, function.name))?;
             println!("{}/{}: built into {}", service.name, function.name, out.display());
             built += 1;
@@ -64,7 +72,17 @@ pub fn run(args: BuildArgs) -> Result<()> {
     Ok(())
 }
 
-fn build_one(code: &Path, out: &Path, node: bool, python: bool) -> Result<()> {
+struct Install<'a> {
+    node: bool,
+    python: bool,
+    runtime: &'a str,
+    sandbox: &'a str,
+}
+
+const NPM: &[&str] = &["npm", "install", "--omit=dev", "--install-links", "--no-audit", "--no-fund"];
+const PIP: &[&str] = &["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "-r", "requirements.txt"];
+
+fn build_one(code: &Path, out: &Path, how: Install) -> Result<()> {
     let code = code.canonicalize().context("cannot resolve CodeUri")?;
     if out.exists() {
         std::fs::remove_dir_all(out).with_context(|| format!("cannot clear {}", out.display()))?;
@@ -72,21 +90,82 @@ fn build_one(code: &Path, out: &Path, node: bool, python: bool) -> Result<()> {
     copy_tree(&code, out)?;
     // Absolute: pip runs in the code directory.
     let out = &out.canonicalize().context("cannot resolve the artifacts directory")?;
-    if node {
-        absolute_file_deps(&out.join("package.json"), &code)?;
-        install(
-            Command::new("npm")
-                .args(["install", "--omit=dev", "--install-links", "--no-audit", "--no-fund"])
-                .current_dir(out),
-            "npm",
-        )?;
+    let outside = local_deps_outside(&code, how.node, how.python)?;
+    if how.sandbox != "off" && outside.is_none() && in_sandbox(out, &how)? {
+        return Ok(());
     }
-    if python {
+    match (how.sandbox, outside) {
+        ("off", _) => println!("  installing on this machine (--sandbox off)"),
+        (_, Some(dep)) => println!("  installing on this machine: the local dependency {dep} is outside the CodeUri"),
+        _ => println!("  installing on this machine: this sandbox has no mount namespace"),
+    }
+    if how.node {
+        absolute_file_deps(&out.join("package.json"), &code)?;
+        install(Command::new(NPM[0]).args(&NPM[1..]).current_dir(out), "npm")?;
+    }
+    if how.python {
         let mut pip = Command::new("python3");
-        pip.args(["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "-r", "requirements.txt"]);
-        install(pip.arg("-t").arg(out).current_dir(&code), "pip")?;
+        install(pip.args(PIP).arg("-t").arg(out).current_dir(&code), "pip")?;
     }
     Ok(())
+}
+
+/// Runs the installs in the runtime's sandbox; `false` when it has no mount namespace (nothing ran).
+fn in_sandbox(out: &Path, how: &Install) -> Result<bool> {
+    // The package managers' own settings pass in, but for paths on this machine the sandbox cannot see.
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, v)| (k.starts_with("npm_config_") || k.starts_with("PIP_")) && !v.starts_with('/'))
+        .collect();
+    // Through sh, so PATH inside finds the runtime's own npm and python3.
+    let mut steps = Vec::new();
+    if how.node {
+        steps.push(("npm", format!("exec {}", NPM.join(" "))));
+    }
+    if how.python {
+        steps.push(("pip", format!("exec python3 {} -t /code", PIP.join(" "))));
+    }
+    for (what, command) in steps {
+        println!("  {what} in the {} sandbox, /code = {}", how.runtime, out.display());
+        let command = ["/bin/sh", "-c", command.as_str()];
+        match crate::commands::sbox::run_once(out, how.runtime, how.sandbox, &command, &env)? {
+            None => return Ok(false),
+            Some(0) => {}
+            Some(code) => bail!("{what} failed in the sandbox (exit {code}); its output is above"),
+        }
+    }
+    Ok(true)
+}
+
+/// The first local (path) dependency that resolves outside `code`, which a sandbox cannot see.
+fn local_deps_outside(code: &Path, node: bool, python: bool) -> Result<Option<String>> {
+    let outside = |rel: &str| {
+        let path = code.join(rel);
+        let resolved = path.canonicalize().unwrap_or(path);
+        !resolved.starts_with(code)
+    };
+    if node {
+        let text = std::fs::read_to_string(code.join("package.json"))?;
+        let doc: Value = serde_json::from_str(&text).context("package.json is not JSON")?;
+        for section in ["dependencies", "optionalDependencies"] {
+            let Some(deps) = doc.get(section).and_then(Value::as_object) else { continue };
+            for spec in deps.values().filter_map(Value::as_str) {
+                if let Some(rel) = spec.strip_prefix("file:").filter(|rel| outside(rel)) {
+                    return Ok(Some(format!("file:{rel}")));
+                }
+            }
+        }
+    }
+    if python {
+        let text = std::fs::read_to_string(code.join("requirements.txt"))?;
+        for line in text.lines().map(str::trim) {
+            let spec = line.strip_prefix("-e").map(str::trim).unwrap_or(line);
+            let spec = spec.strip_prefix("file:").unwrap_or(spec);
+            if (spec.starts_with('.') || spec.starts_with('/')) && outside(spec) {
+                return Ok(Some(spec.to_string()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn install(cmd: &mut Command, what: &str) -> Result<()> {

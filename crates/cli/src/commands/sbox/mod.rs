@@ -44,60 +44,125 @@ pub struct SboxArgs {
 }
 
 pub fn run(args: &SboxArgs) -> Result<()> {
-    let code_dir = args.code_dir.canonicalize().with_context(|| format!("no directory {}", args.code_dir.display()))?;
-    if !code_dir.is_dir() {
-        bail!("{} is not a directory", code_dir.display());
-    }
-    let runtimes = Runtimes::discover(None, None);
-    let Some(interpreter) = runtimes.for_runtime(&args.runtime) else {
-        bail!("{}", runtimes.refusal(&args.runtime));
-    };
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!("sbox is an interactive shell: run it from a terminal");
     }
-    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let runtime_dir = scratch.path().join("runtime");
-    std::fs::create_dir_all(&runtime_dir).context("cannot make the session's directories")?;
     let (shell, shell_args) = shell();
-    let (control, _peer) = std::os::unix::net::UnixStream::pair().context("cannot make a control socket")?;
-    let spec = SpawnSpec {
-        program: shell,
-        args: shell_args.iter().map(Into::into).collect(),
-        env: environment(&args.runtime, &interpreter.path),
-        code_dir: code_dir.clone(),
-        layer_dirs: Vec::new(),
-        runtime_dir,
-        scratch_dir: scratch.path().to_path_buf(),
-        control: OwnedFd::from(control),
-        limits: LIMITS,
-        network: Network::Host,
-    };
+    let session = Session::new(&args.code_dir, &args.runtime, shell, shell_args.iter().map(Into::into).collect())?;
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let code = tokio.block_on(async {
-        let sandbox = crate::commands::serve::start_sandbox(&args.sandbox, scratch.path()).await?;
-        if !sandbox.features().mountns {
-            bail!(
-                "sbox needs a sandbox with a mount namespace, and {} (sandbox: {}); install the \
-                 dependencies on this machine instead, or with 'ferric build'",
-                if sandbox.mode() == ferric_sandbox::Mode::Off {
-                    "--sandbox off has none"
-                } else {
-                    "this machine has none"
-                },
-                sandbox.summary()
-            );
-        }
-        let pty = terminal::Pty::open()?;
-        let tools = vec![interpreter.path.clone()];
-        let process = sandbox.spawn_terminal(spec, pty.far_end, tools).await.context("cannot start the session")?;
-        say(&format!("sbox: {} at {} (/code); 'exit' leaves\r\n", args.runtime, code_dir.display()));
-        let exit = terminal::relay(pty.near_end, process).await?;
+        let Some((process, pty)) = session.start(&args.sandbox).await? else {
+            bail!("{}", no_namespace(&args.sandbox, &session.scratch).await);
+        };
+        say(&format!("sbox: {} at {} (/code); 'exit' leaves\r\n", args.runtime, session.code_dir.display()));
+        let exit = terminal::relay(pty, process).await?;
         Ok::<_, anyhow::Error>(exit.code)
     })?;
     if code != 0 {
         say(&format!("sbox: the shell exited with {code}\n"));
     }
     Ok(())
+}
+
+/// Runs `program args` once in the sandbox `sbox` opens (`code_dir` writable at `/code`, the runtime's
+/// interpreter, the host's network), its output copied to stdout; `ferric build` installs dependencies
+/// this way. `Ok(None)`: this sandbox has no mount namespace, so nothing ran.
+pub fn run_once(
+    code_dir: &Path,
+    runtime: &str,
+    sandbox: &str,
+    command: &[&str],
+    extra_env: &[(String, String)],
+) -> Result<Option<i32>> {
+    let (program, args) = command.split_first().context("no command")?;
+    let args = args.iter().map(Into::into).collect();
+    let mut session = Session::new(code_dir, runtime, PathBuf::from(program), args)?;
+    session.extra_env = extra_env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    tokio.block_on(async {
+        let Some((process, pty)) = session.start(sandbox).await? else { return Ok(None) };
+        let mut reader = std::fs::File::from(pty);
+        let output = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            let mut out = std::io::stdout();
+            // EIO once the sandbox (and every copy of the far end) is gone.
+            while let Ok(n @ 1..) = std::io::Read::read(&mut reader, &mut buf) {
+                if std::io::Write::write_all(&mut out, &buf[..n]).is_err() {
+                    break;
+                }
+            }
+        });
+        let exit = process.wait().await;
+        let _ = tokio::task::spawn_blocking(move || output.join()).await;
+        Ok(Some(exit.code))
+    })
+}
+
+/// What a session needs before its sandbox starts.
+struct Session {
+    code_dir: PathBuf,
+    runtime: String,
+    interpreter: PathBuf,
+    program: PathBuf,
+    args: Vec<std::ffi::OsString>,
+    /// Added to [`environment`]'s.
+    extra_env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    scratch: tempfile::TempDir,
+}
+
+impl Session {
+    fn new(code_dir: &Path, runtime: &str, program: PathBuf, args: Vec<std::ffi::OsString>) -> Result<Session> {
+        let code_dir = code_dir.canonicalize().with_context(|| format!("no directory {}", code_dir.display()))?;
+        if !code_dir.is_dir() {
+            bail!("{} is not a directory", code_dir.display());
+        }
+        let runtimes = Runtimes::discover(None, None);
+        let Some(interpreter) = runtimes.for_runtime(runtime) else {
+            bail!("{}", runtimes.refusal(runtime));
+        };
+        let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+        std::fs::create_dir_all(scratch.path().join("runtime")).context("cannot make the session's directories")?;
+        let interpreter = interpreter.path.clone();
+        Ok(Session { code_dir, runtime: runtime.into(), interpreter, program, args, extra_env: Vec::new(), scratch })
+    }
+
+    /// Starts the program on a pseudo-terminal of its own; `None` without a mount namespace.
+    async fn start(&self, sandbox: &str) -> Result<Option<(ferric_sandbox::Process, OwnedFd)>> {
+        let sandbox = crate::commands::serve::start_sandbox(sandbox, self.scratch.path()).await?;
+        if !sandbox.features().mountns {
+            return Ok(None);
+        }
+        let (control, _peer) = std::os::unix::net::UnixStream::pair().context("cannot make a control socket")?;
+        let spec = SpawnSpec {
+            program: self.program.clone(),
+            args: self.args.clone(),
+            env: environment(&self.runtime, &self.interpreter).into_iter().chain(self.extra_env.clone()).collect(),
+            code_dir: self.code_dir.clone(),
+            layer_dirs: Vec::new(),
+            runtime_dir: self.scratch.path().join("runtime"),
+            scratch_dir: self.scratch.path().to_path_buf(),
+            control: OwnedFd::from(control),
+            limits: LIMITS,
+            network: Network::Host,
+        };
+        let pty = terminal::Pty::open()?;
+        let tools = vec![self.interpreter.clone()];
+        let process = sandbox.spawn_terminal(spec, pty.far_end, tools).await.context("cannot start the session")?;
+        Ok(Some((process, pty.near_end)))
+    }
+}
+
+/// Why there is no session here.
+async fn no_namespace(mode: &str, scratch: &tempfile::TempDir) -> String {
+    let summary = match crate::commands::serve::start_sandbox(mode, scratch.path()).await {
+        Ok(sandbox) => sandbox.summary(),
+        Err(e) => e.to_string(),
+    };
+    format!(
+        "sbox needs a sandbox with a mount namespace, and {} (sandbox: {summary}); install the dependencies \
+         on this machine instead, or with 'ferric build'",
+        if mode == "off" { "--sandbox off has none" } else { "this machine has none" },
+    )
 }
 
 fn say(text: &str) {
