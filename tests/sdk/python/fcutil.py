@@ -20,6 +20,9 @@ import requests
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+LOG_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
+"""The time stamp of an FC log line."""
+CRASH_PREFIX = "Process exited unexpectedly before completing request"
 
 PY_HANDLER_SRC = "def handler(event, context):\n    return 'hello world'\n"
 NODE_HANDLER_SRC = "exports.handler = (event, context, callback) => callback(null, 'hello world');\n"
@@ -130,6 +133,19 @@ def check_request_id(err):
     assert isinstance(err.request_id, str) and len(err.request_id) == 36, \
         "FcError.request_id should be a 36-char UUID (X-Fc-Request-Id), got {0!r}".format(err.request_id)
     assert UUID_RE.match(err.request_id), err.request_id
+
+
+def function_error(info):
+    """The FcError invoke_function raises for a function error (X-Fc-Error-Type present): HTTP 200, no ErrorCode,
+    the request id, and the function's error JSON (plus the SDK's RequestId) in the message."""
+    err = info.value
+    assert err.status_code == 200, "function errors are HTTP 200 on the invoke API, got {0}: {1}".format(
+        err.status_code, err.message)
+    assert err.err_code == "", err.message
+    check_request_id(err)
+    body = json.loads(err.message)
+    assert body.pop("RequestId") == err.request_id
+    return body
 
 
 @contextmanager

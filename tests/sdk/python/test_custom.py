@@ -5,17 +5,15 @@ of the server's stdout and stderr, async invocations and an HTTP trigger (`do_ht
 
 import base64
 import io
-import json
 import os
 import zipfile
 
 import fc2
 import pytest
 
-from fcutil import FIXTURES_DIR, UUID_RE, fetch_logs, uniq, write_zip
+from fcutil import CRASH_PREFIX, FIXTURES_DIR, UUID_RE, fetch_logs, function_error, uniq, write_zip
 
 CUSTOM = "custom.debian10"
-CRASH_PREFIX = "Process exited unexpectedly before completing request"
 
 
 def custom_zip():
@@ -39,14 +37,6 @@ def deploy_custom(client, svc, tmp_path):
                                codeZipFile=write_zip(tmp_path, custom_zip(), name + ".zip"), **kwargs)
         return name
     return _deploy
-
-
-def function_error(info):
-    err = info.value
-    assert err.status_code == 200 and err.err_code == "", err.message
-    body = json.loads(err.message)
-    body.pop("RequestId", None)
-    return body
 
 
 def test_custom_echoes_bytes_and_initializes_once_per_reused_instance(client, svc, deploy_custom):

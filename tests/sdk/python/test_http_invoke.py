@@ -10,9 +10,8 @@ from urllib.parse import parse_qs, unquote
 import pytest
 import requests
 
-from fcutil import UUID_RE, check_json_error
+from fcutil import CRASH_PREFIX, UUID_RE, check_json_error
 
-CRASH_PREFIX = "Process exited unexpectedly before completing request"
 
 
 def proxy_url(client, svc, fn, path="/"):

@@ -12,27 +12,13 @@ import time
 import fc2
 import pytest
 
-from fcutil import (RUNTIMES, TIME_RE, UUID_RE, check_request_id, fetch_logs, fixture_zip, invoke_raw, raises_fc,
-                    signed, uniq, write_zip)
+from fcutil import (LOG_TIME, RUNTIMES, TIME_RE, UUID_RE, check_request_id, fetch_logs, fixture_zip, function_error,
+                    invoke_raw, raises_fc, signed, uniq, write_zip)
 
 LANGS = ["python", "node"]
 
 CRASH_RE = re.compile(r"^Process exited unexpectedly before completing request "
                       r"\(duration: \d+ms, maxMemoryUsage: \d+(\.\d+)?MB\)$")
-LOG_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
-
-
-def function_error(info):
-    """The FcError invoke_function raises for a function error (X-Fc-Error-Type present): HTTP 200, no ErrorCode,
-    the request id, and the function's error JSON (plus the SDK's RequestId) in the message."""
-    err = info.value
-    assert err.status_code == 200, "function errors are HTTP 200 on the invoke API, got {0}: {1}".format(
-        err.status_code, err.message)
-    assert err.err_code == "", err.message
-    check_request_id(err)
-    body = json.loads(err.message)
-    assert body.pop("RequestId") == err.request_id
-    return body
 
 
 def decode_tail(resp):

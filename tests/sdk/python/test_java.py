@@ -14,11 +14,9 @@ import subprocess
 import fc2
 import pytest
 
-from fcutil import FIXTURES_DIR, UUID_RE, fetch_logs, make_zip, write_zip
+from fcutil import CRASH_PREFIX, FIXTURES_DIR, LOG_TIME, UUID_RE, fetch_logs, function_error, make_zip, write_zip
 
-LOG_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
 ROOT = os.path.abspath(os.path.join(FIXTURES_DIR, "..", "..", ".."))
-CRASH_PREFIX = "Process exited unexpectedly before completing request"
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +45,6 @@ def deploy_java(client, svc, tmp_path, java_zip):
                                codeZipFile=write_zip(tmp_path, java_zip, name + ".zip"), **kwargs)
         return name
     return _deploy
-
-
-def function_error(info):
-    err = info.value
-    assert err.status_code == 200 and err.err_code == "", err.message
-    body = json.loads(err.message)
-    body.pop("RequestId", None)
-    return body
 
 
 def test_java_echoes_bytes_and_passes_fc_context(client, svc, deploy_java):

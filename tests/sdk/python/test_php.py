@@ -9,18 +9,9 @@ import re
 import fc2
 import pytest
 
-from fcutil import UUID_RE, fetch_logs
+from fcutil import LOG_TIME, UUID_RE, fetch_logs, function_error
 
 PHP = "php7.2"
-LOG_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
-
-
-def function_error(info):
-    err = info.value
-    assert err.status_code == 200 and err.err_code == "", err.message
-    body = json.loads(err.message)
-    body.pop("RequestId", None)
-    return body
 
 
 def test_php_echoes_bytes_and_passes_fc_context(client, svc, deploy, account_id):
