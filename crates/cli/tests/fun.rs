@@ -172,17 +172,7 @@ fn write_project(dir: &Path, greeting: &str) {
 
 /// A request to the server whose Host is the custom domain, as a browser resolving it would send.
 fn get_through_domain(endpoint: &str, path: &str) -> (u16, String) {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    use std::io::{Read, Write};
-    let head = format!("GET {path} HTTP/1.1\r\nHost: fun.ferric.test\r\nConnection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    common::raw_request(endpoint.trim_start_matches("http://"), "GET", "fun.ferric.test", path)
 }
 
 #[test]

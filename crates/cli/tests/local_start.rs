@@ -2,13 +2,13 @@
 //! method and an unknown function get FC's errors, and a change to the handler file reloads, so the
 //! next request runs the new code.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ferric");
 
 const TEMPLATE: &str = "ROSTemplateFormatVersion: '2015-09-01'\nTransform: 'Aliyun::Serverless-2018-04-03'\n\
 Resources:\n  demo:\n    Type: 'Aliyun::Serverless::Service'\n    web:\n      Type: 'Aliyun::Serverless::Function'\n      \
@@ -50,19 +50,11 @@ fn wait_for(lines: &Receiver<String>, needle: &str, within: Duration) -> String 
 }
 
 fn request(addr: &str, method: &str, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    let head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    common::raw_request(addr, method, "localhost", path)
 }
 
 fn start(dir: &Path) -> (Local, Receiver<String>) {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(common::BIN)
         .args(["local", "start", "template.yml", "--port", "0"])
         .current_dir(dir)
         .env_clear()

@@ -1,6 +1,9 @@
 //! What several of the cli's test binaries share: a real `ferric serve` started the way a user starts
 //! it, read up to a line of its banner.
 
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -39,4 +42,19 @@ pub fn serve_until(data_dir: &Path, extra: &[&str], mut last: impl FnMut(&str) -
 /// The `FC_ENDPOINT=` value in an export line.
 pub fn endpoint_in(line: &str) -> Option<String> {
     line.split_whitespace().find_map(|w| w.strip_prefix("FC_ENDPOINT=")).map(str::to_string)
+}
+
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`), as a browser or curl sends it, with
+/// the given Host; the status and the body. Raw, so the Host is exactly the test's.
+pub fn raw_request(addr: &str, method: &str, host: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
