@@ -24,7 +24,7 @@ pub const TARGET: &str = "ferric::access";
 const MAX_FIELD: usize = 512;
 
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !state.config().access_log {
+    if !wanted(state.config().access_log) {
         return next.run(request).await;
     }
     let started = Instant::now();
@@ -64,6 +64,12 @@ pub fn refused(peer: SocketAddr, status: u16, request_id: &str) {
     );
 }
 
+/// Whether a request's line is written: access lines are on, and the log level lets `info` lines of
+/// [`TARGET`] through. When it does not (`--log warn`), the line's fields are not even built.
+fn wanted(access_log: bool) -> bool {
+    access_log && tracing::enabled!(target: TARGET, tracing::Level::INFO)
+}
+
 /// At most [`MAX_FIELD`] characters, control characters shown as `?` so a line stays one line.
 fn clip(text: &str) -> String {
     text.chars().take(MAX_FIELD).map(|c| if c.is_control() { '?' } else { c }).collect()
@@ -72,6 +78,22 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_built_only_when_the_log_level_lets_them_through() {
+        use tracing_subscriber::filter::{LevelFilter, Targets};
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::Layer;
+        let with = |level: LevelFilter| {
+            let filter = Targets::new().with_target(TARGET, level);
+            tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(filter))
+        };
+        tracing::subscriber::with_default(with(LevelFilter::INFO), || {
+            assert!(wanted(true));
+            assert!(!wanted(false), "--access-log off");
+        });
+        tracing::subscriber::with_default(with(LevelFilter::WARN), || assert!(!wanted(true)));
+    }
 
     #[test]
     fn clipped_fields_stay_on_one_line() {

@@ -12,7 +12,12 @@
 //! and offers it again, with more, later. After a bad head it accepts nothing more and holds the
 //! [`Refusal`] for the caller to take.
 
+use std::mem::MaybeUninit;
+
 use ferric_types::{ErrorCode, FcError};
+
+/// Header slots kept on the stack while a head is parsed; a larger `max_headers` uses the heap.
+const STACK_HEADERS: usize = 100;
 
 /// Bounds on a request head, below hyper's own so that ours always bite first.
 #[derive(Debug, Clone, Copy)]
@@ -141,9 +146,18 @@ impl Framer {
         if !ended {
             return self.check_partial(input).map(|()| None);
         }
-        let mut headers = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
-        let mut request = httparse::Request::new(&mut headers);
-        let len = match request.parse(input) {
+        // Room for the headers without a heap allocation per request in the usual case (the default
+        // limit); httparse fills only what it uses, so nothing needs initialising either.
+        let mut on_stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+        let mut on_heap = Vec::new();
+        let headers = if self.limits.max_headers <= STACK_HEADERS {
+            &mut on_stack[..self.limits.max_headers]
+        } else {
+            on_heap.resize_with(self.limits.max_headers, MaybeUninit::uninit);
+            &mut on_heap[..]
+        };
+        let mut request = httparse::Request::new(&mut []);
+        let len = match request.parse_with_uninit_headers(input, headers) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => return self.check_partial(input).map(|()| None),
             Err(httparse::Error::TooManyHeaders) => {
@@ -295,6 +309,30 @@ mod tests {
         let accepted = f.advance(input);
         assert_eq!(accepted, 0);
         f.take_refusal().expect("refused")
+    }
+
+    /// A head of `n` header lines.
+    fn head_with_headers(n: usize) -> Vec<u8> {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..n {
+            head.extend_from_slice(format!("x-h{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        head
+    }
+
+    #[test]
+    fn header_limits_above_and_below_the_stack_slots_hold_exactly() {
+        // Up to STACK_HEADERS the header slots live on the stack, above it on the heap: the limit is the
+        // same rule either way.
+        for max_headers in [8, STACK_HEADERS, STACK_HEADERS + 50] {
+            let limits = HeadLimits { max_head_bytes: 64 * 1024, max_uri_bytes: 100, max_headers };
+            let fits = head_with_headers(max_headers);
+            assert_eq!(Framer::new(limits).advance(&fits), fits.len(), "{max_headers} headers fit");
+            let mut f = Framer::new(limits);
+            assert_eq!(f.advance(&head_with_headers(max_headers + 1)), 0);
+            assert_eq!(f.take_refusal().expect("refused").code, RequestHeaderFieldsTooLarge, "{max_headers}");
+        }
     }
 
     #[test]

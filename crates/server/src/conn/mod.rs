@@ -291,7 +291,7 @@ pub(crate) async fn serve_connection<S: Stream>(
 /// Writes a refusal, closes the sending side and reads what the client still sends for a moment, so
 /// that closing with unread bytes (which resets the connection) does not destroy the answer in flight.
 async fn answer_and_linger<S: Stream>(stream: &mut S, peer: SocketAddr, refusal: &ferric_types::FcError, log: bool) {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::request_id::new_id();
     if log {
         crate::access_log::refused(peer, refusal.code.status(), &request_id);
     }
