@@ -44,11 +44,12 @@ pub struct SboxArgs {
 }
 
 pub fn run(args: &SboxArgs) -> Result<()> {
+    let (shell, shell_args) = shell();
+    // The directory and the runtime first: they are what a user can get wrong from any terminal.
+    let session = Session::new(&args.code_dir, &args.runtime, shell, shell_args.iter().map(Into::into).collect())?;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!("sbox is an interactive shell: run it from a terminal");
     }
-    let (shell, shell_args) = shell();
-    let session = Session::new(&args.code_dir, &args.runtime, shell, shell_args.iter().map(Into::into).collect())?;
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let code = tokio.block_on(async {
         let Some((process, pty)) = session.start(&args.sandbox).await? else {
