@@ -1,5 +1,5 @@
-//! Runs the runtimes' own protocol-level suites: `runtimes/node/test` (node --test), `runtimes/python/test`
-//! and `runtimes/php/test` (pytest from the project's `.venv`, installed by `scripts/setup-sdks`). They
+//! Runs the runtimes' own protocol-level suites: `runtimes/node/test` (node --test), `runtimes/python/test`,
+//! `runtimes/php/test`, `runtimes/java/test` and `runtimes/custom/test` (pytest from the project's `.venv`, installed by `scripts/setup-sdks`). They
 //! drive each bootstrap directly over a socketpair, below the server.
 
 use std::process::Stdio;
@@ -43,4 +43,18 @@ fn php_bootstrap_suite() {
     assert!(python.exists(), "{} is missing: run scripts/setup-sdks (scripts/test does it)", python.display());
     assert!(std::path::Path::new("/usr/bin/php").exists(), "/usr/bin/php is missing: run scripts/setup-sdks");
     run(&python, &["-m", "pytest", "-q", "-p", "no:cacheprovider", "runtimes/php/test"]);
+}
+
+#[test]
+fn java_runtime_suite() {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/setup-sdks (scripts/test does it)", python.display());
+    run(&python, &["-m", "pytest", "-q", "-p", "no:cacheprovider", "runtimes/java/test/test_protocol.py"]);
+}
+
+#[test]
+fn custom_adapter_suite() {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/setup-sdks (scripts/test does it)", python.display());
+    run(&python, &["-m", "pytest", "-q", "-p", "no:cacheprovider", "runtimes/custom/test"]);
 }
