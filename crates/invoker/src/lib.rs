@@ -15,6 +15,7 @@
 //! - `keepalive`: how long a pool keeps idle instances, learned from its idle gaps.
 //! - `instance`: one runtime process and the requests in flight on it.
 //! - `spawner`: the `Spawner` trait instances start through; the sandbox implements it.
+//! - `stem`: stem cells, generic runtimes started ahead of demand that a cold start binds its code into.
 //! - `clock`: the invoker's time (tokio's, so tests pause it).
 //! - `message`: the protocol's messages, both directions; `frame`: its frame codec.
 //! - `discovery`: which interpreters this machine has.
@@ -35,6 +36,7 @@ mod message;
 mod pool;
 mod scale;
 mod spawner;
+mod stem;
 #[cfg(test)]
 mod tests;
 mod version;
@@ -104,6 +106,8 @@ pub struct InvokerConfig {
     pub max_processes: u32,
     /// Size of each instance's private `/tmp` in MB (FC gives 512).
     pub tmp_size_mb: u32,
+    /// Most idle stem cells (pre-started generic runtimes) across the server; 0: none (`stem`).
+    pub stem_cells: usize,
 }
 
 impl InvokerConfig {
@@ -123,6 +127,7 @@ impl InvokerConfig {
             sandbox: ferric_sandbox::Sandbox::off(),
             max_processes: 256,
             tmp_size_mb: 512,
+            stem_cells: 0,
         }
     }
 }
@@ -153,6 +158,7 @@ pub(crate) struct Inner {
     /// Starts instances: the sandbox, or the tests' double.
     pub spawner: Arc<dyn Spawner>,
     pub clock: Clock,
+    pub stem: stem::Stem,
     pools: Mutex<HashMap<PoolKey, Arc<Pool>>>,
     /// The current pool key of each function; a new key retires the old pools.
     current: Mutex<HashMap<FunctionKey, PoolKey>>,
@@ -212,6 +218,7 @@ impl Invoker {
     ) -> Invoker {
         let inner = Arc::new(Inner {
             memory: Arc::new(Semaphore::new(config.memory_budget_mb as usize)),
+            stem: stem::Stem::new(&config, &runtimes, spawner.as_ref()),
             config,
             runtimes,
             spawner,
@@ -220,6 +227,7 @@ impl Invoker {
             current: Mutex::new(HashMap::new()),
         });
         tokio::spawn(reap_forever(Arc::downgrade(&inner)));
+        stem::start_refill(&inner);
         Invoker { inner }
     }
 

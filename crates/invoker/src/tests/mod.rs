@@ -13,6 +13,7 @@ mod fake;
 mod instances;
 mod pools;
 mod scaling;
+mod stem;
 
 use std::sync::Arc;
 use std::time::Duration;
