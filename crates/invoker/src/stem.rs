@@ -7,9 +7,11 @@
 //! - Keyed by what an instance is started with and cannot change later: the program and its arguments
 //!   (Node's heap size follows `memorySize`), the runtime's own environment, the memory size (the cgroup
 //!   limit) and the network (the namespace is fixed at spawn).
-//! - Sized from recent demand: each key gets seats of `--stem-cells` by D'Hondt over the cold starts of
-//!   the last [`DEMAND_WINDOW`]. The default Node and Python keys (128 MB, host network) hold a standing
-//!   vote, so a fresh server has a cell of each. A key nobody asked for within the window loses its cells.
+//! - Sized from recent demand: the cold starts of the last [`DEMAND_WINDOW`] are votes for their key.
+//!   Each key with a vote gets one of the `--stem-cells` seats (most votes first), the rest go by
+//!   D'Hondt. The default Node and Python keys (128 MB, host network) hold a standing vote, so a fresh
+//!   server has a cell of each and one runtime's burst does not take the other's only cell. A key nobody
+//!   asked for within the window loses its cells.
 //! - Refilled by one background task, one cell at a time, never on the request path. Idle cells hold no
 //!   memory-budget permit (the instance a cell becomes holds its function's).
 //! - A cell serves one function, once: taking it moves it out of the pool, and the sandbox refuses a
@@ -157,7 +159,7 @@ impl Stem {
         counts
     }
 
-    /// How many cells each key should have: D'Hondt over the window's cold starts, `limit` seats.
+    /// How many cells each key should have: `limit` seats over the window's cold starts.
     fn targets(&self, demand: &VecDeque<(Instant, CellKey)>) -> Vec<(CellKey, usize)> {
         // (key, votes, seats), defaults first: the first of equal quotients wins.
         let mut table: Vec<(CellKey, usize, usize)> = self.defaults.iter().map(|k| (k.clone(), 1, 0)).collect();
@@ -167,7 +169,14 @@ impl Stem {
                 None => table.push((key.clone(), 1, 0)),
             }
         }
-        for _ in 0..self.limit {
+        // First a seat for every key asked for, most votes first (a burst of one key must not take the
+        // only cell of another), then the rest by D'Hondt.
+        let mut order: Vec<usize> = (0..table.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(table[i].1));
+        for &i in order.iter().take(self.limit) {
+            table[i].2 = 1;
+        }
+        for _ in table.len().min(self.limit)..self.limit {
             let mut best: Option<usize> = None;
             for (i, row) in table.iter().enumerate() {
                 // votes / (seats + 1), compared without division.
