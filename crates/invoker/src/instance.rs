@@ -225,7 +225,10 @@ impl Instance {
         env.retain(|(key, _)| !launch.env.iter().any(|(k, _)| k == key));
         env.extend(launch.env.iter().cloned());
         let cell_key = inner.stem.key(version, interpreter, &launch);
-        let cell = cell_key.as_ref().and_then(|key| inner.stem.take(key, clock.now()));
+        let cell = match &cell_key {
+            Some(key) => inner.stem.take(key, clock, launch.ready_timeout).await,
+            None => None,
+        };
         let from_cell = match cell {
             Some(cell) => match crate::stem::fill(cell, &version.code_dir, &layout, &env).await {
                 Ok(booted) => Some(booted),

@@ -13,7 +13,8 @@
 //!   server has a cell of each and one runtime's burst does not take the other's only cell. A key nobody
 //!   asked for within the window loses its cells.
 //! - Refilled by one background task, one cell at a time, never on the request path. Idle cells hold no
-//!   memory-budget permit (the instance a cell becomes holds its function's).
+//!   memory-budget permit (the instance a cell becomes holds its function's). A cold start that finds
+//!   no idle cell of its key while one is being started waits for that one rather than spawning.
 //! - A cell serves one function, once: taking it moves it out of the pool, and the sandbox refuses a
 //!   second bind. A cell that fails (died while idle, refused bind) is killed and the instance starts the
 //!   normal way.
@@ -29,7 +30,7 @@ use std::time::Duration;
 
 use ferric_sandbox::{BindMount, Layout, Network};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
 use crate::clock::{Clock, Instant};
 use crate::discovery::{is_custom, Interpreter, Runtimes};
@@ -89,6 +90,8 @@ struct State {
     demand: VecDeque<(Instant, CellKey)>,
     /// When a cell of a key last failed to start.
     failed: HashMap<CellKey, Instant>,
+    /// A cold start waiting for the cell being started (`starting`'s key).
+    waiter: Option<oneshot::Sender<Cell>>,
 }
 
 /// The server's stem cells.
@@ -134,19 +137,32 @@ impl Stem {
         key_for(version, interpreter, launch)
     }
 
-    /// A cold start of `key`: counts as demand, and takes an idle cell if there is one.
-    pub fn take(&self, key: &CellKey, now: Instant) -> Option<Cell> {
-        let cell = {
+    /// A cold start of `key`: counts as demand, and takes an idle cell if there is one. If none is idle
+    /// but one of this key is being started, waits for that one (at most `wait`): it began before this
+    /// request, so it is ready sooner than a spawn begun now would be.
+    pub async fn take(&self, key: &CellKey, clock: Clock, wait: Duration) -> Option<Cell> {
+        let pending = {
             let mut state = self.state();
             if state.demand.len() >= MAX_DEMAND {
                 state.demand.pop_front();
             }
-            state.demand.push_back((now, key.clone()));
-            let cells = state.idle.get_mut(key);
-            cells.and_then(Vec::pop)
+            state.demand.push_back((clock.now(), key.clone()));
+            match state.idle.get_mut(key).and_then(Vec::pop) {
+                Some(cell) => Err(cell),
+                None if state.starting.as_ref() == Some(key) && state.waiter.is_none() => {
+                    let (tx, rx) = oneshot::channel();
+                    state.waiter = Some(tx);
+                    Ok(Some(rx))
+                }
+                None => Ok(None),
+            }
         };
         self.wake.notify_one();
-        cell
+        match pending {
+            Err(cell) => Some(cell),
+            Ok(Some(rx)) => clock.timeout(wait, rx).await.ok()?.ok(),
+            Ok(None) => None,
+        }
     }
 
     /// Idle cells per key (for tests and diagnostics).
@@ -240,8 +256,16 @@ impl Stem {
     fn started(&self, key: CellKey, cell: Result<Cell, StartError>, now: Instant) {
         let mut state = self.state();
         state.starting = None;
+        let waiter = state.waiter.take();
         match cell {
-            Ok(cell) => state.idle.entry(key).or_default().push(cell),
+            Ok(cell) => {
+                // To the cold start waiting for it, unless it gave up meanwhile.
+                let unclaimed = match waiter {
+                    Some(waiter) => waiter.send(cell).err(),
+                    None => Some(cell),
+                };
+                state.idle.entry(key).or_default().extend(unclaimed);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "a stem cell did not start");
                 state.failed.insert(key, now);

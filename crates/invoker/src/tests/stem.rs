@@ -158,6 +158,22 @@ fn stem_window() -> Duration {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_cold_start_right_after_another_waits_for_the_cell_being_refilled() {
+    let runtimes = Runtimes { python: None, ..node_and_python() };
+    let h = with_cells(1, runtimes);
+    tokio::time::sleep(500 * MS).await;
+    h.answer(&function("f", "c1", |_| {}), "ok").await;
+    // The refill began when f took the cell; g arrives 10 ms later and takes that one when it is ready,
+    // before a spawn of its own (50 ms) would be.
+    tokio::time::sleep(10 * MS).await;
+    let started = tokio::time::Instant::now();
+    assert_eq!(text(&h.answer(&function("g", "c2", |_| {}), "code").await), "/code/c2");
+    assert!(started.elapsed() < 45 * MS, "{:?}", started.elapsed());
+    assert_eq!(h.normal_spawns(), 0);
+    assert_eq!(h.fake.record().binds.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_burst_of_one_runtime_leaves_the_other_its_cell() {
     let h = with_cells(2, node_and_python());
     tokio::time::sleep(500 * MS).await;
