@@ -30,6 +30,9 @@ pub struct ColdArgs {
     /// Pause before each pair, so the pool is full for the first of the pair (ms).
     #[arg(long, default_value_t = 1500)]
     pause_ms: u64,
+    /// `--stem-cells` of the server with stem cells (that of `ferric serve` by default).
+    #[arg(long, default_value_t = 2)]
+    stem_cells: usize,
 }
 
 /// One create → first result, in parts.
@@ -103,7 +106,10 @@ pub async fn run(args: ColdArgs) -> Result<()> {
         eprintln!("bench: round {} of {n} done", i + 1);
     }
 
-    println!("cold-start benchmark: {n} samples per figure, medians, {} ms pause before each pair", args.pause_ms);
+    println!(
+        "cold-start benchmark: {n} samples per figure, medians, {} ms pause before each pair, --stem-cells {}",
+        args.pause_ms, args.stem_cells
+    );
     println!("create → first result = CreateFunction + first InvokeFunction (init = X-Fc-Init-Duration)");
     let targets = [("nodejs20", 0.25), ("python3.10", 0.3)];
     for (runtime, (_, target)) in runtimes.iter().zip(targets) {
