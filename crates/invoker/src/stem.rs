@@ -7,11 +7,10 @@
 //! - Keyed by what an instance is started with and cannot change later: the program and its arguments
 //!   (Node's heap size follows `memorySize`), the runtime's own environment, the memory size (the cgroup
 //!   limit) and the network (the namespace is fixed at spawn).
-//! - Sized from recent demand: the cold starts of the last [`DEMAND_WINDOW`] are votes for their key.
-//!   Each key with a vote gets one of the `--stem-cells` seats (most votes first), the rest go by
-//!   D'Hondt. The default Node and Python keys (128 MB, host network) hold a standing vote, so a fresh
-//!   server has a cell of each and one runtime's burst does not take the other's only cell. A key nobody
-//!   asked for within the window loses its cells.
+//! - Sized from recent demand (the cold starts of the last [`DEMAND_WINDOW`]): a key needs as many
+//!   cells as its largest burst of cold starts, within the `--stem-cells` bound shared by D'Hondt
+//!   ([`Stem::targets`]). The default Node and Python keys (128 MB, host network) hold a standing vote,
+//!   so a fresh server has a cell of each. A key nobody asked for within the window loses its cells.
 //! - Refilled by one background task, one cell at a time, never on the request path. Idle cells hold no
 //!   memory-budget permit (the instance a cell becomes holds its function's). A cold start that finds
 //!   no idle cell of its key while one is being started waits for that one rather than spawning.
@@ -48,6 +47,8 @@ const REPLAN_EVERY: Duration = Duration::from_secs(5);
 const MAX_DEMAND: usize = 1024;
 /// After a cell of a key failed to start, that key is not refilled for this long.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// Cold starts of one key this close together count as one burst, which needs a cell each.
+const BURST: Duration = Duration::from_secs(1);
 /// The memory size FC gives a function that names none; the default keys use it.
 const DEFAULT_MEMORY_MB: u32 = 128;
 
@@ -175,38 +176,48 @@ impl Stem {
         counts
     }
 
-    /// How many cells each key should have: `limit` seats over the window's cold starts.
+    /// How many cells each key should have. A key needs as many as its largest burst: the most cold
+    /// starts it had within one [`BURST`] in the window (a refill takes about one cold start, so a
+    /// burst larger than the key's cells waits). The standing vote of a default key needs one. When the
+    /// needs exceed `limit`, each key gets one seat first (most cold starts first: a burst of one key
+    /// must not take the only cell of another), then the rest go by D'Hondt over cold starts, never past
+    /// a key's need. Seats nobody needs stay empty: an idle cell costs memory.
     fn targets(&self, demand: &VecDeque<(Instant, CellKey)>) -> Vec<(CellKey, usize)> {
-        // (key, votes, seats), defaults first: the first of equal quotients wins.
-        let mut table: Vec<(CellKey, usize, usize)> = self.defaults.iter().map(|k| (k.clone(), 1, 0)).collect();
-        for (_, key) in demand {
-            match table.iter_mut().find(|(k, _, _)| k == key) {
-                Some(row) => row.1 += 1,
-                None => table.push((key.clone(), 1, 0)),
+        // (key, votes, need, seats, its cold starts), defaults first: the first of equal quotients wins.
+        let mut table: Vec<(CellKey, usize, usize, usize, Vec<Instant>)> =
+            self.defaults.iter().map(|k| (k.clone(), 1, 1, 0, Vec::new())).collect();
+        for (at, key) in demand {
+            match table.iter_mut().find(|row| &row.0 == key) {
+                Some(row) => {
+                    row.1 += 1;
+                    row.4.push(*at);
+                }
+                None => table.push((key.clone(), 1, 1, 0, vec![*at])),
             }
         }
-        // First a seat for every key asked for, most votes first (a burst of one key must not take the
-        // only cell of another), then the rest by D'Hondt.
+        for row in table.iter_mut() {
+            row.2 = row.2.max(largest_burst(&row.4));
+        }
         let mut order: Vec<usize> = (0..table.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(table[i].1));
         for &i in order.iter().take(self.limit) {
-            table[i].2 = 1;
+            table[i].3 = 1;
         }
         for _ in table.len().min(self.limit)..self.limit {
             let mut best: Option<usize> = None;
-            for (i, row) in table.iter().enumerate() {
+            for (i, row) in table.iter().enumerate().filter(|(_, row)| row.3 < row.2) {
                 // votes / (seats + 1), compared without division.
-                let better = best.is_none_or(|b| row.1 * (table[b].2 + 1) > table[b].1 * (row.2 + 1));
+                let better = best.is_none_or(|b| row.1 * (table[b].3 + 1) > table[b].1 * (row.3 + 1));
                 if better {
                     best = Some(i);
                 }
             }
             match best {
-                Some(i) => table[i].2 += 1,
+                Some(i) => table[i].3 += 1,
                 None => break,
             }
         }
-        table.into_iter().map(|(key, _, seats)| (key, seats)).collect()
+        table.into_iter().map(|row| (row.0, row.3)).collect()
     }
 
     fn plan(&self, now: Instant) -> Plan {
@@ -272,6 +283,19 @@ impl Stem {
             }
         }
     }
+}
+
+/// The most of `times` (in order) that fall within one [`BURST`].
+fn largest_burst(times: &[Instant]) -> usize {
+    let mut first = 0;
+    let mut largest = 0;
+    for (last, at) in times.iter().enumerate() {
+        while at.duration_since(times[first]) >= BURST {
+            first += 1;
+        }
+        largest = largest.max(last + 1 - first);
+    }
+    largest
 }
 
 /// Whether `version` may start from a cell, and with which key.

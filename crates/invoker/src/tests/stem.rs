@@ -128,14 +128,14 @@ async fn the_pool_stays_within_its_bound_and_follows_recent_demand() {
     let runtimes = Runtimes { python: None, ..node_and_python() };
     let h = with_cells(3, runtimes);
     tokio::time::sleep(500 * MS).await;
-    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 3)], "the one default key takes every seat");
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 1)], "a default key needs one cell");
 
-    // Cold starts of 256 MB functions: that key gets a seat first, then the larger share of the rest;
-    // the default keeps one.
+    // A burst of three 256 MB cold starts within a second: that key needs three, the default keeps its
+    // seat, so the bound leaves two.
     for i in 0..3 {
         let f = function(&format!("big{i}"), &format!("b{i}"), |s| s.memory_size = 256);
         h.answer(&f, "ok").await;
-        tokio::time::sleep(300 * MS).await;
+        tokio::time::sleep(200 * MS).await;
         let total: usize = h.idle_cells().iter().map(|(_, _, n)| n).sum();
         assert!(total <= 3, "{:?}", h.idle_cells());
     }
@@ -144,13 +144,13 @@ async fn the_pool_stays_within_its_bound_and_follows_recent_demand() {
     {
         let record = h.fake.record();
         let alive_cells = record.cells.iter().filter(|n| !record.exited.contains(n)).count();
-        // Three idle cells and the three instances that came from cells.
+        // Three idle cells and the instances that came from cells.
         assert_eq!(alive_cells, 3 + record.binds.len(), "surplus cells were killed");
     }
 
     // A minute without demand: the 256 MB cells go, the default key gets its seats back.
     tokio::time::sleep(stem_window() + Duration::from_secs(10)).await;
-    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 3)]);
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 1)]);
 }
 
 fn stem_window() -> Duration {
@@ -171,6 +171,30 @@ async fn a_cold_start_right_after_another_waits_for_the_cell_being_refilled() {
     assert!(started.elapsed() < 45 * MS, "{:?}", started.elapsed());
     assert_eq!(h.normal_spawns(), 0);
     assert_eq!(h.fake.record().binds.len(), 2);
+}
+
+/// Two cold starts of two new Node functions, one right after the other.
+async fn pair(h: &Harness, tag: &str) {
+    for name in ["f", "g"] {
+        let name = format!("{name}{tag}");
+        h.answer(&function(&name, &name, |_| {}), "ok").await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_is_met_by_as_many_cells_next_time() {
+    let h = with_cells(4, node_and_python());
+    tokio::time::sleep(500 * MS).await;
+    // The first pair finds one cell; the second of it waits for the refill.
+    pair(&h, "1").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 2), ("python3".to_string(), 128, 1)]);
+    let started = tokio::time::Instant::now();
+    pair(&h, "2").await;
+    assert!(started.elapsed() < 50 * MS, "both took idle cells, neither waited for a start: {:?}", started.elapsed());
+    let binds = h.fake.record().binds.len();
+    assert_eq!(binds, 4);
+    assert_eq!(h.normal_spawns(), 0);
 }
 
 #[tokio::test(start_paused = true)]
