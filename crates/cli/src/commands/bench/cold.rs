@@ -66,8 +66,12 @@ struct Runtime {
 
 pub async fn run(args: ColdArgs) -> Result<()> {
     let n = args.samples.max(1);
-    let node = which("node").context("node is not on PATH")?;
-    let python = which("python3").context("python3 is not on PATH")?;
+    // The interpreters the server itself finds (shims such as pyenv's resolved), so the bare start
+    // is that of the same binary.
+    let found = ferric_invoker::Runtimes::discover(None, None);
+    let path = |i: Option<ferric_invoker::Interpreter>| i.map(|i| i.path.display().to_string());
+    let node = path(found.node).context("no Node.js interpreter found")?;
+    let python = path(found.python).context("no Python 3 interpreter found")?;
     let mut runtimes = [
         Runtime { name: "nodejs20", file: "index.js", source: NODE_EVENT, bare: Vec::new(), series: Vec::new() },
         Runtime { name: "python3.10", file: "index.py", source: PY_EVENT, bare: Vec::new(), series: Vec::new() },
@@ -196,11 +200,6 @@ async fn cold(client: &Client, runtime: &Runtime, name: &str) -> Result<Cold> {
     );
     let init_ms = response.header("x-fc-init-duration").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     Ok(Cold { create, invoke, init: Duration::from_millis(init_ms) })
-}
-
-fn which(program: &str) -> Option<String> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file()).map(|p| p.display().to_string())
 }
 
 fn time_command(program: &str, args: &[&str]) -> Result<Duration> {
