@@ -252,3 +252,25 @@ async fn without_cell_support_or_with_zero_cells_nothing_changes() {
     assert_eq!(text(&h.answer(&f, "code").await), "/code/c1");
     assert!(h.fake.record().cells.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn alternating_pairs_of_two_runtimes_find_cells_after_the_first_round() {
+    let h = with_cells(4, node_and_python());
+    h.fake.start_delay_ms.store(130, Ordering::Relaxed);
+    tokio::time::sleep(1500 * MS).await;
+    for round in 0..3 {
+        for runtime in ["nodejs20", "python3.11"] {
+            tokio::time::sleep(3000 * MS).await;
+            for name in ["f", "g"] {
+                let name = format!("{name}{round}{runtime}");
+                let started = tokio::time::Instant::now();
+                h.answer(&function(&name, &name, |s| s.runtime = runtime.into()), "ok").await;
+                // Round 0's second waits for a refill; from then on each key keeps two cells.
+                if round > 0 || name.starts_with('f') {
+                    assert!(started.elapsed() < 130 * MS, "{name}: {:?}", started.elapsed());
+                }
+            }
+        }
+    }
+    assert_eq!(h.normal_spawns(), 0);
+}

@@ -78,8 +78,9 @@ pub async fn run(args: ColdArgs) -> Result<()> {
     ];
     let bare_commands: [(&str, &[&str]); 2] = [(&node, &["-e", ""]), (&python, &["-c", ""])];
 
+    let cells_flag = args.stem_cells.to_string();
     let servers = [
-        ("stem cells", ServerProcess::start()?),
+        ("stem cells", ServerProcess::start_with(&["--stem-cells", &cells_flag])?),
         ("--stem-cells 0", ServerProcess::start_with(&["--stem-cells", "0"])?),
     ];
     for (_, server) in &servers {
@@ -103,6 +104,9 @@ pub async fn run(args: ColdArgs) -> Result<()> {
                 let tag = format!("{}-{s}-{i}", runtime.name.replace('.', "-"));
                 let first = cold(&client, runtime, &format!("a{tag}")).await.with_context(|| label.to_string())?;
                 let second = cold(&client, runtime, &format!("b{tag}")).await.with_context(|| label.to_string())?;
+                if std::env::var_os("FERRIC_BENCH_VERBOSE").is_some() {
+                    eprintln!("bench: {label} {} init first {:?} second {:?}", runtime.name, first.init, second.init);
+                }
                 runtime.series[s].first.push(first);
                 runtime.series[s].second.push(second);
             }
