@@ -23,7 +23,7 @@ use crate::frame::{self, FrameReader};
 use crate::launch;
 use crate::logs::LogBuffer;
 use crate::message::{FromRuntime, HttpResponseHead, Init, ToRuntime};
-use crate::spawner::{Input, Output, ProcessHandle, ProcessSpec};
+use crate::spawner::{ExitFuture, Input, Output, ProcessHandle, ProcessSpec, Spawned};
 use crate::{FunctionVersion, Inner, InvokerConfig};
 
 /// How a request ended, as the runtime (or its death) reported it.
@@ -143,6 +143,58 @@ fn environment(config: &InvokerConfig, version: &FunctionVersion, id: &str, layo
     env
 }
 
+/// The limits every instance of a function gets (a stem cell of its memory size too).
+pub(crate) fn instance_limits(config: &InvokerConfig, memory_mb: u32) -> Limits {
+    Limits { memory_mb, pids: config.max_processes, open_files: 4096, tmp_mb: config.tmp_size_mb }
+}
+
+/// A runtime process that has said `ready`.
+pub(crate) struct Booted {
+    pub reader: FrameReader<Input>,
+    pub writer: Output,
+    pub stdout: Option<Input>,
+    pub stderr: Option<Input>,
+    pub handle: Arc<dyn ProcessHandle>,
+    pub exit: ExitFuture,
+}
+
+/// The parts of a started process the instance keeps watching.
+struct Child {
+    stdout: Option<Input>,
+    stderr: Option<Input>,
+    exit: ExitFuture,
+}
+
+/// Waits for a just-spawned runtime's `ready`; kills it if it says anything else or nothing in time.
+pub(crate) async fn boot(spawned: Spawned, ready_timeout: Duration, clock: Clock) -> Result<Booted, StartError> {
+    let Spawned { control: (read_half, writer), stdout, mut stderr, handle: process, exit } = spawned;
+    let mut reader = FrameReader::new(read_half);
+    let ready = clock.timeout(ready_timeout, reader.next()).await;
+    match ready {
+        Ok(Ok((FromRuntime::Ready { runtime }, _))) => {
+            tracing::debug!(%runtime, "runtime ready");
+        }
+        Ok(Ok((other, _))) => {
+            process.kill();
+            return Err(StartError::NotReady(format!("unexpected first message {other:?}")));
+        }
+        Ok(Err(e)) => {
+            process.kill();
+            let mut text = String::new();
+            if let Some(mut err) = stderr.take() {
+                let _ = clock.timeout(Duration::from_millis(200), err.read_to_string(&mut text)).await;
+            }
+            let detail = text.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+            return Err(StartError::NotReady(format!("{e}; {detail}")));
+        }
+        Err(_) => {
+            process.kill();
+            return Err(StartError::NotReady(format!("no answer within {ready_timeout:?}")));
+        }
+    }
+    Ok(Booted { reader, writer, stdout, stderr, handle: process, exit })
+}
+
 impl Instance {
     /// Starts a runtime process for `version` and waits for its `ready`.
     pub async fn start(
@@ -167,60 +219,54 @@ impl Instance {
         let launch = launch::launch(config, version, interpreter, &layout);
         let mut env = environment(config, version, &id, &layout);
         env.retain(|(key, _)| !launch.env.iter().any(|(k, _)| k == key));
-        env.extend(launch.env);
+        env.extend(launch.env.iter().cloned());
         crate::opt::apply(&version.spec.runtime, &layout.opt, &mut env);
-        let spawned = spawner
-            .spawn(ProcessSpec {
-                program: launch.program,
-                args: launch.args.into_iter().map(Into::into).collect(),
-                env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
-                code_dir: version.code_dir.clone(),
-                runtime_dir: config.runtimes_dir.clone(),
-                layer_dirs: version.layer_dirs.clone(),
-                scratch_dir: scratch.clone(),
-                limits: Limits {
-                    memory_mb: version.spec.memory_size,
-                    pids: config.max_processes,
-                    open_files: 4096,
-                    tmp_mb: config.tmp_size_mb,
-                },
-                network: launch.network,
-            })
-            .await;
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&scratch);
-                return Err(e);
+        let cell_key = inner.stem.key(version, interpreter, &launch);
+        let cell = match &cell_key {
+            Some(key) => inner.stem.take(key, clock, launch.ready_timeout).await,
+            None => None,
+        };
+        let from_cell = match cell {
+            Some(cell) => match crate::stem::fill(cell, &version.code_dir, &layout, &env).await {
+                Ok(booted) => Some(booted),
+                Err(e) => {
+                    // A cell that died idle, or a bind the sandbox refused: start the normal way.
+                    tracing::warn!(function = %version.function, error = %e, "stem cell unusable");
+                    None
+                }
+            },
+            None => None,
+        };
+        let booted = match from_cell {
+            Some(booted) => {
+                tracing::debug!(instance = %id, function = %version.function, "instance from a stem cell");
+                booted
+            }
+            None => {
+                let spawned = spawner
+                    .spawn(ProcessSpec {
+                        program: launch.program,
+                        args: launch.args.into_iter().map(Into::into).collect(),
+                        env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+                        code_dir: version.code_dir.clone(),
+                        runtime_dir: config.runtimes_dir.clone(),
+                        layer_dirs: version.layer_dirs.clone(),
+                        scratch_dir: scratch.clone(),
+                        limits: instance_limits(config, version.spec.memory_size),
+                        network: launch.network,
+                    })
+                    .await;
+                match spawned {
+                    Ok(spawned) => boot(spawned, launch.ready_timeout, clock).await?,
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(&scratch);
+                        return Err(e);
+                    }
+                }
             }
         };
-        let process = child.handle.clone();
-        let (read_half, write_half) = child.control;
-        let mut reader = FrameReader::new(read_half);
-
-        let ready = clock.timeout(launch.ready_timeout, reader.next()).await;
-        match ready {
-            Ok(Ok((FromRuntime::Ready { runtime }, _))) => {
-                tracing::debug!(instance = %id, function = %version.function, %runtime, "instance ready");
-            }
-            Ok(Ok((other, _))) => {
-                process.kill();
-                return Err(StartError::NotReady(format!("unexpected first message {other:?}")));
-            }
-            Ok(Err(e)) => {
-                process.kill();
-                let mut stderr = String::new();
-                if let Some(mut err) = child.stderr.take() {
-                    let _ = clock.timeout(Duration::from_millis(200), err.read_to_string(&mut stderr)).await;
-                }
-                let detail = stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
-                return Err(StartError::NotReady(format!("{e}; {detail}")));
-            }
-            Err(_) => {
-                process.kill();
-                return Err(StartError::NotReady(format!("no answer within {:?}", launch.ready_timeout)));
-            }
-        }
+        let Booted { reader, writer: write_half, stdout, stderr, handle: process, exit } = booted;
+        let mut child = Child { stdout, stderr, exit };
 
         let exited = Arc::new(AtomicBool::new(false));
         let instance = Arc::new(Instance {

@@ -16,6 +16,7 @@
 //! - `provision`: provisioned instances kept warm per configured line, and on-demand caps.
 //! - `instance`: one runtime process and the requests in flight on it.
 //! - `spawner`: the `Spawner` trait instances start through; the sandbox implements it.
+//! - `stem`: stem cells, generic runtimes started ahead of demand that a cold start binds its code into.
 //! - `clock`: the invoker's time (tokio's, so tests pause it).
 //! - `message`: the protocol's messages, both directions; `frame`: its frame codec.
 //! - `discovery`: which interpreters this machine has.
@@ -38,6 +39,7 @@ mod pool;
 mod provision;
 mod scale;
 mod spawner;
+mod stem;
 #[cfg(test)]
 mod tests;
 mod version;
@@ -108,6 +110,8 @@ pub struct InvokerConfig {
     pub max_processes: u32,
     /// Size of each instance's private `/tmp` in MB (FC gives 512).
     pub tmp_size_mb: u32,
+    /// Most idle stem cells (pre-started generic runtimes) across the server; 0: none (`stem`).
+    pub stem_cells: usize,
 }
 
 impl InvokerConfig {
@@ -127,6 +131,7 @@ impl InvokerConfig {
             sandbox: ferric_sandbox::Sandbox::off(),
             max_processes: 256,
             tmp_size_mb: 512,
+            stem_cells: 0,
         }
     }
 }
@@ -157,6 +162,7 @@ pub(crate) struct Inner {
     /// Starts instances: the sandbox, or the tests' double.
     pub spawner: Arc<dyn Spawner>,
     pub clock: Clock,
+    pub stem: stem::Stem,
     pools: Mutex<HashMap<PoolKey, Arc<Pool>>>,
     /// The current pool key of each function; a new key retires the old pools.
     current: Mutex<HashMap<FunctionKey, PoolKey>>,
@@ -218,6 +224,7 @@ impl Invoker {
     ) -> Invoker {
         let inner = Arc::new(Inner {
             memory: Arc::new(Semaphore::new(config.memory_budget_mb as usize)),
+            stem: stem::Stem::new(&config, &runtimes, spawner.as_ref()),
             config,
             runtimes,
             spawner,
@@ -228,6 +235,7 @@ impl Invoker {
         });
         tokio::spawn(reap_forever(Arc::downgrade(&inner)));
         tokio::spawn(provision::keep_forever(Arc::downgrade(&inner), inner.provisions.clone()));
+        stem::start_refill(&inner);
         Invoker { inner }
     }
 

@@ -56,6 +56,8 @@ fn ok_status() -> u16 {
 /// a `serde_json::Map`), so the frames are byte for byte those the untyped headers made; a test holds it.
 #[derive(Debug)]
 pub(crate) enum ToRuntime<'a> {
+    /// A stem cell only, before `init`: the whole environment the instance would have started with.
+    Specialize { env: &'a [(String, String)] },
     /// Once, right after `ready`: what stays fixed for the life of the instance.
     Init(Init<'a>),
     /// Runs the function's initializer, at most once per instance.
@@ -174,6 +176,13 @@ impl<'a> From<&'a HttpRequest> for HttpWire<'a> {
 impl Serialize for ToRuntime<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
+            ToRuntime::Specialize { env } => {
+                let mut s = serializer.serialize_struct("Specialize", 2)?;
+                let env: BTreeMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                s.serialize_field("env", &env)?;
+                s.serialize_field("type", "specialize")?;
+                s.end()
+            }
             ToRuntime::Init(init) => {
                 let mut s = serializer.serialize_struct("Init", 6)?;
                 s.serialize_field("accountId", init.account_id)?;
@@ -306,6 +315,11 @@ mod tests {
         http.queries.insert("a".into(), vec!["1".into()]);
         let invoke = ToRuntime::Invoke { id: 2, request_id: "r-1", http: Some(&http), context: &plain };
         assert_eq!(serde_json::to_vec(&invoke).expect("new"), untyped("invoke", 2, json!({ "http": &http })));
+
+        let env = [("B".to_string(), "2".to_string()), ("A".to_string(), "\"1\"".to_string())];
+        let specialize = ToRuntime::Specialize { env: &env };
+        let expected = json!({"type": "specialize", "env": {"A": "\"1\"", "B": "2"}});
+        assert_eq!(serde_json::to_vec(&specialize).expect("new"), serde_json::to_vec(&expected).expect("old"));
     }
 
     /// The per-request qualifier and tracing ride in the invoke frame, under FC's context names.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use ferric_sandbox::{Exit, Killer, Layout, Limits, MemoryProbe, Network, Sandbox, SpawnSpec};
+use ferric_sandbox::{BindMount, Binder, Exit, Killer, Layout, Limits, MemoryProbe, Network, Sandbox, SpawnSpec};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::instance::StartError;
@@ -19,6 +19,9 @@ pub(crate) type Input = Box<dyn AsyncRead + Send + Unpin>;
 /// The write half of an instance's control channel.
 pub(crate) type Output = Box<dyn AsyncWrite + Send + Unpin>;
 pub(crate) type SpawnFuture<'a> = Pin<Box<dyn Future<Output = Result<Spawned, StartError>> + Send + 'a>>;
+/// Resolves once the process has been reaped (its pid may then be someone else's).
+pub(crate) type ExitFuture = Pin<Box<dyn Future<Output = Exit> + Send>>;
+pub(crate) type BindFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StartError>> + Send + 'a>>;
 
 /// Starts instances. Called on cold starts only, never per request.
 pub(crate) trait Spawner: Send + Sync + 'static {
@@ -28,6 +31,11 @@ pub(crate) trait Spawner: Send + Sync + 'static {
     fn needs_host_scratch(&self) -> bool;
     /// Starts one runtime process with stdin from `/dev/null`, its control channel on fd 3.
     fn spawn(&self, spec: ProcessSpec) -> SpawnFuture<'_>;
+    /// Whether [`Spawner::spawn_cell`] works here (see [`crate::stem`]).
+    fn supports_cells(&self) -> bool;
+    /// Starts a stem cell: like [`Spawner::spawn`] but with an empty code directory (`spec.code_dir` is
+    /// unused) until [`ProcessHandle::bind`] fills it, once.
+    fn spawn_cell(&self, spec: ProcessSpec) -> SpawnFuture<'_>;
 }
 
 /// One instance's process: [`ferric_sandbox::SpawnSpec`] without the control socket, which the spawner
@@ -53,8 +61,7 @@ pub(crate) struct Spawned {
     pub stdout: Option<Input>,
     pub stderr: Option<Input>,
     pub handle: Arc<dyn ProcessHandle>,
-    /// Resolves once the process has been reaped (its pid may then be someone else's).
-    pub exit: Pin<Box<dyn Future<Output = Exit> + Send>>,
+    pub exit: ExitFuture,
 }
 
 /// What can be done to a running instance.
@@ -63,6 +70,8 @@ pub(crate) trait ProcessHandle: Send + Sync {
     fn kill(&self);
     /// Peak memory in KiB, while the process lives.
     fn peak_kib(&self) -> Option<u64>;
+    /// Shows each host tree read-only inside a stem cell; refused for a normal instance or a second time.
+    fn bind(&self, mounts: Vec<BindMount>) -> BindFuture<'_>;
 }
 
 impl Spawner for Sandbox {
@@ -75,44 +84,43 @@ impl Spawner for Sandbox {
     }
 
     fn spawn(&self, spec: ProcessSpec) -> SpawnFuture<'_> {
-        Box::pin(async move {
-            let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(StartError::Socket)?;
-            ours.set_nonblocking(true).map_err(StartError::Socket)?;
-            let socket = tokio::net::UnixStream::from_std(ours).map_err(StartError::Socket)?;
-            let ProcessSpec { program, args, env, code_dir, runtime_dir, layer_dirs, scratch_dir, limits, network } =
-                spec;
-            let mut process = Sandbox::spawn(
-                self,
-                SpawnSpec {
-                    program,
-                    args,
-                    env,
-                    code_dir,
-                    runtime_dir,
-                    layer_dirs,
-                    scratch_dir,
-                    control: theirs.into(),
-                    limits,
-                    network,
-                },
-            )
-            .await?;
-            let (read, write) = socket.into_split();
-            let handle = Arc::new(SandboxProcess { killer: process.killer(), memory: process.memory() });
-            Ok(Spawned {
-                control: (Box::new(read), Box::new(write)),
-                stdout: process.stdout.take(),
-                stderr: process.stderr.take(),
-                handle,
-                exit: Box::pin(process.wait()),
-            })
-        })
+        Box::pin(sandbox_spawn(self, spec, false))
     }
+
+    fn supports_cells(&self) -> bool {
+        Sandbox::supports_cells(self)
+    }
+
+    fn spawn_cell(&self, spec: ProcessSpec) -> SpawnFuture<'_> {
+        Box::pin(sandbox_spawn(self, spec, true))
+    }
+}
+
+async fn sandbox_spawn(sandbox: &Sandbox, spec: ProcessSpec, cell: bool) -> Result<Spawned, StartError> {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(StartError::Socket)?;
+    ours.set_nonblocking(true).map_err(StartError::Socket)?;
+    let socket = tokio::net::UnixStream::from_std(ours).map_err(StartError::Socket)?;
+    let ProcessSpec { program, args, env, code_dir, runtime_dir, layer_dirs, scratch_dir, limits, network } = spec;
+    let control = theirs.into();
+    let spec =
+        SpawnSpec { program, args, env, code_dir, runtime_dir, layer_dirs, scratch_dir, control, limits, network };
+    let mut process = if cell { sandbox.spawn_cell(spec).await? } else { sandbox.spawn(spec).await? };
+    let (read, write) = socket.into_split();
+    let handle =
+        Arc::new(SandboxProcess { killer: process.killer(), memory: process.memory(), binder: process.binder() });
+    Ok(Spawned {
+        control: (Box::new(read), Box::new(write)),
+        stdout: process.stdout.take(),
+        stderr: process.stderr.take(),
+        handle,
+        exit: Box::pin(process.wait()),
+    })
 }
 
 struct SandboxProcess {
     killer: Killer,
     memory: MemoryProbe,
+    binder: Binder,
 }
 
 impl ProcessHandle for SandboxProcess {
@@ -122,5 +130,9 @@ impl ProcessHandle for SandboxProcess {
 
     fn peak_kib(&self) -> Option<u64> {
         self.memory.peak_kib()
+    }
+
+    fn bind(&self, mounts: Vec<BindMount>) -> BindFuture<'_> {
+        Box::pin(async move { Ok(self.binder.bind(mounts).await?) })
     }
 }

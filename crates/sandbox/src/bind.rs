@@ -43,6 +43,46 @@ pub(crate) fn available() -> bool {
     }
 }
 
+/// Whether stem cells can work here: the helper must mount into a running instance as root, with the
+/// new mount API and a usable empty layer. Without that the server starts every instance the normal way
+/// (nothing is weaker for it, so no line in `missing`).
+pub(crate) fn cells_possible(features: &crate::wire::Features, empty_layer: &Path) -> bool {
+    features.root && features.mountns && features.overlay && available() && make_empty_layer(empty_layer).is_ok()
+}
+
+/// The empty directory stem cells' overlays take as their second layer: made (or checked) at start.
+fn make_empty_layer(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o555))?;
+    if std::fs::read_dir(path)?.next().is_some() {
+        return Err(std::io::Error::other("not empty"));
+    }
+    Ok(())
+}
+
+/// Serves one bind request. `cell` is the instance's reaper pid and its "unbound cell" mark, if the
+/// instance exists. Refused for anything but an unbound cell (a normal instance, a bound cell); the mark
+/// is cleared before binding, whatever happens next: a half-bound cell is killed by the server, never
+/// reused.
+pub(crate) fn fill(
+    cells: bool,
+    cell: Option<(i32, &mut bool)>,
+    mounts: &[BindMount],
+    empty: &Path,
+) -> Result<(), String> {
+    if !cells {
+        return Err("this sandbox has no stem cells".into());
+    }
+    validate(mounts)?;
+    let (reaper, unbound) = cell.ok_or("no such instance")?;
+    if !*unbound {
+        return Err("not an unbound stem cell".into());
+    }
+    *unbound = false;
+    bind(reaper, mounts, empty)
+}
+
 /// Checks a bind request before anything is forked: a few absolute, plain paths.
 pub(crate) fn validate(mounts: &[BindMount]) -> Result<(), String> {
     if mounts.is_empty() || mounts.len() > MAX_MOUNTS {
@@ -64,7 +104,7 @@ pub(crate) fn validate(mounts: &[BindMount]) -> Result<(), String> {
 
 /// Shows `mounts` inside the mount namespace of `reaper` (a cell's pid 1, the helper's child), each as
 /// a read-only overlay of its host tree and `empty`. Blocks until done; runs in a forked child.
-pub(crate) fn bind(reaper: i32, mounts: &[BindMount], empty: &Path) -> Result<(), String> {
+fn bind(reaper: i32, mounts: &[BindMount], empty: &Path) -> Result<(), String> {
     let (read, write) = pipe()?;
     // Everything the child needs, prepared before the fork.
     let namespace = cpath(Path::new(&format!("/proc/{reaper}/ns/mnt")))?;

@@ -45,11 +45,7 @@ pub fn helper_main(fd: &str, config: &str) -> i32 {
     let (mut features, missing, driver, filters) = probe::probe();
     // Stem cells need the helper to mount into a running instance as root; without that the server
     // starts every instance the normal way (no line in `missing`: nothing is weaker for it).
-    features.cells = features.root
-        && features.mountns
-        && features.overlay
-        && crate::bind::available()
-        && empty_layer(&config.empty_layer).is_ok();
+    features.cells = crate::bind::cells_possible(&features, &config.empty_layer);
     let hello = FromHelper::Hello { features: features.clone(), missing };
     if wire::send(socket.as_raw_fd(), &hello, &[], 0).is_err() {
         return 1;
@@ -93,17 +89,6 @@ struct Running {
     uid: Option<u32>,
     /// A stem cell not yet bound: the one state in which a [`ToHelper::Bind`] is accepted.
     unbound_cell: bool,
-}
-
-/// The empty directory stem cells' overlays take as their second layer: made (or checked) at start.
-fn empty_layer(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o555))?;
-    if std::fs::read_dir(path)?.next().is_some() {
-        return Err(std::io::Error::other("not empty"));
-    }
-    Ok(())
 }
 
 struct Helper {
@@ -194,20 +179,10 @@ impl Helper {
         }
     }
 
-    /// Fills the stem cell `id` once; refused for anything else (a normal instance, a bound cell).
+    /// Fills the stem cell `id` once (see [`crate::bind::fill`]).
     fn bind(&mut self, id: u64, mounts: &[wire::BindMount]) -> Result<(), String> {
-        if !self.features.cells {
-            return Err("this sandbox has no stem cells".into());
-        }
-        crate::bind::validate(mounts)?;
-        let pid = *self.by_id.get(&id).ok_or("no such instance")?;
-        let running = self.running.get_mut(&pid).ok_or("no such instance")?;
-        if !running.unbound_cell {
-            return Err("not an unbound stem cell".into());
-        }
-        // Never again, whatever happens next: a half-bound cell is killed by the server, not reused.
-        running.unbound_cell = false;
-        crate::bind::bind(pid, mounts, &self.config.empty_layer)
+        let cell = self.by_id.get(&id).and_then(|pid| Some((*pid, &mut self.running.get_mut(pid)?.unbound_cell)));
+        crate::bind::fill(self.features.cells, cell, mounts, &self.config.empty_layer)
     }
 
     fn kill_instance(&self, pid: i32) {

@@ -52,7 +52,7 @@ pub struct Features {
 }
 
 /// How an instance reaches the network (FC's `internetAccess`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 pub enum Network {
     /// A network namespace of its own with only `lo`.
     Isolated,

@@ -47,6 +47,11 @@ pub struct ServeArgs {
     /// Most instances one function may run at once.
     #[arg(long, env = "FERRIC_MAX_INSTANCES_PER_FUNCTION", default_value_t = 16)]
     pub max_instances_per_function: usize,
+    /// Most pre-started generic Node.js and Python runtimes ("stem cells") kept idle across the server,
+    /// shared among runtime, memory size and network by recent demand; a cold start binds a function's
+    /// code into one. 0 disables them. Only where the sandbox supports them (root with mount namespaces).
+    #[arg(long, env = "FERRIC_STEM_CELLS", default_value_t = 2)]
+    pub stem_cells: usize,
     /// Node.js interpreter for nodejs* functions (default: found at start; shims are resolved).
     #[arg(long, env = "FERRIC_NODE")]
     pub node: Option<PathBuf>,
@@ -187,6 +192,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         config.invoker.memory_budget_mb = mb;
     }
     config.invoker.max_instances_per_function = args.max_instances_per_function.max(1);
+    config.invoker.stem_cells = args.stem_cells.min(64);
     config.invoker.node = args.node.clone();
     config.invoker.python = args.python.clone();
     config.invoker.region = args.region.clone();

@@ -11,20 +11,25 @@
 //! `echo <text>` answers `<text>`; `whoami` answers the instance's number (spawn order, from 0);
 //! `sleep <ms>` answers `slept` after that long; `log <text>` logs a line, then answers `ok`;
 //! `fail <text>` answers a handled error; `hang` never answers; `exit` and `oom` end the "process" (the
-//! latter as the memory cgroup's OOM killer would). A kill ends it too.
+//! latter as the memory cgroup's OOM killer would); `env <NAME>` answers that variable of its environment
+//! (a stem cell's after `specialize`); `code` answers the code directory it sees (a cell's bound one). A
+//! kill ends it too.
+//!
+//! With `cells` set it offers stem cells: `spawn_cell` starts the same fake with no code directory, and
+//! its handle takes one `bind` (a second, or one on a normal instance, is refused as the sandbox does).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use ferric_sandbox::{Exit, Layout};
+use ferric_sandbox::{BindMount, Exit, Layout};
 use serde_json::{json, Value};
 use tokio::io::{AsyncWriteExt, DuplexStream, WriteHalf};
 use tokio::sync::{oneshot, Notify};
 
 use crate::frame::{self, FrameReader};
 use crate::instance::StartError;
-use crate::spawner::{ProcessHandle, ProcessSpec, SpawnFuture, Spawned, Spawner};
+use crate::spawner::{BindFuture, ProcessHandle, ProcessSpec, SpawnFuture, Spawned, Spawner};
 
 /// Peak memory every fake instance reports: 10 MB.
 pub const PEAK_KIB: u64 = 10 * 1024;
@@ -42,6 +47,12 @@ pub struct Record {
     pub exited: BTreeSet<usize>,
     /// Most invocations one instance had running at once.
     pub max_in_flight: BTreeMap<usize, usize>,
+    /// Instances started as stem cells.
+    pub cells: BTreeSet<usize>,
+    /// Every bind accepted, with the instance it filled.
+    pub binds: Vec<(usize, Vec<BindMount>)>,
+    /// Binds refused (a second one, or on a normal instance).
+    pub refused_binds: usize,
 }
 
 impl Record {
@@ -62,6 +73,8 @@ pub struct FakeSpawner {
     pub fail_spawns: std::sync::atomic::AtomicBool,
     /// How long a fake runtime takes before it says `ready`, in ms (a cold start's cost).
     pub start_delay_ms: std::sync::atomic::AtomicU64,
+    /// Whether it offers stem cells (set before the invoker is made: the invoker asks once).
+    pub cells: std::sync::atomic::AtomicBool,
 }
 
 impl FakeSpawner {
@@ -87,33 +100,63 @@ impl Spawner for FakeSpawner {
     }
 
     fn spawn(&self, spec: ProcessSpec) -> SpawnFuture<'_> {
-        Box::pin(async move {
-            if self.fail_spawns.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(StartError::Spawn(ferric_sandbox::SandboxError::Spawn {
-                    program: spec.program.display().to_string(),
-                    source: std::io::ErrorKind::NotFound.into(),
-                }));
+        Box::pin(self.start(spec, false))
+    }
+
+    fn supports_cells(&self) -> bool {
+        self.cells.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn spawn_cell(&self, spec: ProcessSpec) -> SpawnFuture<'_> {
+        Box::pin(self.start(spec, true))
+    }
+}
+
+impl FakeSpawner {
+    async fn start(&self, spec: ProcessSpec, cell: bool) -> Result<Spawned, StartError> {
+        if self.fail_spawns.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StartError::Spawn(ferric_sandbox::SandboxError::Spawn {
+                program: spec.program.display().to_string(),
+                source: std::io::ErrorKind::NotFound.into(),
+            }));
+        }
+        let env: BTreeMap<String, String> = spec
+            .env
+            .iter()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .collect();
+        let code = if cell { None } else { Some(spec.code_dir.display().to_string()) };
+        let number = {
+            let mut record = self.record();
+            record.spawns.push(spec);
+            let number = record.spawns.len() - 1;
+            if cell {
+                record.cells.insert(number);
             }
-            let number = {
-                let mut record = self.record();
-                record.spawns.push(spec);
-                record.spawns.len() - 1
-            };
-            let (ours, theirs) = tokio::io::duplex(256 * 1024);
-            let (read, write) = tokio::io::split(ours);
-            let kill = Arc::new(Notify::new());
-            let (exit_tx, exit_rx) = oneshot::channel();
-            let start_delay = Duration::from_millis(self.start_delay_ms.load(std::sync::atomic::Ordering::Relaxed));
-            let runtime = FakeRuntime { number, record: self.record.clone(), kill: kill.clone(), start_delay };
-            tokio::spawn(runtime.run(theirs, exit_tx));
-            let handle = FakeProcess { number, record: self.record.clone(), kill };
-            Ok(Spawned {
-                control: (Box::new(read), Box::new(write)),
-                stdout: None,
-                stderr: None,
-                handle: Arc::new(handle),
-                exit: Box::pin(async move { exit_rx.await.unwrap_or(Exit { code: 137, oom: false }) }),
-            })
+            number
+        };
+        let (ours, theirs) = tokio::io::duplex(256 * 1024);
+        let (read, write) = tokio::io::split(ours);
+        let kill = Arc::new(Notify::new());
+        let (exit_tx, exit_rx) = oneshot::channel();
+        let start_delay = Duration::from_millis(self.start_delay_ms.load(std::sync::atomic::Ordering::Relaxed));
+        let bound = Arc::new(Mutex::new(code));
+        let runtime = FakeRuntime {
+            number,
+            record: self.record.clone(),
+            kill: kill.clone(),
+            start_delay,
+            env: Mutex::new(env),
+            code: bound.clone(),
+        };
+        tokio::spawn(runtime.run(theirs, exit_tx));
+        let handle = FakeProcess { number, record: self.record.clone(), kill, unbound_cell: Mutex::new(cell), bound };
+        Ok(Spawned {
+            control: (Box::new(read), Box::new(write)),
+            stdout: None,
+            stderr: None,
+            handle: Arc::new(handle),
+            exit: Box::pin(async move { exit_rx.await.unwrap_or(Exit { code: 137, oom: false }) }),
         })
     }
 }
@@ -122,6 +165,10 @@ struct FakeProcess {
     number: usize,
     record: Arc<Mutex<Record>>,
     kill: Arc<Notify>,
+    /// A stem cell not yet bound: the one state in which a bind is accepted.
+    unbound_cell: Mutex<bool>,
+    /// The code directory the runtime sees, once there is one.
+    bound: Arc<Mutex<Option<String>>>,
 }
 
 impl ProcessHandle for FakeProcess {
@@ -134,6 +181,21 @@ impl ProcessHandle for FakeProcess {
     fn peak_kib(&self) -> Option<u64> {
         Some(PEAK_KIB)
     }
+
+    fn bind(&self, mounts: Vec<BindMount>) -> BindFuture<'_> {
+        Box::pin(async move {
+            let mut unbound = self.unbound_cell.lock().expect("cell lock");
+            let mut record = self.record.lock().expect("record lock");
+            if !*unbound {
+                record.refused_binds += 1;
+                return Err(StartError::Spawn(ferric_sandbox::SandboxError::Setup("not an unbound stem cell".into())));
+            }
+            *unbound = false;
+            *self.bound.lock().expect("bound lock") = mounts.first().map(|m| m.host.display().to_string());
+            record.binds.push((self.number, mounts));
+            Ok(())
+        })
+    }
 }
 
 type Writer = Arc<tokio::sync::Mutex<WriteHalf<DuplexStream>>>;
@@ -143,6 +205,8 @@ struct FakeRuntime {
     record: Arc<Mutex<Record>>,
     kill: Arc<Notify>,
     start_delay: Duration,
+    env: Mutex<BTreeMap<String, String>>,
+    code: Arc<Mutex<Option<String>>>,
 }
 
 impl FakeRuntime {
@@ -166,6 +230,11 @@ impl FakeRuntime {
             let request_id = header["requestId"].as_str().unwrap_or_default().to_string();
             match header["type"].as_str() {
                 Some("initialize") => send(&writer, json!({"type": "result", "id": id}), b"").await,
+                Some("specialize") => {
+                    let env = header["env"].as_object().cloned().unwrap_or_default();
+                    *self.env.lock().expect("env lock") =
+                        env.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect();
+                }
                 Some("invoke") => {
                     let event = String::from_utf8_lossy(&body).into_owned();
                     let (word, argument) = event.split_once(' ').unwrap_or((event.as_str(), ""));
@@ -182,7 +251,12 @@ impl FakeRuntime {
                         *max = (*max).max(*n);
                         in_flight.clone()
                     };
-                    let (word, argument) = (word.to_string(), argument.to_string());
+                    let argument = match word {
+                        "env" => self.env.lock().expect("env lock").get(argument).cloned().unwrap_or_default(),
+                        "code" => self.code.lock().expect("code lock").clone().unwrap_or_default(),
+                        _ => argument.to_string(),
+                    };
+                    let word = if matches!(word, "env" | "code") { "echo".to_string() } else { word.to_string() };
                     let (writer, number) = (writer.clone(), self.number);
                     tasks.spawn(async move {
                         answer(&writer, id, &request_id, &word, &argument, number).await;

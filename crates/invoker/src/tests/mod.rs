@@ -15,6 +15,7 @@ mod instances;
 mod pools;
 mod provision;
 mod scaling;
+mod stem;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -40,7 +40,7 @@ pub(super) const PY_EVENT: &str = "def handler(event, context):\n    return 'ok'
 const PHP_EVENT: &str = "<?php\nfunction handler($event, $context) { return 'ok'; }\n";
 const PY_HTTP: &str = "def handler(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n";
 
-fn zip(file: &str, source: &str) -> Result<Vec<u8>> {
+pub(super) fn zip(file: &str, source: &str) -> Result<Vec<u8>> {
     let mut cursor = std::io::Cursor::new(Vec::new());
     {
         let mut zip = zip::ZipWriter::new(&mut cursor);

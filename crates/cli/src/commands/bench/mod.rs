@@ -7,6 +7,8 @@
 //! - `invoke`: noop Node.js and Python functions through InvokeFunction and HTTP triggers, beside a bare
 //!   Node `http` server.
 //! - `async_queue`: durable async enqueues per second and enqueue -> start latency.
+//! - `cold`: create → first result with and without stem cells, beside the bare interpreters' start, and
+//!   the idle cells' PSS.
 //! - `sandbox`: warm latency and cold start with the sandbox on and off, servers side by side.
 //! - `burst`: a burst of connections on a noop Node.js HTTP trigger (scale-out, instances started, p50
 //!   before and after), beside workerd and serverless-offline (`peers`, installed by `scripts/setup-bench`).
@@ -14,6 +16,7 @@
 
 mod async_queue;
 mod burst;
+mod cold;
 mod control_plane;
 mod custom;
 mod invoke;
@@ -42,6 +45,8 @@ enum Which {
     Async(async_queue::AsyncArgs),
     /// A burst of connections on a noop Node.js HTTP trigger, beside workerd and serverless-offline.
     Burst(burst::BurstArgs),
+    /// Create → first result with and without stem cells, beside bare `node -e ''` / `python3 -c ''`.
+    Cold(cold::ColdArgs),
     /// What the sandbox costs: warm p50 and cold start with --sandbox best-effort vs off, in one run.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -54,6 +59,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         Which::Async(a) => runtime.block_on(async_queue::run(a)),
         Which::Sandbox(a) => runtime.block_on(sandbox::run(a)),
         Which::Burst(a) => runtime.block_on(burst::run(a)),
+        Which::Cold(a) => runtime.block_on(cold::run(a)),
     }
 }
 

@@ -47,6 +47,11 @@ impl ServerProcess {
         Ok(ServerProcess { child, endpoint, _dir: dir })
     }
 
+    /// The server process's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Current and peak resident memory in MB, from /proc.
     pub fn rss_mb(&self) -> Result<(f64, f64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
