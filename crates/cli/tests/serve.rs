@@ -129,8 +129,10 @@ fn bad_input_is_one_clear_line() {
 #[test]
 fn stopping_the_server_stops_its_function_instances() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (child, lines) =
-        start(dir.path(), &["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123"]);
+    // No stem cells: the instance is found by FC_INSTANCE_ID in /proc/<pid>/environ, and a cell's
+    // environ is the generic one it was started with (`specialize` changes the environment in-process).
+    let args = ["--account-id", "123456", "--access-key-id", "K1", "--access-key-secret", "secret-123"];
+    let (child, lines) = start(dir.path(), &[&args[..], &["--stem-cells", "0"]].concat());
     let endpoint = endpoint(&lines);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let id: String = runtime.block_on(async {
