@@ -6,7 +6,6 @@ here)."""
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,9 @@ import textwrap
 import uuid
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testing"))
+from frames import Frames  # noqa: E402  (the shared frame codec, runtimes/testing)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADAPTER = os.path.join(os.path.dirname(HERE), "bootstrap.py")
@@ -72,7 +74,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Adapter:
+class Adapter(Frames):
+    peer = "adapter"
+
     def __init__(self, command=None, initializer=None, start_timeout=5):
         self.code = tempfile.mkdtemp(prefix="ferric-custom-code-")
         with open(os.path.join(self.code, "server.py"), "w") as f:
@@ -102,24 +106,6 @@ class Adapter:
                                "versionId": ""},
                    "region": "local", "accountId": "1234567890123456", "instanceConcurrency": 1})
         return self
-
-    def send(self, header, body=b""):
-        raw = json.dumps(header).encode()
-        self.sock.sendall(struct.pack(">II", 4 + len(raw) + len(body), len(raw)) + raw + body)
-
-    def exact(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise EOFError("adapter closed the socket")
-            data += chunk
-        return data
-
-    def recv(self):
-        total, hlen = struct.unpack(">II", self.exact(8))
-        rest = self.exact(total - 4)
-        return json.loads(rest[:hlen]), rest[hlen:]
 
     def request(self, kind="invoke", event=b"", http=None):
         rid, req = str(uuid.uuid4()), self.next_id

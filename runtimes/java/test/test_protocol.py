@@ -7,14 +7,15 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
-import tempfile
+import sys
 import textwrap
-import threading
 import uuid
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testing"))
+from frames import Frames  # noqa: E402  (the shared frame codec, runtimes/testing)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
@@ -110,11 +111,11 @@ def built(tmp_path_factory):
     return str(jar), str(code)
 
 
-class Runtime:
+class Runtime(Frames):
     def __init__(self, built, handler, initializer=None, concurrency=1, memory=128):
         jar, code = built
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock, self.next_id, self.lock = ours, 1, threading.Lock()
+        self.sock, self.next_id = ours, 1
         fd = theirs.fileno()
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "FERRIC_CONTROL_FD": "3", "HOME": code,
                "FC_FUNC_CODE_PATH": code, "FC_SERVER_LOG_LEVEL": "INFO", "FC_FUNCTION_HANDLER": handler}
@@ -135,25 +136,6 @@ class Runtime:
                    "service": {"name": "s", "logProject": "p", "logStore": "l", "qualifier": "LATEST",
                                "versionId": ""},
                    "region": "local", "accountId": "1234567890123456", "instanceConcurrency": concurrency})
-
-    def send(self, header, body=b""):
-        raw = json.dumps(header).encode()
-        with self.lock:
-            self.sock.sendall(struct.pack(">II", 4 + len(raw) + len(body), len(raw)) + raw + body)
-
-    def exact(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise EOFError("runtime closed the socket")
-            data += chunk
-        return data
-
-    def recv(self):
-        total, hlen = struct.unpack(">II", self.exact(8))
-        rest = self.exact(total - 4)
-        return json.loads(rest[:hlen]), rest[hlen:]
 
     def start(self, kind="invoke", event=b""):
         """Sends one request; returns (frame id, request id)."""

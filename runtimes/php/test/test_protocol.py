@@ -4,20 +4,23 @@ starts it (`php -n -d memory_limit=...`)."""
 import json
 import os
 import socket
-import struct
 import subprocess
+import sys
 import tempfile
 import textwrap
 import uuid
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testing"))
+from frames import Frames  # noqa: E402  (the shared frame codec, runtimes/testing)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOOTSTRAP = os.path.join(os.path.dirname(HERE), "bootstrap.php")
 PHP = os.environ.get("FERRIC_TEST_PHP", "/usr/bin/php")
 
 
-class Runtime:
+class Runtime(Frames):
     def __init__(self, source, handler="index.handler", initializer=None, memory=128):
         self.code = tempfile.mkdtemp(prefix="ferric-php-code-")
         with open(os.path.join(self.code, "index.php"), "w") as f:
@@ -39,24 +42,6 @@ class Runtime:
                    "service": {"name": "s", "logProject": "p", "logStore": "l", "qualifier": "LATEST",
                                "versionId": ""},
                    "region": "local", "accountId": "1234567890123456", "instanceConcurrency": 1})
-
-    def send(self, header, body=b""):
-        raw = json.dumps(header).encode()
-        self.sock.sendall(struct.pack(">II", 4 + len(raw) + len(body), len(raw)) + raw + body)
-
-    def exact(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise EOFError("runtime closed the socket")
-            data += chunk
-        return data
-
-    def recv(self):
-        total, hlen = struct.unpack(">II", self.exact(8))
-        rest = self.exact(total - 4)
-        return json.loads(rest[:hlen]), rest[hlen:]
 
     def request(self, kind="invoke", event=b"", http=None):
         rid, req = str(uuid.uuid4()), self.next_id
