@@ -7,14 +7,13 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::cgroup::{Cgroup, Driver};
 use crate::confine::Plan;
+use crate::report::{collect_reports, report_pair};
 use crate::seccomp::Filters;
 use crate::wire::{self, Features, FromHelper, HelperConfig, Job, ToHelper};
 use crate::{probe, seed};
 
 /// How many distinct uids root mode hands out.
 const UID_COUNT: u32 = 65_536;
-/// Longest an instance may take from `clone` to `exec`.
-const SETUP_TIMEOUT_MS: i32 = 10_000;
 
 /// Entry point of `ferric sandbox-exec <fd> <config-json>`; returns the process exit code.
 pub fn helper_main(fd: &str, config: &str) -> i32 {
@@ -417,64 +416,6 @@ impl Helper {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
-}
-
-/// Collects the reports of one spawn until the report socket closes (the seed has exited, the reaper
-/// keeps no copy and the runtime's closed with `exec`): `P<pid>` from the seed (the reaper's pid), `R`
-/// from the runtime just before `exec` (its pid rides along as credentials), or `E<error>` from any.
-/// Returns (reaper pid, runtime pid), or the reaper's pid if known and the error.
-fn collect_reports(report: &OwnedFd) -> Result<(i32, i32), (Option<i32>, String)> {
-    let mut reaper = None;
-    let mut runtime = None;
-    loop {
-        let mut poll = libc::pollfd { fd: report.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        #[allow(unsafe_code)]
-        // SAFETY: poll on one descriptor we own.
-        let ready = unsafe { libc::poll(&mut poll, 1, SETUP_TIMEOUT_MS) };
-        if ready == 0 {
-            return Err((reaper, "the instance did not start within 10 s".into()));
-        }
-        if ready < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err((reaper, format!("poll: {}", std::io::Error::last_os_error())));
-        }
-        let received = wire::recv(report.as_raw_fd(), 0).map_err(|e| (reaper, format!("report: {e}")))?;
-        let (bytes, pid) = (received.bytes, received.sender_pid);
-        match bytes.first() {
-            None => break,
-            Some(b'P') => reaper = std::str::from_utf8(&bytes[1..]).ok().and_then(|p| p.parse().ok()),
-            Some(b'R') => runtime = pid,
-            Some(b'E') => return Err((reaper, String::from_utf8_lossy(&bytes[1..]).into_owned())),
-            Some(_) => return Err((reaper, "garbled report".into())),
-        }
-    }
-    match (reaper, runtime) {
-        (Some(reaper), Some(runtime)) => Ok((reaper, runtime)),
-        (reaper, _) => Err((reaper, "the instance exited during setup".to_string())),
-    }
-}
-
-/// The report socketpair; the helper's end asks for the sender's credentials.
-fn report_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let (parent, child) = wire::seqpacket_pair()?;
-    let on: libc::c_int = 1;
-    #[allow(unsafe_code)]
-    // SAFETY: setsockopt reads an int we own.
-    let rc = unsafe {
-        libc::setsockopt(
-            parent.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PASSCRED,
-            (&on as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok((parent, child))
 }
 
 /// SIGCHLD, blocked and read from a descriptor so the poll loop sees it.

@@ -43,6 +43,7 @@ mod landlock;
 mod lifeline;
 mod link;
 mod probe;
+mod report;
 mod rootfs;
 mod seccomp;
 mod seed;
