@@ -136,6 +136,10 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<Response, ClientError> {
+        if self.options.retries == 0 {
+            // The default: no copy of the body kept for a retry that cannot come.
+            return self.send_once(method, full_path, query, headers, body).await;
+        }
         let mut attempt = 0;
         loop {
             let outcome = self.send_once(method.clone(), full_path, query, headers, body.clone()).await;
