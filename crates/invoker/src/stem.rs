@@ -10,7 +10,8 @@
 //! - Sized from recent demand (the cold starts of the last [`DEMAND_WINDOW`]): a key needs as many
 //!   cells as its largest burst of cold starts, within the `--stem-cells` bound shared by D'Hondt
 //!   ([`Stem::targets`]). The default Node and Python keys (128 MB, host network) hold a standing vote,
-//!   so a fresh server has a cell of each. A key nobody asked for within the window loses its cells.
+//!   so a fresh server has cells of each (two, when `--stem-cells` allows: a second cold start right
+//!   after the first must not wait for the refill). A key nobody asked for within the window loses its cells.
 //! - Refilled by one background task, one cell at a time, never on the request path. Idle cells hold no
 //!   memory-budget permit (the instance a cell becomes holds its function's). A cold start that finds
 //!   no idle cell of its key while one is being started waits for that one rather than spawning.
@@ -51,6 +52,14 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 const BURST: Duration = Duration::from_secs(1);
 /// The memory size FC gives a function that names none; the default keys use it.
 const DEFAULT_MEMORY_MB: u32 = 128;
+/// A refill waits this long after a take while the key still has an idle cell, so that a new cell's
+/// interpreter start (tens of ms of CPU) does not compete with the cold start that took one, on a machine
+/// with few cores. With no idle cell left it starts at once.
+const SETTLE: Duration = Duration::from_millis(25);
+/// Cells a key in use (a default key, or one with a cold start in the window) needs at least: a refill
+/// takes a whole interpreter start, so the cold start of a second function right after the first
+/// finds the second cell rather than waiting for the refill.
+const STANDING_NEED: usize = 2;
 
 /// What a cell is started with; only a function started with exactly this may take it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -93,6 +102,8 @@ struct State {
     failed: HashMap<CellKey, Instant>,
     /// A cold start waiting for the cell being started (`starting`'s key).
     waiter: Option<oneshot::Sender<Cell>>,
+    /// When a cell was last taken (see [`SETTLE`]).
+    last_take: Option<Instant>,
 }
 
 /// The server's stem cells.
@@ -110,6 +121,8 @@ struct Plan {
     /// Cells over their key's share, or dead: killed (by drop) outside the lock.
     surplus: Vec<Cell>,
     start: Option<CellKey>,
+    /// Nothing to start yet: look again after this long (a settle after a take), unless woken.
+    again_in: Option<Duration>,
 }
 
 impl Stem {
@@ -149,7 +162,10 @@ impl Stem {
             }
             state.demand.push_back((clock.now(), key.clone()));
             match state.idle.get_mut(key).and_then(Vec::pop) {
-                Some(cell) => Err(cell),
+                Some(cell) => {
+                    state.last_take = Some(clock.now());
+                    Err(cell)
+                }
                 None if state.starting.as_ref() == Some(key) && state.waiter.is_none() => {
                     let (tx, rx) = oneshot::channel();
                     state.waiter = Some(tx);
@@ -178,21 +194,22 @@ impl Stem {
 
     /// How many cells each key should have. A key needs as many as its largest burst: the most cold
     /// starts it had within one [`BURST`] in the window (a refill takes about one cold start, so a
-    /// burst larger than the key's cells waits). The standing vote of a default key needs one. When the
+    /// burst larger than the key's cells waits), and at least [`STANDING_NEED`]; a default key has that need
+    /// with no demand at all. When the
     /// needs exceed `limit`, each key gets one seat first (most cold starts first: a burst of one key
     /// must not take the only cell of another), then the rest go by D'Hondt over cold starts, never past
     /// a key's need. Seats nobody needs stay empty: an idle cell costs memory.
     fn targets(&self, demand: &VecDeque<(Instant, CellKey)>) -> Vec<(CellKey, usize)> {
         // (key, votes, need, seats, its cold starts), defaults first: the first of equal quotients wins.
         let mut table: Vec<(CellKey, usize, usize, usize, Vec<Instant>)> =
-            self.defaults.iter().map(|k| (k.clone(), 1, 1, 0, Vec::new())).collect();
+            self.defaults.iter().map(|k| (k.clone(), 1, STANDING_NEED, 0, Vec::new())).collect();
         for (at, key) in demand {
             match table.iter_mut().find(|row| &row.0 == key) {
                 Some(row) => {
                     row.1 += 1;
                     row.4.push(*at);
                 }
-                None => table.push((key.clone(), 1, 1, 0, vec![*at])),
+                None => table.push((key.clone(), 1, STANDING_NEED, 0, vec![*at])),
             }
         }
         for row in table.iter_mut() {
@@ -244,24 +261,29 @@ impl Stem {
         }
         state.idle.retain(|_, cells| !cells.is_empty());
         if state.starting.is_some() {
-            return Plan { surplus, start: None };
+            return Plan { surplus, start: None, again_in: None };
         }
         let have = |state: &State, key: &CellKey| state.idle.get(key).map_or(0, Vec::len);
         let wanted = targets.iter().find(|(key, seats)| {
             have(&state, key) < *seats && state.failed.get(key).is_none_or(|at| now.duration_since(*at) >= RETRY_AFTER)
         });
-        let Some((key, _)) = wanted.cloned() else { return Plan { surplus, start: None } };
+        let Some((key, _)) = wanted.cloned() else { return Plan { surplus, start: None, again_in: None } };
+        let since_take = state.last_take.map(|at| now.duration_since(at));
+        if have(&state, &key) > 0 && since_take.is_some_and(|d| d < SETTLE) {
+            let again_in = since_take.map(|d| SETTLE - d);
+            return Plan { surplus, start: None, again_in };
+        }
         let total: usize = state.idle.values().map(Vec::len).sum();
         if total >= self.limit {
             // Make room: one cell of a key holding more than its share.
             let over = state.idle.iter_mut().find(|(k, cells)| cells.len() > target(k)).map(|(_, cells)| cells);
             match over {
                 Some(cells) => surplus.push(cells.remove(0)),
-                None => return Plan { surplus, start: None },
+                None => return Plan { surplus, start: None, again_in: None },
             }
         }
         state.starting = Some(key.clone());
-        Plan { surplus, start: Some(key) }
+        Plan { surplus, start: Some(key), again_in: None }
     }
 
     fn started(&self, key: CellKey, cell: Result<Cell, StartError>, now: Instant) {
@@ -369,6 +391,8 @@ fn cell_spec(config: &InvokerConfig, layout: &Layout, key: &CellKey, n: u64) -> 
         ("HOME".into(), tmp.clone()),
         ("TMPDIR".into(), tmp),
         ("FERRIC_CONTROL_FD".into(), ferric_sandbox::CONTROL_FD.to_string()),
+        // The runtime may load ahead what a function's first request would (specialize replaces the env).
+        ("FERRIC_STEM_CELL".into(), "1".into()),
     ];
     env.extend(key.launch_env.iter().cloned());
     ProcessSpec {
@@ -400,7 +424,7 @@ async fn refill_forever(inner: Weak<Inner>, wake: Arc<Notify>, clock: Clock) {
         drop(plan.surplus);
         let Some(key) = plan.start else {
             drop(inner);
-            let _ = clock.timeout(REPLAN_EVERY, wake.notified()).await;
+            let _ = clock.timeout(plan.again_in.unwrap_or(REPLAN_EVERY), wake.notified()).await;
             continue;
         };
         started += 1;

@@ -198,6 +198,11 @@ def run(code_dir):
     except OSError as exc:
         _fatal("control socket fd %d unusable: %s" % (fd, exc))
     _channel = channel = frames.Channel(fd)
+    if os.environ.pop("FERRIC_STEM_CELL", None):
+        # A stem cell starts ahead of demand: what specialize and a first request would import lazily
+        # (importlib to drop the cached listing of /code, json for results) is loaded now, off the path.
+        import importlib  # noqa: F401
+        import json  # noqa: F401
     version = "%d.%d.%d" % sys.version_info[:3]
     channel.send(b'{"type":"ready","runtime":"python ' + version.encode("ascii") + b'"}')
 

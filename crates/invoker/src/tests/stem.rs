@@ -128,7 +128,7 @@ async fn the_pool_stays_within_its_bound_and_follows_recent_demand() {
     let runtimes = Runtimes { python: None, ..node_and_python() };
     let h = with_cells(3, runtimes);
     tokio::time::sleep(500 * MS).await;
-    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 1)], "a default key needs one cell");
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 2)], "a default key needs two cells");
 
     // A burst of three 256 MB cold starts within a second: that key needs three, the default keeps its
     // seat, so the bound leaves two.
@@ -150,7 +150,7 @@ async fn the_pool_stays_within_its_bound_and_follows_recent_demand() {
 
     // A minute without demand: the 256 MB cells go, the default key gets its seats back.
     tokio::time::sleep(stem_window() + Duration::from_secs(10)).await;
-    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 1)]);
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 2)]);
 }
 
 fn stem_window() -> Duration {
@@ -173,27 +173,43 @@ async fn a_cold_start_right_after_another_waits_for_the_cell_being_refilled() {
     assert_eq!(h.fake.record().binds.len(), 2);
 }
 
-/// Two cold starts of two new Node functions, one right after the other.
-async fn pair(h: &Harness, tag: &str) {
-    for name in ["f", "g"] {
+/// Cold starts of new Node functions, one right after the other.
+async fn burst(h: &Harness, tag: &str, names: &[&str]) {
+    for name in names {
         let name = format!("{name}{tag}");
         h.answer(&function(&name, &name, |_| {}), "ok").await;
     }
+}
+
+/// Two cold starts of two new Node functions, one right after the other.
+async fn pair(h: &Harness, tag: &str) {
+    burst(h, tag, &["f", "g"]).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_cold_start_right_after_the_first_finds_a_cell() {
+    let h = with_cells(4, node_and_python());
+    tokio::time::sleep(500 * MS).await;
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 2), ("python3".to_string(), 128, 2)]);
+    let started = tokio::time::Instant::now();
+    pair(&h, "1").await;
+    assert!(started.elapsed() < 50 * MS, "neither waited for a refill: {:?}", started.elapsed());
+    assert_eq!(h.normal_spawns(), 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_burst_is_met_by_as_many_cells_next_time() {
     let h = with_cells(4, node_and_python());
     tokio::time::sleep(500 * MS).await;
-    // The first pair finds one cell; the second of it waits for the refill.
-    pair(&h, "1").await;
+    // The first burst of three finds two cells; the third waits for the refill.
+    burst(&h, "1", &["f", "g", "h"]).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 2), ("python3".to_string(), 128, 1)]);
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 3), ("python3".to_string(), 128, 1)]);
     let started = tokio::time::Instant::now();
-    pair(&h, "2").await;
-    assert!(started.elapsed() < 50 * MS, "both took idle cells, neither waited for a start: {:?}", started.elapsed());
+    burst(&h, "2", &["f", "g", "h"]).await;
+    assert!(started.elapsed() < 50 * MS, "all took idle cells, none waited for a start: {:?}", started.elapsed());
     let binds = h.fake.record().binds.len();
-    assert_eq!(binds, 4);
+    assert_eq!(binds, 6);
     assert_eq!(h.normal_spawns(), 0);
 }
 
@@ -273,4 +289,18 @@ async fn alternating_pairs_of_two_runtimes_find_cells_after_the_first_round() {
         }
     }
     assert_eq!(h.normal_spawns(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refill_lets_the_cold_start_that_took_a_cell_settle_first() {
+    let h = with_cells(4, node_and_python());
+    tokio::time::sleep(500 * MS).await;
+    let spawned = h.fake.record().cells.len();
+    h.answer(&function("f", "c1", |_| {}), "ok").await;
+    // Another Node cell is idle: the new one waits, so its start does not compete for the CPU.
+    tokio::time::sleep(10 * MS).await;
+    assert_eq!(h.fake.record().cells.len(), spawned, "no cell started while the cold start settles");
+    tokio::time::sleep(200 * MS).await;
+    assert_eq!(h.fake.record().cells.len(), spawned + 1);
+    assert_eq!(h.idle_cells(), [("node".to_string(), 128, 2), ("python3".to_string(), 128, 2)]);
 }

@@ -31,7 +31,7 @@ pub struct ColdArgs {
     #[arg(long, default_value_t = 1500)]
     pause_ms: u64,
     /// `--stem-cells` of the server with stem cells (that of `ferric serve` by default).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 4)]
     stem_cells: usize,
 }
 
